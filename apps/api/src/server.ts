@@ -1,0 +1,39 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createApp } from './app.ts';
+import type { AppDeps } from './deps.ts';
+import { type JobRunner, startJobRunner } from './jobs/runner.ts';
+
+export type RunningServer = {
+  url: string;
+  port: number;
+  runner: JobRunner | null;
+  close: () => Promise<void>;
+};
+
+/** Serves the app on a port (0: any free one) and, unless told not to, runs job workers in-process. */
+export async function startServer(
+  deps: AppDeps,
+  options: { port: number; hostname?: string },
+): Promise<RunningServer> {
+  const app = createApp(deps);
+  const runner =
+    deps.config.workerConcurrency > 0
+      ? await startJobRunner(deps, { concurrency: deps.config.workerConcurrency })
+      : null;
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname ?? '0.0.0.0' }, () =>
+      resolve(s),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    runner,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runner?.stop();
+    },
+  };
+}

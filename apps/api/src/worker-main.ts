@@ -1,0 +1,25 @@
+// npm run worker: job workers only (no HTTP), to scale processing on other processes or machines.
+import { createSql, encryptionKeyFile, loadEncryptionKey, migrate, openDatabase } from '@crm/db';
+import { loadConfig } from './config.ts';
+import { startJobRunner } from './jobs/runner.ts';
+import { createLogger } from './log.ts';
+
+const log = createLogger();
+const config = loadConfig();
+const db = await openDatabase(process.env);
+const sql = createSql(db.url, { max: Number(process.env.DB_POOL_SIZE ?? 10), applicationName: 'crm-worker' });
+await migrate(sql);
+const key = await loadEncryptionKey(encryptionKeyFile());
+const concurrency = Math.max(1, config.workerConcurrency);
+const runner = await startJobRunner({ sql, key, config, log }, { concurrency });
+log.info('worker started', { concurrency });
+
+async function shutdown(signal: string): Promise<void> {
+  log.info('worker stopping', { signal });
+  await runner.stop();
+  await sql.end({ timeout: 5 });
+  await db.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,3 @@
+import { vitestGlobalSetup } from '@crm/db/testing';
+
+export default vitestGlobalSetup;

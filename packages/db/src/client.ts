@@ -1,0 +1,39 @@
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
+/** A query runner: the pool or a transaction. */
+export type Queryable = postgres.Sql | postgres.TransactionSql;
+
+export type SqlOptions = {
+  /** Pool size; defaults to 10. */
+  max?: number;
+  /** Name shown in pg_stat_activity. */
+  applicationName?: string;
+};
+
+/**
+ * The postgres.js client for a connection URL. Notices are silenced (migrations raise many) and
+ * bigint/numeric stay strings, so ids above 2^53 and money never pass through a JS number.
+ */
+export function createSql(url: string, options: SqlOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? 'crm' },
+    idle_timeout: 30,
+    connect_timeout: 10,
+  });
+}
+
+/** Replace the database name in a connection URL. */
+export function withDatabaseName(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+/** The database name of a connection URL. */
+export function databaseNameOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
+}

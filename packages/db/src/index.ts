@@ -1,0 +1,39 @@
+export {
+  createSql,
+  databaseNameOf,
+  type Queryable,
+  type Sql,
+  type SqlOptions,
+  type Tx,
+  withDatabaseName,
+} from './client.ts';
+export { dataDir, embeddedPort, encryptionKeyFile } from './config.ts';
+export { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded.ts';
+export {
+  loadMigrations,
+  MIGRATIONS_DIR,
+  type Migration,
+  MigrationChecksumError,
+  migrate,
+} from './migrate.ts';
+export { type OpenedDatabase, openDatabase } from './open.ts';
+export { hashPassword, verifyPassword } from './passwords.ts';
+export { actForWorkspace, withAuth, withUser, withWorkerRouting, withWorkspace } from './rls.ts';
+export {
+  decryptSecret,
+  type EncryptionKey,
+  encryptSecret,
+  generateEncryptionKey,
+  last4,
+  loadEncryptionKey,
+  parseEncryptionKey,
+  SecretDecryptionError,
+} from './secrets.ts';
+export {
+  DEMO_PASSWORD,
+  DEMO_SHOP_DOMAIN,
+  DEMO_USERS,
+  type SeedOptions,
+  type SeedResult,
+  seed,
+} from './seed.ts';
