@@ -9,6 +9,19 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.met
 /** Arbitrary but fixed: every runner of this project takes the same advisory lock. */
 const MIGRATION_LOCK_KEY = 7_311_524_019;
 
+const MAX_ATTEMPTS = 8;
+
+/** Errors of concurrent transactions (on shared catalogs, say) that a retry resolves. */
+function isTransient(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code === '40001' || code === '40P01') return true; // serialization failure, deadlock
+  return (
+    code === 'XX000' && typeof message === 'string' && /tuple concurrently (updated|deleted)/.test(message)
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export type Migration = { name: string; sql: string; checksum: string };
 export type MigrationResult = { applied: string[]; skipped: string[] };
 
@@ -60,14 +73,24 @@ export async function migrate(sql: Sql, migrations?: Migration[]): Promise<Migra
         result.skipped.push(m.name);
         continue;
       }
-      await reserved.unsafe('begin');
-      try {
-        await reserved.unsafe(m.sql);
-        await reserved`insert into schema_migrations (name, checksum) values (${m.name}, ${m.checksum})`;
-        await reserved.unsafe('commit');
-      } catch (error) {
-        await reserved.unsafe('rollback');
-        throw new Error(`Migration ${m.name} failed: ${(error as Error).message}`, { cause: error });
+      for (let attempt = 1; ; attempt++) {
+        await reserved.unsafe('begin');
+        try {
+          await reserved.unsafe(m.sql);
+          await reserved`insert into schema_migrations (name, checksum) values (${m.name}, ${m.checksum})`;
+          await reserved.unsafe('commit');
+          break;
+        } catch (error) {
+          await reserved.unsafe('rollback');
+          // Roles are cluster-wide: runners migrating *other* databases of the same cluster (which
+          // the advisory lock does not serialise) can collide on them. The transaction rolled back
+          // whole, so running it again is safe.
+          if (attempt < MAX_ATTEMPTS && isTransient(error)) {
+            await sleep(25 * attempt + Math.random() * 50 * attempt);
+            continue;
+          }
+          throw new Error(`Migration ${m.name} failed: ${(error as Error).message}`, { cause: error });
+        }
       }
       result.applied.push(m.name);
     }
