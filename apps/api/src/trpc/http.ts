@@ -1,7 +1,32 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { trpcServer } from '@hono/trpc-server';
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
+import { appRouter } from './root.ts';
+import { createTRPCContext } from './trpc.ts';
 
-// Placeholder until the tRPC routers land (issue #5).
-export function trpcRoutes(_deps: AppDeps): Hono {
-  return new Hono();
+/** The tRPC API at /trpc/*. */
+export function trpcRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.use('/trpc/*', async (c, next) => {
+    await next();
+    c.header('cache-control', 'no-store');
+  });
+  app.use(
+    '/trpc/*',
+    trpcServer({
+      endpoint: '/trpc',
+      router: appRouter,
+      createContext: (opts, c) => {
+        let ip = 'unknown';
+        try {
+          ip = getConnInfo(c).remote.address ?? 'unknown';
+        } catch {
+          ip = 'unknown';
+        }
+        return createTRPCContext({ deps, headers: opts.req.headers, resHeaders: opts.resHeaders, ip });
+      },
+    }),
+  );
+  return app;
 }

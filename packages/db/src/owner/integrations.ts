@@ -1,0 +1,133 @@
+import type { Queryable } from '../client.ts';
+
+/**
+ * An integration row as the owner path reads it. The `*Enc` fields are AES-GCM ciphertexts: callers
+ * decrypt them only to call Shopify and never return them.
+ */
+export type IntegrationRow = {
+  id: string;
+  workspaceId: string;
+  type: 'shopify';
+  name: string;
+  config: Record<string, unknown>;
+  accessTokenEnc: string | null;
+  webhookSecretEnc: string | null;
+  accessTokenLast4: string | null;
+  webhookSecretLast4: string | null;
+  credentialsTestedAt: Date | null;
+  isActive: boolean;
+  lastSyncAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export async function getShopifyIntegration(
+  tx: Queryable,
+  workspaceId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<IntegrationRow | null> {
+  const lock = options.forUpdate ? tx`for update` : tx``;
+  const [row] = await tx<IntegrationRow[]>`
+    select id, workspace_id as "workspaceId", type, name, config,
+           access_token_enc as "accessTokenEnc", webhook_secret_enc as "webhookSecretEnc",
+           access_token_last4 as "accessTokenLast4", webhook_secret_last4 as "webhookSecretLast4",
+           credentials_tested_at as "credentialsTestedAt", is_active as "isActive",
+           last_sync_at as "lastSyncAt", created_at as "createdAt", updated_at as "updatedAt"
+    from integrations where workspace_id = ${workspaceId} and type = 'shopify'
+    ${lock}`;
+  return row ?? null;
+}
+
+export type IntegrationWrite = {
+  workspaceId: string;
+  name: string;
+  config: Record<string, unknown>;
+  /** New ciphertext and last 4; undefined keeps the stored one. */
+  accessToken?: { enc: string; last4: string };
+  webhookSecret?: { enc: string; last4: string };
+  credentialsTestedAt: Date | null;
+};
+
+/** Inserts the workspace's Shopify integration, or updates it (one per workspace and type). */
+export async function upsertShopifyIntegration(tx: Queryable, w: IntegrationWrite): Promise<string> {
+  const existing = await getShopifyIntegration(tx, w.workspaceId, { forUpdate: true });
+  if (!existing) {
+    if (!w.accessToken || !w.webhookSecret) throw new Error('a new integration needs both credentials');
+    const [row] = await tx<{ id: string }[]>`
+      insert into integrations (workspace_id, type, name, config, access_token_enc, access_token_last4,
+                                webhook_secret_enc, webhook_secret_last4, credentials_tested_at, is_active)
+      values (${w.workspaceId}, 'shopify', ${w.name}, ${tx.json(w.config as never)},
+              ${w.accessToken.enc}, ${w.accessToken.last4}, ${w.webhookSecret.enc}, ${w.webhookSecret.last4},
+              ${w.credentialsTestedAt}, true)
+      returning id`;
+    if (!row) throw new Error('integration not created');
+    return row.id;
+  }
+  const token = w.accessToken;
+  const secret = w.webhookSecret;
+  // A rotated webhook secret keeps the previous one valid for a day, so deliveries signed in flight
+  // still verify.
+  await tx`
+    update integrations set
+      name = ${w.name},
+      config = ${tx.json(w.config as never)},
+      access_token_enc = coalesce(${token?.enc ?? null}, access_token_enc),
+      access_token_last4 = coalesce(${token?.last4 ?? null}, access_token_last4),
+      webhook_secret_previous_enc = case when ${secret?.enc ?? null}::text is not null
+        then webhook_secret_enc else webhook_secret_previous_enc end,
+      webhook_secret_previous_expires_at = case when ${secret?.enc ?? null}::text is not null
+        then now() + interval '1 day' else webhook_secret_previous_expires_at end,
+      webhook_secret_enc = coalesce(${secret?.enc ?? null}, webhook_secret_enc),
+      webhook_secret_last4 = coalesce(${secret?.last4 ?? null}, webhook_secret_last4),
+      credentials_tested_at = ${w.credentialsTestedAt},
+      updated_at = now()
+    where id = ${existing.id}`;
+  return existing.id;
+}
+
+export async function setIntegrationActive(
+  tx: Queryable,
+  workspaceId: string,
+  active: boolean,
+): Promise<boolean> {
+  const rows = await tx`
+    update integrations set is_active = ${active}, updated_at = now()
+    where workspace_id = ${workspaceId} and type = 'shopify' returning id`;
+  return rows.length > 0;
+}
+
+/** Deletes the integration; its orders stay (orders.integration_id is set null), its events go. */
+export async function deleteShopifyIntegration(tx: Queryable, workspaceId: string): Promise<boolean> {
+  const rows = await tx`
+    delete from integrations where workspace_id = ${workspaceId} and type = 'shopify' returning id`;
+  await tx`delete from integration_connection_tests where workspace_id = ${workspaceId}`;
+  return rows.length > 0;
+}
+
+export async function recordConnectionTest(
+  tx: Queryable,
+  input: { workspaceId: string; fingerprint: Buffer; shopDomain: string; shopName: string; testedBy: string },
+): Promise<Date> {
+  await tx`
+    delete from integration_connection_tests
+    where workspace_id = ${input.workspaceId} and tested_at < now() - interval '1 day'`;
+  const [row] = await tx<{ testedAt: Date }[]>`
+    insert into integration_connection_tests (workspace_id, fingerprint, shop_domain, shop_name, tested_by)
+    values (${input.workspaceId}, ${input.fingerprint}, ${input.shopDomain}, ${input.shopName}, ${input.testedBy})
+    returning tested_at as "testedAt"`;
+  if (!row) throw new Error('connection test not recorded');
+  return row.testedAt;
+}
+
+/** When these exact credentials last passed a connection test within the window, or null. */
+export async function findPassedConnectionTest(
+  tx: Queryable,
+  input: { workspaceId: string; fingerprint: Buffer; withinSeconds: number },
+): Promise<Date | null> {
+  const [row] = await tx<{ testedAt: Date }[]>`
+    select tested_at as "testedAt" from integration_connection_tests
+    where workspace_id = ${input.workspaceId} and fingerprint = ${input.fingerprint}
+      and tested_at > now() - make_interval(secs => ${input.withinSeconds})
+    order by tested_at desc limit 1`;
+  return row?.testedAt ?? null;
+}
