@@ -1,0 +1,156 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { normalizeText, phoneticKeys } from './text.ts';
+
+/**
+ * How a possible duplicate contact is scored. A candidate is never linked silently: it goes to a human
+ * (contact_reviews), so these err on the side of asking, but a name alone never makes a candidate —
+ * "Juan Pérez" has thousands of namesakes.
+ *
+ * score = 0.5 × name + 0.25 if same city (−0.1 if both cities are known and differ)
+ *       + 0.4 if same phone, 0.35 if it differs by 1–2 digits + 0.4 if same email,
+ * capped to [0, 1]; name = trigram similarity of the normalised names, or `phoneticName` when they
+ * sound alike, whichever is higher.
+ */
+export const FUZZY_THRESHOLDS = {
+  /**
+   * Minimum score for a candidate. With the weights above: a similar name plus a phone 1–2 digits off
+   * (0.5 × 0.5 + 0.35), or a clearly similar name (≥ 0.7, or sounding alike) plus the same city
+   * (0.5 × 0.7 + 0.25). A perfect name alone scores 0.5 and is not enough.
+   */
+  candidate: 0.6,
+  /**
+   * Minimum name similarity (pg_trgm similarity of normalised names) to be a candidate at all, and the
+   * cut-off for the database's trigram lookup. 0.5 keeps "maria lopez" vs "maria lopes" (0.71) and
+   * "maria" vs "maria lopez" (0.5) but drops two people sharing a surname only ("juan lopez" vs
+   * "pedro lopez", 0.35). pg_trgm's own default (0.3) lets in too much for names.
+   */
+  nameSimilarity: 0.5,
+  /**
+   * Name score of two names that sound alike (every word of the shorter has a double-metaphone key in
+   * common with a word of the other): spelling variants such as "Yésica Gómez" / "Jessica Gomes" share
+   * few trigrams (0.35) but are the same name said aloud; 0.8 ranks them like an 80% similar spelling.
+   */
+  phoneticName: 0.8,
+  /** Phones at most this many digits apart (Levenshtein over national digits) count as "near": a typo. */
+  phoneDigits: 2,
+} as const;
+
+const WEIGHTS = {
+  name: 0.5,
+  sameCity: 0.25,
+  otherCity: -0.1,
+  samePhone: 0.4,
+  nearPhone: 0.35,
+  sameEmail: 0.4,
+};
+
+/** Distinct trigrams of a string as pg_trgm builds them: lowercase words, "  word " padded. */
+function trigrams(s: string): Set<string> {
+  const set = new Set<string>();
+  for (const word of s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    const chars = [...`  ${word} `];
+    for (let i = 0; i + 3 <= chars.length; i++) set.add(chars.slice(i, i + 3).join(''));
+  }
+  return set;
+}
+
+/**
+ * pg_trgm's similarity(a, b): shared distinct trigrams over all distinct trigrams, as the same float4
+ * PostgreSQL returns (similarity('word', 'two words') = 4/11 → 0.36363637).
+ */
+export function trigramSimilarity(a: string, b: string): number {
+  const ta = trigrams(a);
+  const tb = trigrams(b);
+  let common = 0;
+  for (const t of ta) if (tb.has(t)) common++;
+  const all = ta.size + tb.size - common;
+  return all === 0 ? 0 : Math.fround(common / all);
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/**
+ * Edit distance between two phones' national digits (+573001234567 vs +573001234576 → 2), null if
+ * either is missing. Phones of different countries are compared on all their digits.
+ */
+export function phoneDigitDistance(a: string | null, b: string | null): number | null {
+  if (!a || !b) return null;
+  const pa = parsePhoneNumberFromString(a);
+  const pb = parsePhoneNumberFromString(b);
+  const sameCountry = pa && pb && pa.countryCallingCode === pb.countryCallingCode;
+  const digits = (s: string) => s.replace(/\D/g, '');
+  return sameCountry ? levenshtein(pa.nationalNumber, pb.nationalNumber) : levenshtein(digits(a), digits(b));
+}
+
+/** Every word of the shorter name has a double-metaphone key in common with a word of the other. */
+function soundAlike(a: string, b: string): boolean {
+  const words = (s: string) =>
+    normalizeText(s)
+      .split(' ')
+      .filter((w) => w.length >= 2)
+      .map(phoneticKeys);
+  const [short, long] = [words(a), words(b)].sort((x, y) => x.length - y.length) as [string[][], string[][]];
+  // One word only matches one word: "María" alone says little about "María López".
+  if (short.length === 0 || (short.length < 2 && long.length !== short.length)) return false;
+  return short.every((keys) => long.some((other) => keys.some((k) => other.includes(k))));
+}
+
+export type ContactFacts = { name: string; city: string | null; phone: string | null; email: string | null };
+
+/**
+ * How likely `candidate` (an existing contact) is the same person as `input` (from an order), with the
+ * reasons in words an agent understands ("same phonetic name", "name 82% similar", "same city",
+ * "phone differs by 1 digit"). See FUZZY_THRESHOLDS for the scale.
+ */
+export function scoreContactCandidate(
+  input: ContactFacts,
+  candidate: ContactFacts,
+): { score: number; isCandidate: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  const similarity = trigramSimilarity(normalizeText(input.name), normalizeText(candidate.name));
+  const phonetic = soundAlike(input.name, candidate.name);
+  const name = Math.max(similarity, phonetic ? FUZZY_THRESHOLDS.phoneticName : 0);
+  if (phonetic) reasons.push('same phonetic name');
+  reasons.push(`name ${Math.round(similarity * 100)}% similar`);
+  let score = WEIGHTS.name * name;
+
+  const [cityA, cityB] = [normalizeText(input.city), normalizeText(candidate.city)];
+  if (cityA && cityB) {
+    score += cityA === cityB ? WEIGHTS.sameCity : WEIGHTS.otherCity;
+    reasons.push(cityA === cityB ? 'same city' : 'different city');
+  }
+
+  const distance = phoneDigitDistance(input.phone, candidate.phone);
+  if (distance === 0) {
+    score += WEIGHTS.samePhone;
+    reasons.push('same phone');
+  } else if (distance !== null && distance <= FUZZY_THRESHOLDS.phoneDigits) {
+    score += WEIGHTS.nearPhone;
+    reasons.push(`phone differs by ${distance} digit${distance === 1 ? '' : 's'}`);
+  }
+
+  const [emailA, emailB] = [input.email?.trim().toLowerCase(), candidate.email?.trim().toLowerCase()];
+  if (emailA && emailA === emailB) {
+    score += WEIGHTS.sameEmail;
+    reasons.push('same email');
+  }
+
+  // Rounded so that sums such as 0.35 + 0.25 meet a 0.6 threshold despite binary fractions.
+  score = Math.round(Math.min(1, Math.max(0, score)) * 1000) / 1000;
+  const isCandidate = name >= FUZZY_THRESHOLDS.nameSimilarity && score >= FUZZY_THRESHOLDS.candidate;
+  return { score, isCandidate, reasons };
+}
