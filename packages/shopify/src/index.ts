@@ -1,0 +1,57 @@
+export {
+  type ContactFacts,
+  FUZZY_THRESHOLDS,
+  phoneDigitDistance,
+  scoreContactCandidate,
+  trigramSimilarity,
+} from './fuzzy.ts';
+export { signShopifyWebhook, verifyShopifyHmac } from './hmac.ts';
+export { parseJsonLossless } from './json.ts';
+export {
+  type ContactDraft,
+  contactDraftFromOrder,
+  type MappedLine,
+  type MappedOrder,
+  mapOrder,
+} from './map-order.ts';
+export { divideRoundHalfUp, formatMoney, parseMoney } from './money.ts';
+export {
+  parseOrder,
+  parseWebhookPayload,
+  ShopifyPayloadError,
+  type ShopifyPayloadIssue,
+  type ShopifyWebhookPayload,
+  validateOrder,
+} from './parse.ts';
+export { normalizePhone, pickOrderPhone, secondaryPhoneFromNoteAttributes } from './phone.ts';
+export {
+  type CatalogProduct,
+  matchLineToProduct,
+  PRODUCT_NAME_THRESHOLD,
+  type ProductMatchStrategy,
+} from './products.ts';
+export { REDACTED, redactOrderPayload, redactPayloadText } from './redact.ts';
+export {
+  type AppUninstalled,
+  appUninstalledSchema,
+  type CustomersDataRequest,
+  type CustomersRedact,
+  customersDataRequestSchema,
+  customersRedactSchema,
+  isShopifyTopic,
+  SHOPIFY_TOPICS,
+  type ShopifyAddress,
+  type ShopifyCustomer,
+  type ShopifyLineItem,
+  type ShopifyOrder,
+  type ShopifyOrderTopic,
+  type ShopifyTopic,
+  type ShopRedact,
+  shopifyAddressSchema,
+  shopifyCustomerSchema,
+  shopifyLineItemSchema,
+  shopifyOrderSchema,
+  shopRedactSchema,
+} from './schemas.ts';
+export { normalizeShopDomain, type ShopDomainResult } from './shop-domain.ts';
+export { normalizeText, phoneticKeys } from './text.ts';
