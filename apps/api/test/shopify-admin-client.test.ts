@@ -13,7 +13,6 @@ import {
   testConnection,
   WEBHOOK_TOPICS,
 } from '../src/shopify-admin/client.ts';
-import { parseJsonBigIntsAsStrings } from '../src/shopify-admin/http.ts';
 import { type FakeShopify, startFakeShopify } from '../src/testing/fake-shopify.ts';
 
 const SHOP = 'acme-store.myshopify.com';
@@ -181,22 +180,5 @@ describe('webhook subscriptions', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/rejected the access token/);
     expect((error as Error).message).not.toContain('shpat_revoked_token_5555');
-  });
-});
-
-describe('parseJsonBigIntsAsStrings', () => {
-  it('keeps integers beyond 2^53 exact as strings, leaves everything else as JSON.parse would', () => {
-    const text =
-      '{"id":6114532901234567891,"small":450789469,"neg":-12,"price":"59950.00","f":1.5,"e":2e3,"s":"a \\"9007199254740993\\" b","l":[9007199254740993]}';
-    expect(parseJsonBigIntsAsStrings(text)).toEqual({
-      id: '6114532901234567891',
-      small: 450789469,
-      neg: -12,
-      price: '59950.00',
-      f: 1.5,
-      e: 2000,
-      s: 'a "9007199254740993" b',
-      l: ['9007199254740993'],
-    });
   });
 });

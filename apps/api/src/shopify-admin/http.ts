@@ -3,6 +3,7 @@
  * timeouts, and turning every failure into a ShopifyAdminError whose message an owner can read.
  * Messages never contain the access token (it only ever travels in a request header).
  */
+import { parseJsonLossless } from '@crm/shopify';
 import type { AppConfig } from '../config.ts';
 
 export type ShopCredentials = { shopDomain: string; accessToken: string };
@@ -183,7 +184,7 @@ export function statusError(
 /** Parses a JSON body (big integer ids as strings), or throws an 'api_error' that says what was expected. */
 export function parseJsonBody(text: string, shopDomain: string, what: string): unknown {
   try {
-    return parseJsonBigIntsAsStrings(text);
+    return parseJsonLossless(text);
   } catch {
     throw new ShopifyAdminError(
       'api_error',
@@ -193,31 +194,3 @@ export function parseJsonBody(text: string, shopDomain: string, what: string): u
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * JSON.parse, except that integer literals too large for a double (REST ids such as webhook ids may
- * exceed 2^53) are read as digit strings. Strings in the document are left exactly as they are.
- */
-export function parseJsonBigIntsAsStrings(text: string): unknown {
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i];
-    if (ch === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) {
-      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-      const literal = m?.[0] ?? ch;
-      const isBigInteger = !m?.[1] && !m?.[2] && !Number.isSafeInteger(Number(literal));
-      out += isBigInteger ? `"${literal}"` : literal;
-      i += literal.length;
-    } else {
-      out += ch;
-      i += 1;
-    }
-  }
-  return JSON.parse(out) as unknown;
-}

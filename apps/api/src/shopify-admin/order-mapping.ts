@@ -9,6 +9,8 @@
  * 2^53 never pass through a JS number.
  *
  * The query documents below select exactly what the mapping reads; the fake Shopify answers them.
+ * Line items' product_id / variant_id are not fetched: nothing downstream reads them (lines match
+ * products by sku, title or price) and each would cost query points on every line.
  */
 import { z } from 'zod';
 

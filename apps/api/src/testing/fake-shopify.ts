@@ -25,8 +25,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseJsonLossless } from '@crm/shopify';
 import { z } from 'zod';
-import { parseJsonBigIntsAsStrings } from '../shopify-admin/http.ts';
 import type { GqlLineItem, GqlOrder } from '../shopify-admin/order-mapping.ts';
 
 export type FakeWebhook = {
@@ -244,8 +244,8 @@ const FULFILLMENT_ENUM: Record<string, string> = {
 };
 
 /**
- * A GraphQL order node from REST/webhook order JSON (text with raw big ids is fine: pass the parsed
- * value of parseJsonBigIntsAsStrings). What Shopify's GraphQL would answer for the same order.
+ * A GraphQL order node from REST/webhook order JSON (parse text with raw big ids
+ * with parseJsonLossless). What Shopify's GraphQL would answer for the same order.
  */
 export function orderFromRest(input: unknown): GqlOrder {
   const o = restOrderInput.parse(input);
@@ -332,7 +332,7 @@ export function orderFromRest(input: unknown): GqlOrder {
 export function readOrderFixture(
   name: 'orders-create.cod-co.json' | 'orders-create.legacy-us.json',
 ): unknown {
-  return parseJsonBigIntsAsStrings(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
+  return parseJsonLossless(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 }
 
 /**
