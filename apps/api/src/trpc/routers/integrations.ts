@@ -13,7 +13,12 @@ import {
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { AppDeps } from '../../deps.ts';
-import { ensureWebhookSubscriptions, registerWebhooks, testConnection } from '../../shopify-admin/client.ts';
+import {
+  ensureWebhookSubscriptions,
+  registerWebhooks,
+  ShopifyAdminError,
+  testConnection,
+} from '../../shopify-admin/client.ts';
 import {
   type IntegrationView,
   integrationConfigSchema,
@@ -78,6 +83,18 @@ function scrub(text: string, secrets: string[]): string {
   let out = text;
   for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
   return out;
+}
+
+/** A Shopify Admin API failure as BAD_GATEWAY with the client's owner-readable message (token scrubbed). */
+async function callShopify<T>(token: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof ShopifyAdminError) {
+      throw new TRPCError({ code: 'BAD_GATEWAY', message: scrub(error.message, [token]) });
+    }
+    throw error;
+  }
 }
 
 function storedShopDomain(row: IntegrationRow | null): string | null {
@@ -165,7 +182,10 @@ export const integrationsRouter = router({
         }
         accessToken = decryptSecret(row.accessTokenEnc, ctx.deps.key);
       }
-      const result = await testConnection(ctx.deps.config, { shopDomain, accessToken });
+      const token0 = accessToken;
+      const result = await callShopify(token0, () =>
+        testConnection(ctx.deps.config, { shopDomain, accessToken: token0 }),
+      );
       if (!result.ok) {
         return {
           ok: false as const,
@@ -323,7 +343,9 @@ export const integrationsRouter = router({
       const row = await ctx.db((tx) => requireIntegration(tx, ctx.workspaceId));
       const creds = storedCredentials(ctx.deps, row);
       const address = webhookUrl(ctx.deps);
-      const subscriptions = await registerWebhooks(ctx.deps.config, creds, address);
+      const subscriptions = await callShopify(creds.accessToken, () =>
+        registerWebhooks(ctx.deps.config, creds, address),
+      );
       return {
         address,
         subscriptions: subscriptions.map(({ id, topic, address: a }) => ({ id, topic, address: a })),
@@ -343,7 +365,9 @@ export const integrationsRouter = router({
       const row = await ctx.db((tx) => requireIntegration(tx, ctx.workspaceId));
       const creds = storedCredentials(ctx.deps, row);
       const address = webhookUrl(ctx.deps);
-      const health = await ensureWebhookSubscriptions(ctx.deps.config, creds, address);
+      const health = await callShopify(creds.accessToken, () =>
+        ensureWebhookSubscriptions(ctx.deps.config, creds, address),
+      );
       const topics = health.map(({ topic, present, recreated }) => ({ topic, present, recreated }));
       return { address, healthy: topics.every((t) => t.present), topics };
     }),
