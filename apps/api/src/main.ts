@@ -14,7 +14,7 @@ if (db.embedded || process.env.SEED === 'true') {
   const seeded = await seed(sql, { key });
   if (seeded.seeded) log.info('seeded the Demo Store', { workspaceId: seeded.workspaceId });
 }
-const server = await startServer({ sql, key, config, log }, { port: config.port });
+const server = await startServer({ sql, key, config, log }, { port: config.port, databaseUrl: db.url });
 log.info('listening', {
   url: `http://localhost:${server.port}`,
   webhookUrl: `${config.publicUrl}/webhooks/shopify`,

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import type { AppDeps } from './deps.ts';
-import { type JobRunner, startJobRunner } from './jobs/runner.ts';
+import { type JobRunner, prepareJobQueue, startJobRunner } from './jobs/runner.ts';
 
 export type RunningServer = {
   url: string;
@@ -11,15 +11,20 @@ export type RunningServer = {
   close: () => Promise<void>;
 };
 
-/** Serves the app on a port (0: any free one) and, unless told not to, runs job workers in-process. */
+/**
+ * Serves the app on a port (0: any free one) and, unless told not to, runs job workers in-process.
+ * The job queue's schema is installed first, even with no workers here: the webhook route enqueues.
+ */
 export async function startServer(
   deps: AppDeps,
-  options: { port: number; hostname?: string },
+  options: { port: number; hostname?: string; databaseUrl?: string },
 ): Promise<RunningServer> {
+  const queue = options.databaseUrl ? { databaseUrl: options.databaseUrl } : {};
+  await prepareJobQueue(deps, queue);
   const app = createApp(deps);
   const runner =
     deps.config.workerConcurrency > 0
-      ? await startJobRunner(deps, { concurrency: deps.config.workerConcurrency })
+      ? await startJobRunner(deps, { concurrency: deps.config.workerConcurrency, ...queue })
       : null;
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname ?? '0.0.0.0' }, () =>

@@ -11,7 +11,7 @@ const sql = createSql(db.url, { max: Number(process.env.DB_POOL_SIZE ?? 10), app
 await migrate(sql);
 const key = await loadEncryptionKey(encryptionKeyFile());
 const concurrency = Math.max(1, config.workerConcurrency);
-const runner = await startJobRunner({ sql, key, config, log }, { concurrency });
+const runner = await startJobRunner({ sql, key, config, log }, { concurrency, databaseUrl: db.url });
 log.info('worker started', { concurrency });
 
 async function shutdown(signal: string): Promise<void> {

@@ -1,19 +1,273 @@
-import type { ShopifyOrder } from '@crm/shopify';
+/**
+ * Applies a Shopify order to the CRM, exactly once per (workspace, Shopify order id), whatever path it
+ * comes by: a webhook job, its retry, a redelivery under a new webhook id, reconciliation.
+ *
+ * One transaction as `app_worker` for the integration's workspace:
+ *   - a transaction-scoped advisory lock on the Shopify order serialises every writer of that order,
+ *     and the unique (workspace_id, shopify_order_id) index stays the last word;
+ *   - an order that exists: `orders/create` → `exists`; any other topic applies the Shopify-owned
+ *     fields only when the payload's updated_at is newer (`updated` / `stale`), and a cancelled order
+ *     moves to the pipeline's cancelled stage;
+ *   - an order that does not: created (contact resolved, lines matched, placed in the configured
+ *     stage) unless automatic creation is off (`skipped`).
+ */
+import { type Tx, withWorkspace } from '@crm/db';
+import {
+  type ContactFields,
+  fillContactBlanks,
+  findCancelledStage,
+  findContactByEmail,
+  findContactByPhone,
+  findContactCandidatesByName,
+  findOrderByShopifyIdForUpdate,
+  findProductsForMatching,
+  insertContactReview,
+  insertContactWithoutPhone,
+  insertContactWithPhone,
+  insertOrderLines,
+  insertShopifyOrder,
+  lockShopifyOrder,
+  type OrderPlacement,
+  resolveOrderPlacement,
+  type StoredShopifyOrder,
+  updateShopifyOrderIfNewer,
+} from '@crm/db/worker';
+import {
+  FUZZY_THRESHOLDS,
+  type MappedOrder,
+  mapOrder,
+  type ShopifyOrder,
+  scoreContactCandidate,
+} from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
 import type { IntegrationSettings } from '../integration-config.ts';
+import { ProcessingError } from './errors.ts';
 
 export type ApplyOrderOutcome = 'created' | 'updated' | 'stale' | 'exists' | 'skipped';
+
+export type ApplyOrderResult = { orderId: string | null; outcome: ApplyOrderOutcome };
+
+/** The unique index said no although the advisory lock was held: someone inserted by another path. */
+class OrderInsertedMeanwhile extends Error {}
+
+const PLACEMENT_ERRORS: Record<Extract<OrderPlacement, { ok: false }>['reason'], string> = {
+  no_pipeline: 'No pipeline is chosen for Shopify orders: choose one on the integration page, then replay.',
+  pipeline_missing:
+    'The pipeline chosen for Shopify orders no longer exists: choose another on the integration page, then replay.',
+  no_stages: 'The pipeline chosen for Shopify orders has no stages: add one, then replay.',
+};
 
 /**
  * Creates the CRM order for a Shopify order (contact, lines, stage) or applies a newer update to it,
  * exactly once per (workspace, shopify order id). Used by the webhook worker and by reconciliation.
- * STUB — implemented with issue #4.
+ * `topic` `orders/create` never updates an existing order; any other topic (orders/updated,
+ * orders/paid, orders/cancelled, or reconciliation's) updates it if newer and creates it if missing.
+ *
+ * @throws ProcessingError (a problem of settings or data, in owner's words) or a database error.
  */
 export async function applyShopifyOrder(
-  _deps: AppDeps,
-  _integration: IntegrationSettings,
-  _order: ShopifyOrder,
-  _options: { topic: string },
-): Promise<{ orderId: string | null; outcome: ApplyOrderOutcome }> {
-  throw new Error('applyShopifyOrder: not implemented yet');
+  deps: AppDeps,
+  integration: IntegrationSettings,
+  order: ShopifyOrder,
+  options: { topic: string },
+): Promise<ApplyOrderResult> {
+  try {
+    return await withWorkspace(deps.sql, integration.workspaceId, (tx) =>
+      applyInTransaction(tx, integration, order, options.topic),
+    );
+  } catch (error) {
+    if (!(error instanceof OrderInsertedMeanwhile)) throw error;
+    // Rolled back (with any contact it created); the order is there now: apply as an update.
+    return withWorkspace(deps.sql, integration.workspaceId, (tx) =>
+      applyInTransaction(tx, integration, order, options.topic),
+    );
+  }
+}
+
+async function applyInTransaction(
+  tx: Tx,
+  integration: IntegrationSettings,
+  order: ShopifyOrder,
+  topic: string,
+): Promise<ApplyOrderResult> {
+  await lockShopifyOrder(tx, order.id);
+  const existing = await findOrderByShopifyIdForUpdate(tx, order.id);
+  if (existing) {
+    if (topic === 'orders/create') return { orderId: existing.id, outcome: 'exists' };
+    return applyUpdate(tx, integration, existing, order);
+  }
+  if (!integration.autoCreateOrders) return { orderId: null, outcome: 'skipped' };
+  return createOrder(tx, integration, order);
+}
+
+function mapWith(
+  order: ShopifyOrder,
+  integration: IntegrationSettings,
+  products: MappedOrderProducts,
+): MappedOrder {
+  return mapOrder(order, {
+    products,
+    strategy: integration.productMatching,
+    defaultCountry: integration.defaultPhoneCountry,
+  });
+}
+type MappedOrderProducts = Parameters<typeof mapOrder>[1]['products'];
+
+async function applyUpdate(
+  tx: Tx,
+  integration: IntegrationSettings,
+  existing: StoredShopifyOrder,
+  order: ShopifyOrder,
+): Promise<ApplyOrderResult> {
+  const mapped = mapWith(order, integration, []);
+  // Without updated_at an update cannot be ordered against the others: it is not applied.
+  if (!mapped.shopifyUpdatedAt) return { orderId: existing.id, outcome: 'stale' };
+  const cancelledStage = mapped.cancelledAt ? await findCancelledStage(tx, existing.pipelineId) : null;
+  const updated = await updateShopifyOrderIfNewer(tx, existing.id, {
+    financialStatus: mapped.financialStatus,
+    cancelledAt: mapped.cancelledAt ? new Date(mapped.cancelledAt) : null,
+    shopifyUpdatedAt: new Date(mapped.shopifyUpdatedAt),
+    description: mapped.description,
+    shippingAddress: mapped.shippingAddress,
+    shippingCity: mapped.shippingCity,
+    shippingDepartment: mapped.shippingDepartment,
+    stageId: cancelledStage,
+  });
+  return { orderId: existing.id, outcome: updated ? 'updated' : 'stale' };
+}
+
+async function createOrder(
+  tx: Tx,
+  integration: IntegrationSettings,
+  order: ShopifyOrder,
+): Promise<ApplyOrderResult> {
+  const placement = await resolveOrderPlacement(tx, integration.pipelineId, integration.stageId);
+  if (!placement.ok) throw new ProcessingError(PLACEMENT_ERRORS[placement.reason]);
+
+  const products = await findProductsForMatching(tx, {
+    strategy: integration.productMatching,
+    skus: order.line_items.flatMap((l) => (l.sku ? [l.sku] : [])),
+    titles: order.line_items.flatMap((l) => [l.title, l.name].filter((t): t is string => !!t)),
+    prices: order.line_items.map((l) => l.price),
+  });
+  const mapped = mapWith(order, integration, products);
+  const contact = await resolveContact(tx, integration, mapped, order);
+
+  const stageId = mapped.cancelledAt
+    ? ((await findCancelledStage(tx, placement.pipelineId)) ?? placement.stageId)
+    : placement.stageId;
+  const orderId = await insertShopifyOrder(tx, {
+    integrationId: integration.id,
+    contactId: contact.id,
+    pipelineId: placement.pipelineId,
+    stageId,
+    shopifyOrderId: mapped.shopifyOrderId,
+    shopifyOrderName: mapped.shopifyOrderName,
+    financialStatus: mapped.financialStatus,
+    cancelledAt: mapped.cancelledAt ? new Date(mapped.cancelledAt) : null,
+    shopifyUpdatedAt: mapped.shopifyUpdatedAt ? new Date(mapped.shopifyUpdatedAt) : null,
+    description: mapped.description,
+    shippingAddress: mapped.shippingAddress,
+    shippingCity: mapped.shippingCity,
+    shippingDepartment: mapped.shippingDepartment,
+  });
+  if (!orderId) throw new OrderInsertedMeanwhile();
+  await insertOrderLines(
+    tx,
+    orderId,
+    mapped.lines.map((l) => ({
+      productId: l.productId,
+      shopifyLineId: l.shopifyLineId,
+      sku: l.sku,
+      title: l.title,
+      unitPrice: l.unitPrice,
+      quantity: l.quantity,
+      subtotal: l.subtotal,
+    })),
+  );
+  if (contact.review) {
+    await insertContactReview(tx, { ...contact.review, orderId, contactId: contact.id });
+  }
+  return { orderId, outcome: 'created' };
+}
+
+type ResolvedContact = {
+  id: string | null;
+  /** A possible duplicate for a human: never linked silently. */
+  review: { candidateContactId: string; reasons: string[]; score: number } | null;
+};
+
+/**
+ * The order's contact: same phone (E.164) → linked; same email (case-insensitive) → linked; else a new
+ * contact, and when fuzzy matching is on and an existing contact looks like the same person (name
+ * and city, a phone a digit or two off — found through the database's indexes), a review for a human.
+ */
+async function resolveContact(
+  tx: Tx,
+  integration: IntegrationSettings,
+  mapped: MappedOrder,
+  order: ShopifyOrder,
+): Promise<ResolvedContact> {
+  const draft = mapped.contact;
+  const email = draft.email ?? mapped.customerEmail;
+  const fields: ContactFields = {
+    name: draft.name,
+    phone: draft.phone,
+    email,
+    address: draft.address,
+    city: draft.city,
+    department: draft.department,
+    secondaryPhone: draft.secondaryPhone,
+    shopifyCustomerId: order.customer?.id ?? null,
+  };
+
+  if (draft.phone) {
+    const byPhone = await findContactByPhone(tx, draft.phone);
+    if (byPhone) {
+      await fillContactBlanks(tx, byPhone.id, fields);
+      return { id: byPhone.id, review: null };
+    }
+  }
+  if (email) {
+    const byEmail = await findContactByEmail(tx, email);
+    if (byEmail) {
+      await fillContactBlanks(tx, byEmail.id, fields);
+      return { id: byEmail.id, review: null };
+    }
+  }
+  if (!draft.name.trim() && !draft.phone && !email) return { id: null, review: null };
+
+  let candidate: ResolvedContact['review'] = null;
+  if (integration.fuzzyMatching && draft.name.trim()) {
+    const rows = await findContactCandidatesByName(tx, draft.name, {
+      limit: 25,
+      similarityThreshold: FUZZY_THRESHOLDS.nameSimilarity,
+    });
+    const input = { name: draft.name, city: draft.city, phone: draft.phone, email };
+    let best: { id: string; score: number; reasons: string[] } | null = null;
+    for (const row of rows) {
+      const s = scoreContactCandidate(input, {
+        name: row.name,
+        city: row.city,
+        phone: row.phone,
+        email: row.email,
+      });
+      if (s.isCandidate && (!best || s.score > best.score))
+        best = { id: row.id, score: s.score, reasons: s.reasons };
+    }
+    if (best) candidate = { candidateContactId: best.id, reasons: best.reasons, score: best.score };
+  }
+
+  const created = draft.phone
+    ? await insertContactWithPhone(tx, { ...fields, phone: draft.phone })
+    : await insertContactWithoutPhone(tx, fields);
+  if (!created.created) {
+    // Another transaction created this customer a moment ago (it asked for any review itself).
+    await fillContactBlanks(tx, created.id, fields);
+    return { id: created.id, review: null };
+  }
+  return {
+    id: created.id,
+    review: candidate && candidate.candidateContactId !== created.id ? candidate : null,
+  };
 }

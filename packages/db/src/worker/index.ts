@@ -1,1 +1,59 @@
-export {};
+/**
+ * The SQL of the webhook route and the job workers (`@crm/db/worker`). Every function expects a
+ * transaction already switched to `app_worker` (withWorkerRouting for routing, withWorkspace or
+ * actForWorkspace for everything else) and writes only `app.current_workspace_id()`.
+ */
+export {
+  type ContactCandidateRow,
+  type ContactFields,
+  type ContactRow,
+  fillContactBlanks,
+  findContactByEmail,
+  findContactByPhone,
+  findContactCandidatesByName,
+  insertContactReview,
+  insertContactWithoutPhone,
+  insertContactWithPhone,
+} from './contacts.ts';
+export {
+  type ClaimedWebhookEvent,
+  claimWebhookEvent,
+  findIntegrationByShopDomain,
+  finishWebhookEvent,
+  insertFailedWebhookEvent,
+  insertWebhookEventAndEnqueue,
+  type NewWebhookEvent,
+  type RoutedIntegration,
+  recordWebhookEventRetry,
+  requeueFailedWebhookEvents,
+  requeueWebhookEvent,
+  type WebhookEventStatus,
+} from './events.ts';
+export {
+  deactivateIntegration,
+  loadIntegrationForWorker,
+  loadWorkspaceShopifyIntegration,
+  touchIntegrationLastSync,
+  type WorkerIntegrationRow,
+} from './integrations.ts';
+export {
+  findCancelledStage,
+  findOrderByShopifyIdForUpdate,
+  insertOrderLines,
+  insertShopifyOrder,
+  lockShopifyOrder,
+  type NewOrderLine,
+  type NewShopifyOrder,
+  type OrderPlacement,
+  resolveOrderPlacement,
+  type ShopifyOrderUpdate,
+  type StoredShopifyOrder,
+  updateShopifyOrderIfNewer,
+} from './orders.ts';
+export { findProductsForMatching, type MatchableProduct } from './products.ts';
+export {
+  findCustomerPayloads,
+  findIntegrationPayloads,
+  replaceEventPayload,
+  type StoredPayload,
+} from './redact.ts';

@@ -1,0 +1,279 @@
+/**
+ * POST /webhooks/shopify over real HTTP against a real PostgreSQL: every status code of the spec, with
+ * nothing stored for 401/400/413 and unknown or inactive shops; the event and its job committed
+ * together before the 200; one JSON log line per delivery, never a secret.
+ */
+import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../src/testing/index.ts';
+import { captureLogger, count, createShop, deliver, orderPayload, type Shop, sign } from './webhook-support.ts';
+
+let db: TestDatabase;
+let app: TestApp;
+let shop: Shop;
+const log = captureLogger();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp(db);
+  app.deps.log = log;
+  shop = await createShop(db);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await db?.drop();
+});
+
+const events = (where = 'true', params: unknown[] = []) => count(db.sql, 'webhook_events', where, params);
+const jobs = async () => {
+  const [row] = await db.sql<{ n: number }[]>`
+    select count(*)::int as n from graphile_worker.jobs where task_identifier = 'process_webhook_event'`;
+  return row?.n ?? 0;
+};
+
+async function nothingStored<T>(fn: () => Promise<T>): Promise<T> {
+  const [e, j] = [await events(), await jobs()];
+  const result = await fn();
+  expect(await events()).toBe(e);
+  expect(await jobs()).toBe(j);
+  return result;
+}
+
+describe('POST /webhooks/shopify', () => {
+  it('stores a signed delivery with its job and answers 200 after the commit', async () => {
+    const order = orderPayload();
+    const webhookId = `wh-${order.id}`;
+    const res = await deliver(app.url, {
+      body: order.text,
+      shopDomain: shop.shopDomain,
+      secret: shop.secret,
+      webhookId,
+    });
+    expect(res).toEqual({ status: 200, body: { ok: true, status: 'accepted' } });
+    const [event] = await db.sql<
+      {
+        id: string;
+        status: string;
+        topic: string;
+        payload: string;
+        workspace_id: string;
+        headers: Record<string, string>;
+        api_version: string;
+        attempts: number;
+      }[]
+    >`select * from webhook_events where external_id = ${webhookId}`;
+    expect(event).toMatchObject({
+      status: 'pending',
+      topic: 'orders/create',
+      workspace_id: shop.workspaceId,
+      api_version: '2025-10',
+      attempts: 0,
+    });
+    // The raw body, byte for byte: the id above 2^53 keeps every digit.
+    expect(event?.payload).toBe(order.text);
+    expect(event?.payload).toContain(`"id": ${order.id}`);
+    expect(event?.headers['x-shopify-webhook-id']).toBe(webhookId);
+    expect(JSON.stringify(event?.headers)).not.toMatch(/hmac/i);
+    const [job] = await db.sql<{ payload: { eventId: string; workspaceId: string }; max_attempts: number }[]>`
+      select payload, max_attempts from graphile_worker._private_jobs where key = ${`webhook_event:${event?.id}`}`;
+    expect(job?.payload).toEqual({ eventId: event?.id, workspaceId: shop.workspaceId });
+    expect(job?.max_attempts).toBe(8);
+  });
+
+  it('answers a duplicate delivery 200 and stores nothing new', async () => {
+    const order = orderPayload();
+    const d = { body: order.text, shopDomain: shop.shopDomain, secret: shop.secret, webhookId: `dup-${order.id}` };
+    expect((await deliver(app.url, d)).status).toBe(200);
+    const res = await nothingStored(() => deliver(app.url, d));
+    expect(res).toEqual({ status: 200, body: { ok: true, status: 'duplicate' } });
+  });
+
+  it('401 without an HMAC header, nothing stored', async () => {
+    const res = await nothingStored(() =>
+      deliver(app.url, { body: orderPayload().text, shopDomain: shop.shopDomain }),
+    );
+    expect(res.status).toBe(401);
+  });
+
+  it('401 with a wrong HMAC, a malformed one, or one made with another secret; nothing stored', async () => {
+    const body = orderPayload().text;
+    for (const hmac of [sign(body, 'not-the-secret'), 'not base64!', sign(`${body} `, shop.secret), '']) {
+      const res = await nothingStored(() =>
+        deliver(app.url, { body, shopDomain: shop.shopDomain, headers: { 'X-Shopify-Hmac-Sha256': hmac } }),
+      );
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it('400 when the webhook id, the shop domain or the topic is missing; nothing stored', async () => {
+    const body = orderPayload().text;
+    for (const missing of ['x-shopify-webhook-id', 'x-shopify-shop-domain', 'x-shopify-topic']) {
+      const res = await nothingStored(() =>
+        deliver(app.url, { body, shopDomain: shop.shopDomain, secret: shop.secret, headers: { [missing]: null } }),
+      );
+      expect(res.status).toBe(400);
+    }
+  });
+
+  it('200 ignored for an unknown shop and for a disabled one; nothing stored', async () => {
+    const body = orderPayload().text;
+    const unknown = await nothingStored(() =>
+      deliver(app.url, { body, shopDomain: 'nobody-here.myshopify.com', secret: 'whatever' }),
+    );
+    expect(unknown).toEqual({ status: 200, body: { ok: true, status: 'ignored' } });
+
+    const disabled = await createShop(db, { isActive: false });
+    const res = await nothingStored(() =>
+      deliver(app.url, { body, shopDomain: disabled.shopDomain, secret: disabled.secret }),
+    );
+    expect(res).toEqual({ status: 200, body: { ok: true, status: 'ignored' } });
+  });
+
+  it('finds the shop case-insensitively; header names are case-insensitive', async () => {
+    const order = orderPayload();
+    const res = await deliver(app.url, {
+      body: order.text,
+      shopDomain: shop.shopDomain.toUpperCase(),
+      headers: { 'X-SHOPIFY-HMAC-SHA256': sign(order.text, shop.secret) },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('413 over 2 MiB, announced by Content-Length or streamed without it; nothing stored', async () => {
+    const big = `{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`;
+    const announced = await nothingStored(() =>
+      deliver(app.url, { body: big, shopDomain: shop.shopDomain, secret: shop.secret }),
+    );
+    expect(announced.status).toBe(413);
+
+    const streamed = await nothingStored(async () => {
+      const bytes = new TextEncoder().encode(big);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 64 * 1024) controller.enqueue(bytes.slice(i, i + 64 * 1024));
+          controller.close();
+        },
+      });
+      const res = await fetch(`${app.url}/webhooks/shopify`, {
+        method: 'POST',
+        headers: {
+          'x-shopify-topic': 'orders/create',
+          'x-shopify-shop-domain': shop.shopDomain,
+          'x-shopify-webhook-id': 'streamed-big',
+          'x-shopify-hmac-sha256': sign(big, shop.secret),
+        },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      return res.status;
+    });
+    expect(streamed).toBe(413);
+  });
+
+  it('a body of exactly 2 MiB is taken', async () => {
+    const prefix = '{"id":1,"pad":"';
+    const suffix = '"}';
+    const body = `${prefix}${'x'.repeat(2 * 1024 * 1024 - prefix.length - suffix.length)}${suffix}`;
+    expect(Buffer.byteLength(body)).toBe(2 * 1024 * 1024);
+    const res = await deliver(app.url, { body, shopDomain: shop.shopDomain, secret: shop.secret });
+    expect(res.status).toBe(200);
+  });
+
+  it('400 for a signed body that is not JSON, stored as a failed event an owner can read, no job', async () => {
+    const jobsBefore = await jobs();
+    const res = await deliver(app.url, {
+      body: '{"id": 1, oops',
+      shopDomain: shop.shopDomain,
+      secret: shop.secret,
+      webhookId: 'not-json',
+    });
+    expect(res.status).toBe(400);
+    const [event] = await db.sql<{ status: string; last_error: string; payload: string }[]>`
+      select status, last_error, payload from webhook_events where external_id = 'not-json'`;
+    expect(event).toEqual({
+      status: 'failed',
+      last_error: 'Shopify sent a body that is not valid JSON, so it could not be read.',
+      payload: '{"id": 1, oops',
+    });
+    expect(await jobs()).toBe(jobsBefore);
+  });
+
+  it('400 for a signed body that is not JSON and not even UTF-8 (or has NUL bytes), stored failed', async () => {
+    const bytes = new Uint8Array([0x7b, 0xff, 0x00, 0x7d]);
+    const res = await deliver(app.url, {
+      body: bytes,
+      shopDomain: shop.shopDomain,
+      secret: shop.secret,
+      webhookId: 'not-utf8',
+    });
+    expect(res.status).toBe(400);
+    expect(await events(`external_id = 'not-utf8' and status = 'failed'`)).toBe(1);
+  });
+
+  it('accepts the previous secret during a rotation, and not once it has expired', async () => {
+    const rotating = await createShop(db, {
+      previousSecret: { secret: 'old-secret', expiresAt: new Date(Date.now() + 3600_000) },
+    });
+    const expired = await createShop(db, {
+      previousSecret: { secret: 'old-secret', expiresAt: new Date(Date.now() - 1000) },
+    });
+    const body = orderPayload().text;
+    expect((await deliver(app.url, { body, shopDomain: rotating.shopDomain, secret: 'old-secret' })).status).toBe(
+      200,
+    );
+    expect((await deliver(app.url, { body, shopDomain: rotating.shopDomain, secret: rotating.secret })).status).toBe(
+      200,
+    );
+    const res = await nothingStored(() =>
+      deliver(app.url, { body, shopDomain: expired.shopDomain, secret: 'old-secret' }),
+    );
+    expect(res.status).toBe(401);
+  });
+
+  it('takes compliance topics from a disabled integration (a legal obligation), not orders', async () => {
+    const disabled = await createShop(db, { isActive: false });
+    const body = JSON.stringify({ shop_id: 1, shop_domain: disabled.shopDomain });
+    const res = await deliver(app.url, {
+      body,
+      topic: 'shop/redact',
+      shopDomain: disabled.shopDomain,
+      secret: disabled.secret,
+    });
+    expect(res).toEqual({ status: 200, body: { ok: true, status: 'accepted' } });
+  });
+
+  it('503 when the database cannot take the event (the enqueue fails), nothing stored', async () => {
+    await db.sql`alter function app.enqueue_webhook_event(uuid) rename to enqueue_webhook_event_off`;
+    try {
+      const res = await nothingStored(() =>
+        deliver(app.url, { body: orderPayload().text, shopDomain: shop.shopDomain, secret: shop.secret }),
+      );
+      expect(res.status).toBe(503);
+    } finally {
+      await db.sql`alter function app.enqueue_webhook_event_off(uuid) rename to enqueue_webhook_event`;
+    }
+  });
+
+  it('logs one JSON-able line per delivery with shop, topic, webhook id, outcome and ms; never a secret', async () => {
+    log.lines.length = 0;
+    const order = orderPayload();
+    await deliver(app.url, { body: order.text, shopDomain: shop.shopDomain, secret: shop.secret, webhookId: 'logged' });
+    await deliver(app.url, { body: order.text, shopDomain: shop.shopDomain, secret: 'wrong', webhookId: 'logged-2' });
+    const lines = log.lines.filter((l) => l.msg === 'webhook');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]?.fields).toMatchObject({
+      shop: shop.shopDomain,
+      topic: 'orders/create',
+      webhookId: 'logged',
+      outcome: 'accepted',
+      status: 200,
+    });
+    expect(typeof lines[0]?.fields.ms).toBe('number');
+    expect(lines[1]?.fields).toMatchObject({ webhookId: 'logged-2', outcome: 'bad_hmac', status: 401 });
+    const all = JSON.stringify(log.lines);
+    expect(all).not.toContain(shop.secret);
+    expect(all).not.toContain(sign(order.text, shop.secret));
+    expect(all).not.toContain('maria.lopez@example.com');
+  });
+});

@@ -1,0 +1,46 @@
+import type { Tx } from '../client.ts';
+
+export type WorkerIntegrationRow = {
+  id: string;
+  workspaceId: string;
+  isActive: boolean;
+  /** The raw `integrations.config` jsonb; the API parses it with its schema. */
+  config: unknown;
+};
+
+/** An integration of the current workspace, for a job. */
+export async function loadIntegrationForWorker(
+  tx: Tx,
+  integrationId: string,
+): Promise<WorkerIntegrationRow | null> {
+  const [row] = await tx<WorkerIntegrationRow[]>`
+    select id, workspace_id as "workspaceId", is_active as "isActive", config
+    from integrations
+    where id = ${integrationId} and workspace_id = app.current_workspace_id()`;
+  return row ?? null;
+}
+
+/** The shopify integration of the current workspace, if any. */
+export async function loadWorkspaceShopifyIntegration(tx: Tx): Promise<WorkerIntegrationRow | null> {
+  const [row] = await tx<WorkerIntegrationRow[]>`
+    select id, workspace_id as "workspaceId", is_active as "isActive", config
+    from integrations
+    where workspace_id = app.current_workspace_id() and type = 'shopify'`;
+  return row ?? null;
+}
+
+/** Records that the integration has just synced something. */
+export async function touchIntegrationLastSync(tx: Tx, integrationId: string): Promise<void> {
+  await tx`
+    update integrations set last_sync_at = now()
+    where id = ${integrationId} and workspace_id = app.current_workspace_id()`;
+}
+
+/** app/uninstalled: the shop removed the app; stop taking its webhooks. */
+export async function deactivateIntegration(tx: Tx, integrationId: string): Promise<boolean> {
+  const rows = await tx`
+    update integrations set is_active = false, updated_at = now()
+    where id = ${integrationId} and workspace_id = app.current_workspace_id()
+    returning id`;
+  return rows.length > 0;
+}

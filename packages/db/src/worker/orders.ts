@@ -1,0 +1,171 @@
+import type { Tx } from '../client.ts';
+
+/**
+ * Serialises everything that creates or updates one Shopify order in the current workspace (webhook
+ * jobs, retries, reconciliation) until the transaction ends. The unique
+ * (workspace_id, shopify_order_id) index remains the last word; this only spares the losers the work.
+ */
+export async function lockShopifyOrder(tx: Tx, shopifyOrderId: string): Promise<void> {
+  await tx`
+    select pg_advisory_xact_lock(
+      hashtextextended('shopify_order:' || app.current_workspace_id()::text || ':' || ${shopifyOrderId}, 0))`;
+}
+
+export type StoredShopifyOrder = {
+  id: string;
+  pipelineId: string;
+  stageId: string;
+  shopifyUpdatedAt: Date | null;
+  cancelledAt: Date | null;
+};
+
+/** The CRM order of a Shopify order, row-locked (`for update`) until the transaction ends. */
+export async function findOrderByShopifyIdForUpdate(
+  tx: Tx,
+  shopifyOrderId: string,
+): Promise<StoredShopifyOrder | null> {
+  const [row] = await tx<StoredShopifyOrder[]>`
+    select id, pipeline_id as "pipelineId", stage_id as "stageId",
+           shopify_updated_at as "shopifyUpdatedAt", cancelled_at as "cancelledAt"
+    from orders
+    where workspace_id = app.current_workspace_id() and shopify_order_id = ${shopifyOrderId}
+    for update`;
+  return row ?? null;
+}
+
+export type OrderPlacement =
+  | { ok: true; pipelineId: string; stageId: string }
+  | { ok: false; reason: 'no_pipeline' | 'pipeline_missing' | 'no_stages' };
+
+/**
+ * Where a new order lands: the configured stage when it belongs to the configured pipeline, else the
+ * pipeline's first stage by position.
+ */
+export async function resolveOrderPlacement(
+  tx: Tx,
+  pipelineId: string | null,
+  stageId: string | null,
+): Promise<OrderPlacement> {
+  if (!pipelineId) return { ok: false, reason: 'no_pipeline' };
+  const [row] = await tx<{ pipelineId: string; stageId: string | null }[]>`
+    select p.id as "pipelineId",
+           coalesce(
+             (select s.id from pipeline_stages s where s.pipeline_id = p.id and s.id = ${stageId}::uuid),
+             (select s.id from pipeline_stages s where s.pipeline_id = p.id order by s.position, s.created_at, s.id
+              limit 1)
+           ) as "stageId"
+    from pipelines p
+    where p.workspace_id = app.current_workspace_id() and p.id = ${pipelineId}`;
+  if (!row) return { ok: false, reason: 'pipeline_missing' };
+  if (!row.stageId) return { ok: false, reason: 'no_stages' };
+  return { ok: true, pipelineId: row.pipelineId, stageId: row.stageId };
+}
+
+/** The pipeline's stage marked cancelled, if it has one (the first by position). */
+export async function findCancelledStage(tx: Tx, pipelineId: string): Promise<string | null> {
+  const [row] = await tx<{ id: string }[]>`
+    select id from pipeline_stages
+    where workspace_id = app.current_workspace_id() and pipeline_id = ${pipelineId} and is_cancelled
+    order by position, created_at, id
+    limit 1`;
+  return row?.id ?? null;
+}
+
+export type NewShopifyOrder = {
+  integrationId: string;
+  contactId: string | null;
+  pipelineId: string;
+  stageId: string;
+  shopifyOrderId: string;
+  shopifyOrderName: string | null;
+  financialStatus: string | null;
+  cancelledAt: Date | null;
+  shopifyUpdatedAt: Date | null;
+  description: string;
+  shippingAddress: string | null;
+  shippingCity: string | null;
+  shippingDepartment: string | null;
+};
+
+/**
+ * Inserts the order unless the workspace has that Shopify order already (the partial unique index
+ * decides, whoever else is inserting it at this moment): null then.
+ */
+export async function insertShopifyOrder(tx: Tx, order: NewShopifyOrder): Promise<string | null> {
+  const [row] = await tx<{ id: string }[]>`
+    insert into orders (workspace_id, contact_id, pipeline_id, stage_id, integration_id, description,
+                        shipping_address, shipping_city, shipping_department, shopify_order_id,
+                        shopify_order_name, financial_status, cancelled_at, shopify_updated_at)
+    values (app.current_workspace_id(), ${order.contactId}, ${order.pipelineId}, ${order.stageId},
+            ${order.integrationId}, ${order.description}, ${order.shippingAddress}, ${order.shippingCity},
+            ${order.shippingDepartment}, ${order.shopifyOrderId}, ${order.shopifyOrderName},
+            ${order.financialStatus}, ${order.cancelledAt}, ${order.shopifyUpdatedAt})
+    on conflict (workspace_id, shopify_order_id) where shopify_order_id is not null do nothing
+    returning id`;
+  return row?.id ?? null;
+}
+
+export type NewOrderLine = {
+  productId: string | null;
+  shopifyLineId: string | null;
+  sku: string;
+  title: string;
+  /** decimal strings: money never passes through a binary float */
+  unitPrice: string;
+  quantity: number;
+  subtotal: string;
+};
+
+/** The order's lines; the order total follows by trigger. */
+export async function insertOrderLines(tx: Tx, orderId: string, lines: NewOrderLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  await tx`
+    insert into order_products (workspace_id, order_id, product_id, shopify_line_id, sku, title, unit_price,
+                                quantity, subtotal)
+    select app.current_workspace_id(), ${orderId}, l.product_id, l.shopify_line_id, l.sku, l.title,
+           l.unit_price, l.quantity, l.subtotal
+    from unnest(${lines.map((l) => l.productId)}::uuid[], ${lines.map((l) => l.shopifyLineId)}::text[],
+                ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.title)}::text[],
+                ${lines.map((l) => l.unitPrice)}::numeric[], ${lines.map((l) => l.quantity)}::int[],
+                ${lines.map((l) => l.subtotal)}::numeric[])
+         with ordinality as l(product_id, shopify_line_id, sku, title, unit_price, quantity, subtotal, n)
+    order by l.n`;
+}
+
+export type ShopifyOrderUpdate = {
+  financialStatus: string | null;
+  cancelledAt: Date | null;
+  shopifyUpdatedAt: Date;
+  description: string;
+  shippingAddress: string | null;
+  shippingCity: string | null;
+  shippingDepartment: string | null;
+  /** Move to this stage (the cancelled stage of a cancelled order); null leaves the stage. */
+  stageId: string | null;
+};
+
+/**
+ * Applies the Shopify-owned fields of an order if the update is newer than the last one applied.
+ * False when it is not (an older or equal `updated_at`): nothing changes.
+ */
+export async function updateShopifyOrderIfNewer(
+  tx: Tx,
+  orderId: string,
+  update: ShopifyOrderUpdate,
+): Promise<boolean> {
+  const rows = await tx`
+    update orders set
+      financial_status = ${update.financialStatus},
+      cancelled_at = ${update.cancelledAt},
+      shopify_updated_at = ${update.shopifyUpdatedAt},
+      description = ${update.description},
+      shipping_address = ${update.shippingAddress},
+      shipping_city = ${update.shippingCity},
+      shipping_department = ${update.shippingDepartment},
+      stage_id = coalesce(${update.stageId}::uuid, stage_id),
+      updated_at = now()
+    where id = ${orderId} and workspace_id = app.current_workspace_id()
+      and (shopify_updated_at is null or shopify_updated_at < ${update.shopifyUpdatedAt})
+    returning id`;
+  return rows.length > 0;
+}
