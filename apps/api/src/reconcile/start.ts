@@ -1,9 +1,56 @@
+/**
+ * Starting a reconcile run: the run row and its `reconcile_orders` job in one transaction, so a run
+ * is never recorded without its job nor a job enqueued for a run that was rolled back.
+ */
+import { withUser } from '@crm/db';
 import type { AppDeps } from '../deps.ts';
+import { RECONCILE_TASK } from './task.ts';
 
-/** Records a reconcile run and enqueues its job; returns the run id. STUB — issue #5. */
+/** A run still queued or running younger than this is reused instead of starting a second one. */
+const ACTIVE_RUN_WINDOW = '6 hours';
+
+/**
+ * Records a reconcile run and enqueues its job; returns the run id. When a run of the same
+ * integration is still queued or running, returns that run's id instead of starting another.
+ *
+ * The caller (a tRPC procedure) has checked the owner role; the insert runs as `app_user` for
+ * `requestedBy` anyway, so RLS (owner-only insert) has the last word. The job is then added as the
+ * connecting role, which owns graphile-worker's schema: `app_user` has no rights on the queue.
+ */
 export async function startReconcile(
-  _deps: AppDeps,
-  _input: { workspaceId: string; integrationId: string; since: Date; requestedBy: string },
+  deps: AppDeps,
+  input: { workspaceId: string; integrationId: string; since: Date; requestedBy: string },
 ): Promise<string> {
-  throw new Error('startReconcile: not implemented yet');
+  if (Number.isNaN(input.since.getTime())) throw new Error('startReconcile: since is not a valid date');
+  return withUser(deps.sql, input.requestedBy, async (tx) => {
+    // The caller checked the role; checked again here before anything else, so a non-owner does not
+    // even learn the id of a running run through this path. (RLS would refuse their insert too.)
+    const [role] = await tx<
+      { owner: boolean }[]
+    >`select public.is_workspace_owner(${input.workspaceId}) as owner`;
+    if (!role?.owner) throw new Error('Only the owner of the workspace can start a reconciliation.');
+    // Two owners pressing the button at once get one run.
+    await tx`select pg_advisory_xact_lock(hashtext('reconcile:' || ${input.integrationId}))`;
+    const [active] = await tx<{ id: string }[]>`
+      select id from reconcile_runs
+      where workspace_id = ${input.workspaceId} and integration_id = ${input.integrationId}
+        and status in ('queued', 'running') and created_at > now() - ${ACTIVE_RUN_WINDOW}::interval
+      order by created_at desc limit 1`;
+    if (active) return active.id;
+    const [run] = await tx<{ id: string }[]>`
+      insert into reconcile_runs (workspace_id, integration_id, since, requested_by)
+      values (${input.workspaceId}, ${input.integrationId}, ${input.since}, ${input.requestedBy})
+      returning id`;
+    if (!run) throw new Error('startReconcile: the run was not recorded');
+    // Back to the connecting role for the queue, for the rest of this (short) transaction only.
+    await tx`select set_config('role', 'none', true)`;
+    await tx`
+      select graphile_worker.add_job(
+        identifier => ${RECONCILE_TASK},
+        payload => json_build_object('runId', ${run.id}::uuid, 'workspaceId', ${input.workspaceId}::uuid),
+        max_attempts => 3,
+        job_key => ${`reconcile_run:${run.id}`}
+      )`;
+    return run.id;
+  });
 }

@@ -355,7 +355,8 @@ export function variantOfOrder(
     lineItems: {
       nodes: order.lineItems.nodes.map((l, i) => ({
         ...structuredClone(l),
-        id: `gid://shopify/LineItem/${BigInt(newId) * 100n + BigInt(i)}`,
+        // Distinct per order, above 2^53, below 2^64 like every Shopify id.
+        id: `gid://shopify/LineItem/${10n ** 18n + (BigInt(newId) % 10n ** 15n) * 1000n + BigInt(i)}`,
       })),
       pageInfo: { hasNextPage: false, endCursor: null },
     },
