@@ -107,6 +107,12 @@ describe('testConnection', () => {
     }
   });
 
+  it('unreachable: Shopify answers 5xx', async () => {
+    fake.failNext(1, 503);
+    const result = await testConnection(config, creds);
+    expect(result).toMatchObject({ ok: false, reason: 'unreachable' });
+  });
+
   it('refuses a shop domain that is not a host name without calling anything', async () => {
     const before = fake.requests.length;
     const result = await testConnection(config, { shopDomain: 'evil.com/../x', accessToken: TOKEN });

@@ -278,6 +278,27 @@ describe('paging orders through GraphQL', () => {
     expect(waits.length).toBeGreaterThan(0);
   });
 
+  it('retries a Shopify server error a few times, then reports it', async () => {
+    fake.failNext(2, 503);
+    const waits: number[] = [];
+    const page = await fetchOrdersPage(config, creds, new Date(0), {
+      pageSize: 1,
+      onThrottle: ({ waitMs }) => waits.push(waitMs),
+      sleep: async () => {},
+    });
+    expect(page.orders).toHaveLength(1);
+    expect(waits).toHaveLength(2);
+
+    fake.failNext(10, 502);
+    const error = await fetchOrdersPage(config, creds, new Date(0), { sleep: async () => {} }).catch(
+      (e: unknown) => e,
+    );
+    fake.failNext(0);
+    expect(error).toBeInstanceOf(ShopifyAdminError);
+    expect((error as ShopifyAdminError).kind).toBe('unreachable');
+    expect((error as Error).message).toMatch(/server error \(HTTP 502\)/);
+  });
+
   it('a bad token stops with a bad_token error', async () => {
     const error = await fetchOrdersPage(
       config,

@@ -41,6 +41,8 @@ export type GraphqlOptions = {
 
 export type GraphqlResult<T> = { data: T; cost: QueryCost | null };
 
+const MAX_SERVER_ERROR_RETRIES = 4;
+
 type GraphqlError = { message?: unknown; extensions?: { code?: unknown } | null };
 
 function num(value: unknown): number | null {
@@ -113,8 +115,10 @@ export async function adminGraphql<T>(
     });
     const text = await readText(response, creds.shopDomain);
     if (response.status === 429 || (response.status >= 500 && response.status !== 501)) {
-      // Rate limited at the HTTP level, or a transient server error: back off and retry.
-      if (attempt > maxRetries) throw statusError(response, creds.shopDomain, operation.what);
+      // Rate limited at the HTTP level, or a transient server error: back off and retry (server
+      // errors a few times only: a store that keeps failing is reported, not waited on for minutes).
+      const limit = response.status === 429 ? maxRetries : Math.min(maxRetries, MAX_SERVER_ERROR_RETRIES);
+      if (attempt > limit) throw statusError(response, creds.shopDomain, operation.what);
       const retryAfter = Number(response.headers.get('retry-after'));
       const waitMs =
         Number.isFinite(retryAfter) && retryAfter > 0

@@ -39,7 +39,10 @@ export type OrdersSinceOptions = GraphqlOptions & {
   after?: string | null;
 };
 
-/** The Shopify search query for "updated at or after `since`". */
+/**
+ * The Shopify search query for "updated at or after `since`". Note: without the `read_all_orders`
+ * scope Shopify only exposes the last 60 days of orders; older ones are silently absent.
+ */
 export function updatedSinceQuery(since: Date): string {
   return `updated_at:>='${since.toISOString()}'`;
 }

@@ -86,6 +86,8 @@ export type FakeShopify = {
   /** Drains the bucket before the GraphQL request with this ordinal (1 = the first this fake serves; see stats.graphql). */
   throttleRequest: (ordinal: number) => void;
   setLatency: (ms: number) => void;
+  /** The next n requests (any path) answer this HTTP status, as Shopify does during an incident. */
+  failNext: (n: number, status?: number) => void;
   requests: FakeRequestLog[];
   stats: { graphql: number; throttled: number };
   close: () => Promise<void>;
@@ -407,6 +409,7 @@ export async function startFakeShopify(options: FakeShopifyOptions = {}): Promis
   let latencyMs = options.latencyMs ?? 0;
   let forcedThrottles = 0;
   const throttledOrdinals = new Set<number>();
+  let failures = { left: 0, status: 503 };
   let nextWebhookId = 1_100_000_000_000_000_001n; // above 2^53, like the ids the client must not round
   // One bucket per shop (Shopify: per app and store).
   const buckets = new Map<string, { available: number; at: number }>();
@@ -580,6 +583,10 @@ export async function startFakeShopify(options: FakeShopifyOptions = {}): Promis
       send(res, status, body, raw);
       return { shop: domain, status };
     };
+    if (failures.left > 0) {
+      failures.left--;
+      return reply(failures.status, { errors: 'Service Unavailable (fake Shopify incident)' });
+    }
     const shop = domain ? shops.get(domain) : undefined;
     if (!shop) return reply(404, { errors: 'Not Found' });
     const token = req.headers['x-shopify-access-token'];
@@ -700,6 +707,9 @@ export async function startFakeShopify(options: FakeShopifyOptions = {}): Promis
     },
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    failNext: (n, status = 503) => {
+      failures = { left: n, status };
     },
     requests,
     stats,
