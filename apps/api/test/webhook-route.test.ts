@@ -6,7 +6,15 @@
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { captureLogger, count, createShop, deliver, orderPayload, type Shop, sign } from './webhook-support.ts';
+import {
+  captureLogger,
+  count,
+  createShop,
+  deliver,
+  orderPayload,
+  type Shop,
+  sign,
+} from './webhook-support.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -83,7 +91,12 @@ describe('POST /webhooks/shopify', () => {
 
   it('answers a duplicate delivery 200 and stores nothing new', async () => {
     const order = orderPayload();
-    const d = { body: order.text, shopDomain: shop.shopDomain, secret: shop.secret, webhookId: `dup-${order.id}` };
+    const d = {
+      body: order.text,
+      shopDomain: shop.shopDomain,
+      secret: shop.secret,
+      webhookId: `dup-${order.id}`,
+    };
     expect((await deliver(app.url, d)).status).toBe(200);
     const res = await nothingStored(() => deliver(app.url, d));
     expect(res).toEqual({ status: 200, body: { ok: true, status: 'duplicate' } });
@@ -110,7 +123,12 @@ describe('POST /webhooks/shopify', () => {
     const body = orderPayload().text;
     for (const missing of ['x-shopify-webhook-id', 'x-shopify-shop-domain', 'x-shopify-topic']) {
       const res = await nothingStored(() =>
-        deliver(app.url, { body, shopDomain: shop.shopDomain, secret: shop.secret, headers: { [missing]: null } }),
+        deliver(app.url, {
+          body,
+          shopDomain: shop.shopDomain,
+          secret: shop.secret,
+          headers: { [missing]: null },
+        }),
       );
       expect(res.status).toBe(400);
     }
@@ -219,12 +237,12 @@ describe('POST /webhooks/shopify', () => {
       previousSecret: { secret: 'old-secret', expiresAt: new Date(Date.now() - 1000) },
     });
     const body = orderPayload().text;
-    expect((await deliver(app.url, { body, shopDomain: rotating.shopDomain, secret: 'old-secret' })).status).toBe(
-      200,
-    );
-    expect((await deliver(app.url, { body, shopDomain: rotating.shopDomain, secret: rotating.secret })).status).toBe(
-      200,
-    );
+    expect(
+      (await deliver(app.url, { body, shopDomain: rotating.shopDomain, secret: 'old-secret' })).status,
+    ).toBe(200);
+    expect(
+      (await deliver(app.url, { body, shopDomain: rotating.shopDomain, secret: rotating.secret })).status,
+    ).toBe(200);
     const res = await nothingStored(() =>
       deliver(app.url, { body, shopDomain: expired.shopDomain, secret: 'old-secret' }),
     );
@@ -258,8 +276,18 @@ describe('POST /webhooks/shopify', () => {
   it('logs one JSON-able line per delivery with shop, topic, webhook id, outcome and ms; never a secret', async () => {
     log.lines.length = 0;
     const order = orderPayload();
-    await deliver(app.url, { body: order.text, shopDomain: shop.shopDomain, secret: shop.secret, webhookId: 'logged' });
-    await deliver(app.url, { body: order.text, shopDomain: shop.shopDomain, secret: 'wrong', webhookId: 'logged-2' });
+    await deliver(app.url, {
+      body: order.text,
+      shopDomain: shop.shopDomain,
+      secret: shop.secret,
+      webhookId: 'logged',
+    });
+    await deliver(app.url, {
+      body: order.text,
+      shopDomain: shop.shopDomain,
+      secret: 'wrong',
+      webhookId: 'logged-2',
+    });
     const lines = log.lines.filter((l) => l.msg === 'webhook');
     expect(lines).toHaveLength(2);
     expect(lines[0]?.fields).toMatchObject({

@@ -2,17 +2,31 @@
  * Test support for the API: a real server over a real (test) database, on a free port.
  */
 import type { TestDatabase } from '@crm/db/testing';
+import { countBusyJobs } from '@crm/db/worker';
 import { type AppConfig, loadConfig } from '../config.ts';
 import type { AppDeps } from '../deps.ts';
-import { runDueJobs } from '../jobs/runner.ts';
+import { type JobRunner, startJobRunner } from '../jobs/runner.ts';
 import { createLogger } from '../log.ts';
 import { type RunningServer, startServer } from '../server.ts';
 
 export type TestApp = RunningServer & {
   deps: AppDeps;
-  /** Runs, in this process, every job that is due until none is left (retries scheduled later stay). */
-  runJobs: () => Promise<void>;
+  /**
+   * Runs the job queue until no job is running or due (retries scheduled for later stay queued). The
+   * first call starts workers in this process (unless the app runs some already); they keep running,
+   * picking up new jobs at once, until close().
+   */
+  runJobs: (options?: { timeoutMs?: number }) => Promise<void>;
 };
+
+/** Waits until no job of the queue is running or due now. */
+export async function waitForIdleQueue(deps: AppDeps, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await countBusyJobs(deps.sql)) > 0) {
+    if (Date.now() > deadline) throw new Error(`the job queue was still busy after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
 
 export async function startTestApp(db: TestDatabase, overrides: Partial<AppConfig> = {}): Promise<TestApp> {
   const config: AppConfig = { ...loadConfig({}), webDist: null, workerConcurrency: 0, ...overrides };
@@ -23,5 +37,18 @@ export async function startTestApp(db: TestDatabase, overrides: Partial<AppConfi
     log: createLogger(process.env.TEST_LOGS === 'true'),
   };
   const server = await startServer(deps, { port: 0, hostname: '127.0.0.1', databaseUrl: db.url });
-  return { ...server, deps, runJobs: () => runDueJobs(deps, { databaseUrl: db.url }) };
+  let workers: Promise<JobRunner> | null = null;
+  return {
+    ...server,
+    deps,
+    runJobs: async (options = {}) => {
+      if (!server.runner && !workers) workers = startJobRunner(deps, { concurrency: 4, databaseUrl: db.url });
+      await workers;
+      await waitForIdleQueue(deps, options.timeoutMs);
+    },
+    close: async () => {
+      await server.close();
+      await (await workers)?.stop();
+    },
+  };
 }

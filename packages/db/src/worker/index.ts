@@ -51,6 +51,7 @@ export {
   updateShopifyOrderIfNewer,
 } from './orders.ts';
 export { findProductsForMatching, type MatchableProduct } from './products.ts';
+export { countBusyJobs } from './queue.ts';
 export {
   findCustomerPayloads,
   findIntegrationPayloads,
