@@ -276,6 +276,39 @@ describe('runReconcileJob', () => {
   });
 });
 
+describe('runReconcileJob with an order the CRM cannot take', () => {
+  it('imports the others and fails the run naming the order and the field', async () => {
+    const cod = shopOrders[0];
+    if (!cod) throw new Error('missing order');
+    const broken = variantOfOrder(cod, {
+      id: BigInt(cod.legacyResourceId) + 500n,
+      name: '#6000',
+      updatedAt: '2026-03-01T13:00:00Z',
+    });
+    const line = broken.lineItems.nodes[0];
+    if (!line) throw new Error('no line');
+    line.quantity = 0;
+    const good = variantOfOrder(cod, {
+      id: BigInt(cod.legacyResourceId) + 501n,
+      name: '#6001',
+      updatedAt: '2026-03-01T14:00:00Z',
+    });
+    const orders = fake.shop(DEMO_SHOP).orders;
+    orders.push(broken, good);
+    try {
+      const runId = await newRun();
+      await runReconcileJob(deps, { runId, workspaceId, pageSize: 4 });
+      const run = await runRow(runId);
+      expect(run).toMatchObject({ status: 'failed', ordersSeen: 9, ordersCreated: 1 });
+      expect(run.error).toMatch(/^1 of 9 orders could not be imported: #6000: line_items\[0\]\.quantity: /);
+      expect(await storedShopifyIds()).toContain(good.legacyResourceId);
+      expect(await storedShopifyIds()).not.toContain(broken.legacyResourceId);
+    } finally {
+      orders.splice(orders.indexOf(broken), 1);
+    }
+  });
+});
+
 describe('startReconcile', () => {
   beforeAll(async () => {
     // graphile-worker's schema, as the app installs it at startup.
