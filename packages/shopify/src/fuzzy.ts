@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { normalizeText, phoneticKeys } from './text.ts';
+import { lowerLikePostgres, normalizeText, phoneticKeys } from './text.ts';
 
 /**
  * How a possible duplicate contact is scored. A candidate is never linked silently: it goes to a human
@@ -47,7 +47,7 @@ const WEIGHTS = {
 /** Distinct trigrams of a string as pg_trgm builds them: lowercase words, "  word " padded. */
 function trigrams(s: string): Set<string> {
   const set = new Set<string>();
-  for (const word of s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+  for (const word of lowerLikePostgres(s).match(/[\p{L}\p{N}]+/gu) ?? []) {
     const chars = [...`  ${word} `];
     for (let i = 0; i + 3 <= chars.length; i++) set.add(chars.slice(i, i + 3).join(''));
   }

@@ -14,14 +14,22 @@ export type CatalogProduct = { id: string; sku: string | null; title: string; pr
  */
 export const PRODUCT_NAME_THRESHOLD = 0.6;
 
+/**
+ * Score of a product whose title is exactly the line's product title (without its variant): a sure
+ * match for a catalogue kept per product, ranked just below an exact "title - variant" match for a
+ * catalogue kept per variant. The title alone is not compared fuzzily: "IPod Nano 8gb" is 0.7 similar
+ * to "IPod Nano 8gb green", and that would match the black variant to the green one.
+ */
+const SAME_PRODUCT_TITLE = 0.999;
+
 /** Price difference tolerated by the `value` strategy: one cent. */
 const VALUE_TOLERANCE_CENTS = 1n;
 
 /**
  * The catalogue product a Shopify line is, by the integration's strategy, or null:
  * - `sku`: same sku, case-insensitive; an empty sku never matches;
- * - `name`: the most similar title (the line's title, or its "title - variant" name), if at least
- *   PRODUCT_NAME_THRESHOLD similar;
+ * - `name`: the title most similar to the line's "title - variant" name, if at least
+ *   PRODUCT_NAME_THRESHOLD similar, or one equal to the line's title (normalised);
  * - `value`: the product whose price is within 0.01 of the line's unit price (before discounts), the
  *   closest first.
  * Ties go to the first product in the list.
@@ -37,10 +45,14 @@ export function matchLineToProduct(
       return (sku && products.find((p) => p.sku?.trim().toLowerCase() === sku)) || null;
     }
     case 'name': {
-      const titles = [line.title, line.name].map(normalizeText).filter(Boolean);
+      const full = normalizeText(line.name ?? line.title);
+      const title = normalizeText(line.title);
       return best(products, (p) => {
-        const title = normalizeText(p.title);
-        const score = Math.max(0, ...titles.map((t) => trigramSimilarity(t, title)));
+        const candidate = normalizeText(p.title);
+        const score = Math.max(
+          trigramSimilarity(full, candidate),
+          title && candidate === title ? SAME_PRODUCT_TITLE : 0,
+        );
         return score >= PRODUCT_NAME_THRESHOLD ? score : null;
       });
     }

@@ -2,11 +2,17 @@ import { doubleMetaphone } from 'double-metaphone';
 
 /**
  * Accents the database folds (app.crm_normalize in packages/db, migration 0001), and what they fold to.
- * Any other non-ASCII letter becomes a space there, and so it does here.
+ * Any other non-ASCII letter becomes a space there, and so it does here. (Migration 0001's translate()
+ * target has one "o" too many, which shifts ú→o, ñ→u, ç→n, ý→c; this is the intended mapping.)
  */
 const ACCENTED = 'áàâäãåāéèêëēíìîïīóòôöõōúùûüūñçýÿ';
-const FOLDED = 'aaaaaaaeeeeeiiiiiooooooouuuuuncyy';
+const FOLDED = 'aaaaaaaeeeeeiiiiioooooouuuuuncyy';
 const FOLD = new Map([...ACCENTED].map((c, i) => [c, FOLDED[i] ?? c]));
+
+/** lower() as PostgreSQL does it: one character for one, so İ becomes i (JS makes it "i̇", two). */
+export function lowerLikePostgres(s: string): string {
+  return s.replace(/İ/g, 'i').toLowerCase();
+}
 
 /**
  * Case-, accent- and punctuation-insensitive form of a name or city: "  María-José LÓPEZ " →
@@ -16,16 +22,17 @@ const FOLD = new Map([...ACCENTED].map((c, i) => [c, FOLDED[i] ?? c]));
  * other letters: "ø" or a decomposed "é" become spaces on both sides.)
  */
 export function normalizeText(s: string | null | undefined): string {
-  // PostgreSQL lowercases İ to i (one character); JS to "i̇" (two).
-  const lower = (s ?? '').replace(/İ/g, 'i').toLowerCase();
-  const folded = [...lower].map((c) => FOLD.get(c) ?? c).join('');
+  const folded = [...lowerLikePostgres(s ?? '')].map((c) => FOLD.get(c) ?? c).join('');
   return folded.replace(/[^a-z0-9]+/g, ' ').trim();
 }
 
 /**
  * Double-metaphone keys (primary and alternate) of each word of normalizeText(name), words of one
- * character skipped, deduplicated and sorted: what the SQL app.crm_phonetic_keys() stores in
- * contacts.name_phonetic. PostgreSQL's dmetaphone() keeps at most 4 characters, so these do too.
+ * character skipped, deduplicated and sorted — what the SQL app.crm_phonetic_keys() stores in
+ * contacts.name_phonetic, cut like PostgreSQL's dmetaphone() to 4 characters. The two implementations
+ * differ on a few spellings (PostgreSQL also gives "X" as the alternate of "cia": García → KRS, KRX
+ * there, KRS here), so compare these keys with each other, and query the database's keys with
+ * app.crm_phonetic_keys() on its side.
  */
 export function phoneticKeys(name: string | null | undefined): string[] {
   const keys = new Set<string>();
