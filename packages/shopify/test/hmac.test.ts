@@ -1,0 +1,63 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { signShopifyWebhook, verifyShopifyHmac } from '../src/index.ts';
+import { fixtureBytes } from './helpers.ts';
+
+const body = fixtureBytes('orders-create.cod-co.json');
+const secret = 'demo-webhook-secret';
+const header = signShopifyWebhook(body, secret);
+
+describe('signShopifyWebhook', () => {
+  it('is base64 of HMAC-SHA256 over the raw bytes, as Shopify computes it', () => {
+    expect(header).toBe(createHmac('sha256', secret).update(body).digest('base64'));
+    expect(header).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(signShopifyWebhook('{"a":1}', 's')).toBe(
+      signShopifyWebhook(new TextEncoder().encode('{"a":1}'), 's'),
+    );
+  });
+});
+
+describe('verifyShopifyHmac', () => {
+  it('accepts the right secret', () => {
+    expect(verifyShopifyHmac(body, header, [secret])).toBe(true);
+    expect(verifyShopifyHmac(body, ` ${header} `, [secret])).toBe(true);
+  });
+
+  it('rejects a body changed by one byte', () => {
+    const changed = Uint8Array.from(body);
+    changed[100] = (changed[100] ?? 0) ^ 1;
+    expect(verifyShopifyHmac(changed, header, [secret])).toBe(false);
+  });
+
+  it('rejects a wrong secret, and no secrets at all', () => {
+    expect(verifyShopifyHmac(body, header, ['another-secret'])).toBe(false);
+    expect(verifyShopifyHmac(body, header, [])).toBe(false);
+  });
+
+  it('rejects a missing, empty, truncated, padded-out or non-base64 header', () => {
+    for (const bad of [
+      undefined,
+      null,
+      '',
+      header.slice(0, -4),
+      `${header}AAAA`,
+      header.replace(/[A-Za-z0-9]/, '*'),
+      header.replace('=', ''),
+      Buffer.from(header, 'base64').toString('hex'),
+      Buffer.from(header, 'base64').toString('base64url'),
+    ]) {
+      expect(verifyShopifyHmac(body, bad, [secret]), String(bad)).toBe(false);
+    }
+  });
+
+  it('accepts when the second of two secrets matches (rotation)', () => {
+    expect(verifyShopifyHmac(body, header, ['new-secret', secret])).toBe(true);
+    expect(verifyShopifyHmac(body, signShopifyWebhook(body, 'new-secret'), ['new-secret', secret])).toBe(
+      true,
+    );
+  });
+
+  it('never accepts an empty secret, even with a header signed by one', () => {
+    expect(verifyShopifyHmac(body, signShopifyWebhook(body, ''), [''])).toBe(false);
+  });
+});
