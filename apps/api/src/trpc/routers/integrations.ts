@@ -369,6 +369,7 @@ export const integrationsRouter = router({
         ensureWebhookSubscriptions(ctx.deps.config, creds, address),
       );
       const topics = health.map(({ topic, present, recreated }) => ({ topic, present, recreated }));
-      return { address, healthy: topics.every((t) => t.present), topics };
+      // Healthy: every topic is subscribed now (present before, or re-created by this check).
+      return { address, healthy: topics.every((t) => t.present || t.recreated), topics };
     }),
 });
