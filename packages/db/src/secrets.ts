@@ -9,6 +9,8 @@ import { dirname } from 'node:path';
 export type EncryptionKey = { readonly bytes: Buffer };
 
 const VERSION = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 export function parseEncryptionKey(text: string): EncryptionKey {
   const trimmed = text.trim();
@@ -48,8 +50,8 @@ export async function loadEncryptionKey(keyFile: string, env = process.env): Pro
 }
 
 export function encryptSecret(plaintext: string, key: EncryptionKey): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key.bytes, iv, { authTagLength: TAG_BYTES });
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
   return [
@@ -70,11 +72,19 @@ export class SecretDecryptionError extends Error {
 }
 
 export function decryptSecret(stored: string, key: EncryptionKey): string {
-  const [version, iv, tag, ciphertext] = stored.split('.');
-  if (version !== VERSION || !iv || !tag || ciphertext === undefined) throw new SecretDecryptionError();
+  const parts = stored.split('.');
+  const [version, iv, tag, ciphertext] = parts;
+  if (parts.length !== 4 || version !== VERSION || !iv || !tag || ciphertext === undefined) {
+    throw new SecretDecryptionError();
+  }
+  const ivBytes = Buffer.from(iv, 'base64url');
+  const tagBytes = Buffer.from(tag, 'base64url');
+  // GCM accepts tags as short as 4 bytes unless told otherwise; a truncated tag would make forging a
+  // ciphertext feasible. Only the full 16-byte tag (and the 12-byte IV) that encryptSecret writes pass.
+  if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES) throw new SecretDecryptionError();
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(iv, 'base64url'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    const decipher = createDecipheriv('aes-256-gcm', key.bytes, ivBytes, { authTagLength: TAG_BYTES });
+    decipher.setAuthTag(tagBytes);
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString(
       'utf8',
     );

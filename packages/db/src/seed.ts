@@ -23,7 +23,8 @@ export type SeedResult = { seeded: boolean; workspaceId: string };
  * Runs as the migrating role (a superuser or BYPASSRLS role), like the migrations.
  */
 export async function seed(sql: Sql, options: SeedOptions): Promise<SeedResult> {
-  const webhookSecret = options.webhookSecret ?? process.env.DEMO_SHOPIFY_SECRET ?? 'demo-webhook-secret';
+  // Empty counts as unset: an empty signing secret would let anyone sign the demo store's webhooks.
+  const webhookSecret = options.webhookSecret || process.env.DEMO_SHOPIFY_SECRET || 'demo-webhook-secret';
   const accessToken = options.accessToken ?? 'shpat_demo_store_token';
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   return (await sql.begin(async (tx) => {
