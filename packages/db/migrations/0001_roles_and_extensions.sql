@@ -54,7 +54,7 @@ create or replace function app.crm_normalize(t text) returns text
     select btrim(regexp_replace(
       translate(lower(coalesce(t, '')),
         'áàâäãåāéèêëēíìîïīóòôöõōúùûüūñçýÿ',
-        'aaaaaaaeeeeeiiiiiooooooouuuuuncyy'),
+        'aaaaaaaeeeeeiiiiioooooouuuuuncyy'),
       '[^a-z0-9]+', ' ', 'g'))
   $$;
 
