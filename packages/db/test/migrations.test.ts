@@ -108,6 +108,31 @@ describe('migrations', () => {
     for (const r of results) expect(r.applied).toEqual(files.map((m) => m.name));
   });
 
+  it('folds accents as intended, and a later migration recomputes what was stored before', async () => {
+    const db = await emptyDatabase();
+    // The database as it was before 0006: a contact stored with the old folding.
+    await migrate(
+      db.sql,
+      files.filter((m) => m.name < '0006'),
+    );
+    const [ws] = await db.sql<
+      { id: string }[]
+    >`insert into workspaces (name, slug) values ('W', 'w') returning id`;
+    await db.sql`
+      insert into contacts (workspace_id, name, city) values (${ws?.id ?? ''}, 'Ñandú Múñoz', 'Cúcuta')`;
+    await migrate(db.sql);
+
+    const [folded] = await db.sql<
+      { s: string }[]
+    >`select app.crm_normalize(${'ÁÉÍÓÚ áàâäãåā ñÑ çÇ ýÿ Ü-ö, 9!'}) as s`;
+    expect(folded?.s).toBe('aeiou aaaaaaa nn cc yy u o 9');
+    const [contact] = await db.sql<{ name_norm: string; city_norm: string; name_phonetic: string[] }[]>`
+      select name_norm, city_norm, name_phonetic from contacts`;
+    expect(contact).toMatchObject({ name_norm: 'nandu munoz', city_norm: 'cucuta' });
+    const [keys] = await db.sql<{ k: string[] }[]>`select app.crm_phonetic_keys('Nandu Munoz') as k`;
+    expect(contact?.name_phonetic).toEqual(keys?.k);
+  });
+
   it('refuses a migration whose file changed after it was applied', async () => {
     const db = await emptyDatabase();
     const one = migration('0001_one.sql', 'create table one (id int);');
