@@ -107,7 +107,10 @@ export type EventListFilter = {
   limit: number;
 };
 
-/** Newest first, keyset-paginated on (received_at, id). */
+/**
+ * Newest first, keyset-paginated on (received_at, id). The cursor's timestamp goes in as text: a
+ * timestamptz parameter would pass through a JS Date and lose its microseconds, skipping rows.
+ */
 export async function listEvents(tx: Queryable, f: EventListFilter): Promise<EventSummary[]> {
   return tx<EventSummary[]>`
     select ${tx.unsafe(SUMMARY_COLUMNS)}
@@ -117,7 +120,7 @@ export async function listEvents(tx: Queryable, f: EventListFilter): Promise<Eve
       ${f.topic ? tx`and topic = ${f.topic}` : tx``}
       ${f.from ? tx`and received_at >= ${f.from}` : tx``}
       ${f.to ? tx`and received_at < ${f.to}` : tx``}
-      ${f.after ? tx`and (received_at, id) < (${f.after.receivedAt}::timestamptz, ${f.after.id}::uuid)` : tx``}
+      ${f.after ? tx`and (received_at, id) < (${f.after.receivedAt}::text::timestamptz, ${f.after.id}::uuid)` : tx``}
     order by received_at desc, id desc
     limit ${f.limit}`;
 }

@@ -48,7 +48,10 @@ export type OrderListFilter = {
   limit: number;
 };
 
-/** Newest first, keyset-paginated on (created_at, id), each with its lines. */
+/**
+ * Newest first, keyset-paginated on (created_at, id), each with its lines (in Shopify's line order).
+ * The cursor's timestamp goes in as text, keeping its microseconds (a JS Date would not).
+ */
 export async function listOrders(tx: Queryable, f: OrderListFilter): Promise<OrderListItem[]> {
   const rows = await tx<
     (Omit<OrderListItem, 'contact' | 'lines'> & {
@@ -74,7 +77,7 @@ export async function listOrders(tx: Queryable, f: OrderListFilter): Promise<Ord
     where o.workspace_id = ${f.workspaceId}
       ${f.pipelineId ? tx`and o.pipeline_id = ${f.pipelineId}` : tx``}
       ${f.stageId ? tx`and o.stage_id = ${f.stageId}` : tx``}
-      ${f.after ? tx`and (o.created_at, o.id) < (${f.after.createdAt}::timestamptz, ${f.after.id}::uuid)` : tx``}
+      ${f.after ? tx`and (o.created_at, o.id) < (${f.after.createdAt}::text::timestamptz, ${f.after.id}::uuid)` : tx``}
     order by o.created_at desc, o.id desc
     limit ${f.limit}`;
   const ids = rows.map((r) => r.id);
@@ -86,7 +89,7 @@ export async function listOrders(tx: Queryable, f: OrderListFilter): Promise<Ord
                  sku, title, unit_price::text as "unitPrice", quantity, subtotal::text as subtotal
           from order_products
           where workspace_id = ${f.workspaceId} and order_id = any(${ids}::uuid[])
-          order by created_at, id`;
+          order by created_at, length(shopify_line_id), shopify_line_id, id`;
   return rows.map(({ contactId, contactName, contactPhone, contactEmail, contactCity, ...o }) => ({
     ...o,
     contact:
