@@ -8,7 +8,16 @@ import { decryptSecret } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeShopify, startDemoFakeShopify } from '../src/testing/fake-shopify.ts';
-import { arrangeWorld, codeOf, ok, signedIn, type TrpcClient, type World } from './trpc-support.ts';
+import {
+  arrangeWorld,
+  codeOf,
+  ok,
+  signedIn,
+  storedCiphertexts,
+  type TrpcClient,
+  transcript,
+  type World,
+} from './trpc-support.ts';
 
 let db: TestDatabase;
 let world: World;
@@ -403,5 +412,36 @@ describe('enable, disable, delete', () => {
     expect(codeOf(await owner.mutation('integrations.setEnabled', { workspaceId: ws, enabled: true }))).toBe(
       'NOT_FOUND',
     );
+  });
+});
+
+describe('secrets', () => {
+  it('a credential that cannot be decrypted is reported as such, without the ciphertext', async () => {
+    await db.sql`
+      update integrations set access_token_enc = 'v1.AAAA.BBBB.CCCC' where workspace_id = ${world.other.workspaceId}`;
+    const other = await signedIn(world.app, 'other@other.test');
+    const r = await other.mutation('integrations.testConnection', { workspaceId: world.other.workspaceId });
+    expect(codeOf(r)).toBe('INTERNAL_SERVER_ERROR');
+    if (r.ok) throw new Error('unreachable');
+    expect(r.error.message).toMatch(/could not be decrypted/);
+    expect(r.raw).not.toContain('v1.AAAA');
+  });
+
+  it('no response of this file carried a credential typed, stored or rotated, nor a ciphertext', async () => {
+    const needles = [
+      ...world.plaintextSecrets,
+      FRESH_TOKEN,
+      FRESH_SECRET,
+      'rotated-secret-9999',
+      'shpat_wrong_token_0000',
+      'shpat_second_valid_token_5678',
+      'shpat_no_scopes_token',
+      ...(await storedCiphertexts(db.sql)),
+    ];
+    expect(transcript.length).toBeGreaterThan(20);
+    for (const { path, raw } of transcript) {
+      for (const n of needles)
+        expect({ path, found: raw.includes(n) ? n.slice(0, 6) : null }).toEqual({ path, found: null });
+    }
   });
 });

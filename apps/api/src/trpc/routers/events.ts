@@ -1,7 +1,7 @@
 import { eventStats, getEvent, listEvents, listEventTopics } from '@crm/db/owner';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { replayEvent, replayFailedEvents } from '../../jobs/replay.ts';
+import { replayEvent, replayFailedEvents, WebhookEventNotFoundError } from '../../jobs/replay.ts';
 import { cursorSchema, decodeCursor, encodeCursor, iso, isoDate, isoOrNull } from '../schemas.ts';
 import { ownerActionProcedure, router, workspaceProcedure } from '../trpc.ts';
 
@@ -145,7 +145,14 @@ export const eventsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const e = await ctx.db((tx) => getEvent(tx, ctx.workspaceId, input.eventId));
       if (!e) throw new TRPCError({ code: 'NOT_FOUND', message: 'Event not found.' });
-      await replayEvent(ctx.deps, { workspaceId: ctx.workspaceId, eventId: input.eventId });
+      try {
+        await replayEvent(ctx.deps, { workspaceId: ctx.workspaceId, eventId: input.eventId });
+      } catch (error) {
+        if (error instanceof WebhookEventNotFoundError) {
+          throw new TRPCError({ code: 'NOT_FOUND', message: 'Event not found.' });
+        }
+        throw error;
+      }
       return { ok: true as const };
     }),
 

@@ -221,7 +221,8 @@ export const integrationsRouter = router({
   save: ownerProcedure
     .input(
       z.object({
-        name: z.string().trim().min(1).max(100).default('Shopify'),
+        /** Display name; omitted keeps the stored one ("Shopify" for a new integration). */
+        name: z.string().trim().min(1).max(100).optional(),
         config: integrationConfigSchema,
         accessToken: secretInput.optional(),
         webhookSecret: secretInput.optional(),
@@ -296,7 +297,7 @@ export const integrationsRouter = router({
       const config = { ...input.config, shopDomain, pipelineId, stageId };
       await upsertShopifyIntegration(tx, {
         workspaceId,
-        name: input.name,
+        name: input.name ?? existing?.name ?? 'Shopify',
         config,
         ...(input.accessToken !== undefined
           ? {
