@@ -18,7 +18,15 @@ export {
 } from './migrate.ts';
 export { type OpenedDatabase, openDatabase } from './open.ts';
 export { hashPassword, verifyPassword } from './passwords.ts';
-export { actForWorkspace, withAuth, withUser, withWorkerRouting, withWorkspace } from './rls.ts';
+export { actForWorkspace, type Db, withAuth, withUser, withWorkerRouting, withWorkspace } from './rls.ts';
+export {
+  type AppRole,
+  connectRolePools,
+  derivedRolePassword,
+  isRolePools,
+  type RolePools,
+  roleUrl,
+} from './role-pools.ts';
 export {
   decryptSecret,
   type EncryptionKey,

@@ -1,4 +1,16 @@
 import type { Sql, Tx } from './client.ts';
+import { isRolePools, type RolePools } from './role-pools.ts';
+
+/**
+ * Where a transaction runs: the application's role pools (each logged in as its role — production),
+ * or a single pool of the migrating role (tests arranging data, tools), which switches role per
+ * transaction.
+ */
+export type Db = Sql | RolePools;
+
+function poolFor(db: Db, role: 'user' | 'worker' | 'auth'): Sql {
+  return isRolePools(db) ? db[role] : db;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -11,9 +23,9 @@ function assertUuid(value: string, what: string): void {
  * row-level security policies for that user. The setting is transaction-local, so it cannot leak to
  * the next request that borrows the connection.
  */
-export async function withUser<T>(sql: Sql, userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withUser<T>(db: Db, userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   assertUuid(userId, 'userId');
-  return (await sql.begin(async (tx) => {
+  return (await poolFor(db, 'user').begin(async (tx) => {
     await tx`select set_config('role', 'app_user', true), set_config('app.user_id', ${userId}, true)`;
     return fn(tx);
   })) as T;
@@ -23,13 +35,9 @@ export async function withUser<T>(sql: Sql, userId: string, fn: (tx: Tx) => Prom
  * Runs fn in one transaction as `app_worker` acting for one workspace: the webhook route and the
  * job workers, which act for no user. Writes outside that workspace are refused by RLS.
  */
-export async function withWorkspace<T>(
-  sql: Sql,
-  workspaceId: string,
-  fn: (tx: Tx) => Promise<T>,
-): Promise<T> {
+export async function withWorkspace<T>(db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   assertUuid(workspaceId, 'workspaceId');
-  return (await sql.begin(async (tx) => {
+  return (await poolFor(db, 'worker').begin(async (tx) => {
     await tx`select set_config('role', 'app_worker', true), set_config('app.workspace_id', ${workspaceId}, true)`;
     return fn(tx);
   })) as T;
@@ -42,16 +50,16 @@ export async function actForWorkspace(tx: Tx, workspaceId: string): Promise<void
 }
 
 /** Runs fn in one transaction as `app_worker` with no workspace yet: it may only route (read integrations). */
-export async function withWorkerRouting<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return (await sql.begin(async (tx) => {
+export async function withWorkerRouting<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return (await poolFor(db, 'worker').begin(async (tx) => {
     await tx`select set_config('role', 'app_worker', true), set_config('app.workspace_id', '', true)`;
     return fn(tx);
   })) as T;
 }
 
 /** Runs fn in one transaction as `app_auth`: login, sessions, throttling — before a user is known. */
-export async function withAuth<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return (await sql.begin(async (tx) => {
+export async function withAuth<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return (await poolFor(db, 'auth').begin(async (tx) => {
     await tx`select set_config('role', 'app_auth', true)`;
     return fn(tx);
   })) as T;

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../src/client.ts';
 import { withAuth, withUser, withWorkspace } from '../src/rls.ts';
+import { connectRolePools, type RolePools } from '../src/role-pools.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
 import { asRole, pgErrorCode, rolledBack } from './helpers.ts';
@@ -13,12 +14,15 @@ const APP_ROLES = ['app_user', 'app_worker', 'app_auth', 'app_rls'];
 
 let db: TestDatabase;
 let f: Fixtures;
+let pools: RolePools;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   f = await buildFixtures(db.sql);
+  pools = await connectRolePools(db.url);
 });
 afterAll(async () => {
+  await pools?.end({ timeout: 1 });
   await db?.drop();
 });
 
@@ -114,9 +118,14 @@ describe('the catalog', () => {
       where p.prosecdef and p.pronamespace in ('public'::regnamespace, 'app'::regnamespace)
         and (r.rolsuper or r.rolbypassrls)
       order by 1`;
-    // app.enqueue_webhook_event (0004) runs as the migrating role because it writes graphile-worker's
-    // schema; it only enqueues a job naming the caller's own workspace. Anything else is new: review it.
-    expect(rows.map((r) => r.name)).toEqual(['app.enqueue_webhook_event(uuid)']);
+    // app.enqueue_webhook_event (0004) and app.enqueue_reconcile_run (0007) run as the migrating role
+    // because they write graphile-worker's schema; the first only enqueues a job naming the caller's own
+    // workspace, the second only a queued run of a workspace the caller owns. Anything else is new:
+    // review it.
+    expect(rows.map((r) => r.name)).toEqual([
+      'app.enqueue_reconcile_run(uuid)',
+      'app.enqueue_webhook_event(uuid)',
+    ]);
     for (const r of rows) {
       expect(r.config ?? [], r.name).toEqual(
         expect.arrayContaining([expect.stringMatching(/^search_path=/)]),
@@ -184,46 +193,79 @@ describe('app_user cannot escape', () => {
     expect(none).toEqual({ m: false, o: false });
   });
 
-  // KNOWN HOLE (see the report of the db test suite): the pools connect as the superuser and only
-  // `SET LOCAL ROLE app_user`; PostgreSQL lets a superuser *session* take any role back, so SQL that
-  // runs as app_user can `set role postgres` (or `reset role`). Closing it needs the request and worker
-  // pools to log in as non-superuser roles. These tests state the requirement; they are expected to
-  // fail until then — remove `.fails` when the pools change.
-  it.fails.each([
+  // The application's pools log in AS app_user / app_worker / app_auth (connectRolePools): the session
+  // user itself is unprivileged, a member of no other role, so there is nothing to climb back to.
+  // (A pool of the superuser that only `SET LOCAL ROLE app_user` could always `reset role` out.)
+  it.each([
     ['set role postgres', 'set role postgres'],
     ['set role app_worker', 'set role app_worker'],
+    ['set role app_auth', 'set role app_auth'],
     ['reset role', 'reset role'],
     ['set session authorization', 'set session authorization default'],
-  ])('cannot %s', async (_what, statement) => {
+    ['set session authorization postgres', 'set session authorization postgres'],
+  ])('logged in as app_user, %s leads nowhere', async (_what, statement) => {
     const outcome = await rolledBack(
-      (fn) => withUser(db.sql, f.users.ownerA, fn),
+      (fn) => withUser(pools, f.users.ownerA, fn),
       async (tx) => {
         try {
           await tx.savepoint((sp) => sp.unsafe(statement));
         } catch (error) {
           return (error as { code?: string }).code === '42501' ? 'refused' : String(error);
         }
-        // It was allowed: show what leaks — workspace B's integrations, invisible to A's owner.
-        const [row] = await tx<{ n: number }[]>`
-          select count(*)::int as n from integrations where workspace_id = ${f.b.id}`;
-        return `escaped: sees ${row?.n} of B's integrations`;
+        // Allowed (reset to the session user): still app_user, still nothing of workspace B.
+        const [row] = await tx<{ who: string; n: number }[]>`
+          select current_user as who,
+                 (select count(*)::int from integrations where workspace_id = ${f.b.id}) as n`;
+        return row?.who === 'app_user' && row.n === 0
+          ? 'still app_user'
+          : `escaped: ${row?.who} sees ${row?.n}`;
+      },
+    );
+    expect(['refused', 'still app_user']).toContain(outcome);
+  });
+
+  it('each pool logs in as its own non-superuser role', async () => {
+    const who = async (sql: typeof pools.user) => {
+      const [row] = await sql<{ s: string; su: boolean }[]>`
+        select session_user as s, (select rolsuper from pg_roles where rolname = session_user) as su`;
+      return row;
+    };
+    expect(await who(pools.user)).toEqual({ s: 'app_user', su: false });
+    expect(await who(pools.worker)).toEqual({ s: 'app_worker', su: false });
+    expect(await who(pools.auth)).toEqual({ s: 'app_auth', su: false });
+  });
+
+  it('a pool of the superuser that only switches role can climb back (why the app never uses one)', async () => {
+    const after = await rolledBack(
+      (fn) => withUser(db.sql, f.users.ownerA, fn),
+      async (tx) => {
+        await tx`reset role`;
+        const [row] = await tx<
+          { su: boolean }[]
+        >`select rolsuper as su from pg_roles where rolname = current_user`;
+        return row?.su;
+      },
+    );
+    expect(after).toBe(true);
+  });
+
+  it('logged in as app_worker, the webhook path cannot become app_user or the superuser', async () => {
+    const outcome = await rolledBack(
+      (fn) => withWorkspace(pools, f.a.id, fn),
+      async (tx) => {
+        for (const statement of ['set role postgres', 'set role app_user']) {
+          const refused = await tx
+            .savepoint((sp) => sp.unsafe(statement))
+            .then(
+              () => false,
+              (error: { code?: string }) => error.code === '42501',
+            );
+          if (!refused) return `allowed: ${statement}`;
+        }
+        return 'refused';
       },
     );
     expect(outcome).toBe('refused');
-  });
-
-  it("set_config('role', …) is where the escape goes through today (documents the hole above)", async () => {
-    const who = await rolledBack(
-      (fn) => withUser(db.sql, f.users.ownerA, fn),
-      async (tx) => {
-        const before = await tx<{ r: string }[]>`select current_user as r`;
-        await tx`reset role`;
-        const after = await tx<{ r: string; su: boolean }[]>`
-          select current_user as r, (select rolsuper from pg_roles where rolname = current_user) as su`;
-        return { before: before[0]?.r, after: after[0]?.su };
-      },
-    );
-    expect(who).toEqual({ before: 'app_user', after: true });
   });
 });
 
