@@ -3,6 +3,7 @@ import { hashPassword, type Sql, verifyPassword, withAuth } from '@crm/db';
 import {
   countRecentLoginFailures,
   createSession,
+  deleteExpiredSessions,
   deleteSessionByTokenHash,
   findUserForLogin,
   lockLoginEmail,
@@ -57,7 +58,11 @@ export async function login(
     const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? dummy);
     const ok = user !== null && passwordOk;
     await recordLoginAttempt(tx, { email: input.email, ip: input.ip, succeeded: ok });
-    if (Math.random() < 0.01) await pruneLoginAttempts(tx);
+    // Housekeeping, now and then: old attempts and long-expired sessions.
+    if (Math.random() < 0.01) {
+      await pruneLoginAttempts(tx);
+      await deleteExpiredSessions(tx);
+    }
     if (!ok || !user) return { ok: false, reason: 'invalid_credentials' };
 
     if (input.previousToken) await deleteSessionByTokenHash(tx, hashSessionToken(input.previousToken));
