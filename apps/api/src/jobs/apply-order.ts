@@ -11,7 +11,6 @@
  *   - an order that does not: created (contact resolved, lines matched, placed in the configured
  *     stage) unless automatic creation is off (`skipped`).
  */
-import { type Tx, withWorkspace } from '@crm/db';
 import {
   type ContactFields,
   fillContactBlanks,
@@ -26,10 +25,12 @@ import {
   insertContactWithPhone,
   insertOrderLines,
   insertShopifyOrder,
+  inWorkerTransaction,
   lockShopifyOrder,
   type OrderPlacement,
   resolveOrderPlacement,
   type StoredShopifyOrder,
+  type WorkerTx as Tx,
   updateShopifyOrderIfNewer,
 } from '@crm/db/worker';
 import {
@@ -72,13 +73,13 @@ export async function applyShopifyOrder(
   options: { topic: string },
 ): Promise<ApplyOrderResult> {
   try {
-    return await withWorkspace(deps.sql, integration.workspaceId, (tx) =>
+    return await inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
       applyInTransaction(tx, integration, order, options.topic),
     );
   } catch (error) {
     if (!(error instanceof OrderInsertedMeanwhile)) throw error;
     // Rolled back (with any contact it created); the order is there now: apply as an update.
-    return withWorkspace(deps.sql, integration.workspaceId, (tx) =>
+    return inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
       applyInTransaction(tx, integration, order, options.topic),
     );
   }

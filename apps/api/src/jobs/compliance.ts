@@ -3,10 +3,10 @@
  * payloads this app stored (webhook_events.payload), keeping ids, amounts and products; the
  * customers/data_request event itself is the record of the request.
  */
-import { withWorkspace } from '@crm/db';
 import {
   findCustomerPayloads,
   findIntegrationPayloads,
+  inWorkerTransaction,
   replaceEventPayload,
   type StoredPayload,
 } from '@crm/db/worker';
@@ -27,7 +27,7 @@ async function redactPages(
   for (;;) {
     const rows = await page(afterId);
     if (rows.length === 0) return changed;
-    await withWorkspace(deps.sql, workspaceId, async (tx) => {
+    await inWorkerTransaction(deps.sql, workspaceId, async (tx) => {
       for (const row of rows) {
         const redacted = redactPayloadText(row.payload);
         if (redacted !== row.payload) {
@@ -52,7 +52,7 @@ export async function redactCustomer(
   );
   if (needles.length === 0 && request.orders_to_redact.length === 0) return 0;
   return redactPages(deps, integration.workspaceId, (afterId) =>
-    withWorkspace(deps.sql, integration.workspaceId, (tx) =>
+    inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
       findCustomerPayloads(tx, { shopifyOrderIds: request.orders_to_redact, needles, afterId, limit: PAGE }),
     ),
   );
@@ -61,7 +61,7 @@ export async function redactCustomer(
 /** shop/redact: personal data out of every stored payload of the integration (48 h after uninstall). */
 export async function redactShop(deps: AppDeps, integration: IntegrationSettings): Promise<number> {
   return redactPages(deps, integration.workspaceId, (afterId) =>
-    withWorkspace(deps.sql, integration.workspaceId, (tx) =>
+    inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
       findIntegrationPayloads(tx, { integrationId: integration.id, afterId, limit: PAGE }),
     ),
   );

@@ -7,12 +7,12 @@
  * with exponential backoff, and on the last attempt the event ends `failed`, with its error in words
  * an owner understands.
  */
-import { withWorkspace } from '@crm/db';
 import {
   type ClaimedWebhookEvent,
   claimWebhookEvent,
   deactivateIntegration,
   finishWebhookEvent,
+  inWorkerTransaction,
   loadIntegrationForWorker,
   recordWebhookEventRetry,
   touchIntegrationLastSync,
@@ -39,7 +39,7 @@ export type EventResult = {
 };
 
 async function loadSettings(deps: AppDeps, event: ClaimedWebhookEvent): Promise<IntegrationSettings> {
-  const row = await withWorkspace(deps.sql, event.workspaceId, (tx) =>
+  const row = await inWorkerTransaction(deps.sql, event.workspaceId, (tx) =>
     loadIntegrationForWorker(tx, event.integrationId),
   );
   if (!row) throw new ProcessingError('The Shopify integration of this event no longer exists.');
@@ -84,7 +84,9 @@ export async function handleWebhookEvent(deps: AppDeps, event: ClaimedWebhookEve
       };
     }
     case 'app/uninstalled':
-      await withWorkspace(deps.sql, event.workspaceId, (tx) => deactivateIntegration(tx, integration.id));
+      await inWorkerTransaction(deps.sql, event.workspaceId, (tx) =>
+        deactivateIntegration(tx, integration.id),
+      );
       return {
         status: 'processed',
         outcome: 'deactivated',
@@ -129,7 +131,7 @@ export async function processWebhookEventJob(
   }
   const { eventId, workspaceId } = parsed.data;
   const started = performance.now();
-  const event = await withWorkspace(deps.sql, workspaceId, (tx) => claimWebhookEvent(tx, eventId));
+  const event = await inWorkerTransaction(deps.sql, workspaceId, (tx) => claimWebhookEvent(tx, eventId));
   if (!event) return; // processed meanwhile, replayed elsewhere, or not this workspace's
 
   const fields = { eventId, workspaceId, topic: event.topic, attempt: job.attempts };
@@ -144,7 +146,7 @@ export async function processWebhookEventJob(
     const failure = describeFailure(error);
     const last = failure.permanent || job.attempts >= job.maxAttempts;
     if (last) {
-      await withWorkspace(deps.sql, workspaceId, (tx) =>
+      await inWorkerTransaction(deps.sql, workspaceId, (tx) =>
         finishWebhookEvent(tx, eventId, { status: 'failed', error: failure.message }),
       );
       deps.log.warn('webhook event failed', {
@@ -155,14 +157,14 @@ export async function processWebhookEventJob(
       });
       return;
     }
-    await withWorkspace(deps.sql, workspaceId, (tx) =>
+    await inWorkerTransaction(deps.sql, workspaceId, (tx) =>
       recordWebhookEventRetry(tx, eventId, failure.message),
     ).catch(() => {});
     deps.log.warn('webhook event attempt failed; will retry', { ...fields, error: failure.message });
     throw error;
   }
 
-  await withWorkspace(deps.sql, workspaceId, async (tx) => {
+  await inWorkerTransaction(deps.sql, workspaceId, async (tx) => {
     await finishWebhookEvent(tx, eventId, {
       status: result.status,
       error: result.status === 'ignored' ? (result.note ?? null) : null,

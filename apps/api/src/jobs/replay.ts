@@ -3,8 +3,7 @@
  * `pending` and its processing job is enqueued, in one transaction as `app_worker` for the workspace.
  * Processing is idempotent (one order per Shopify order), so replaying a processed event is harmless.
  */
-import { withWorkspace } from '@crm/db';
-import { requeueFailedWebhookEvents, requeueWebhookEvent } from '@crm/db/worker';
+import { inWorkerTransaction, requeueFailedWebhookEvents, requeueWebhookEvent } from '@crm/db/worker';
 import type { AppDeps } from '../deps.ts';
 
 export class WebhookEventNotFoundError extends Error {
@@ -19,7 +18,7 @@ export async function replayEvent(
   deps: AppDeps,
   input: { workspaceId: string; eventId: string },
 ): Promise<void> {
-  const found = await withWorkspace(deps.sql, input.workspaceId, (tx) =>
+  const found = await inWorkerTransaction(deps.sql, input.workspaceId, (tx) =>
     requeueWebhookEvent(tx, input.eventId),
   );
   if (!found) throw new WebhookEventNotFoundError();
@@ -28,7 +27,9 @@ export async function replayEvent(
 
 /** Replays every failed event of the workspace; returns how many. */
 export async function replayFailedEvents(deps: AppDeps, input: { workspaceId: string }): Promise<number> {
-  const count = await withWorkspace(deps.sql, input.workspaceId, (tx) => requeueFailedWebhookEvents(tx));
+  const count = await inWorkerTransaction(deps.sql, input.workspaceId, (tx) =>
+    requeueFailedWebhookEvents(tx),
+  );
   deps.log.info('failed webhook events replayed', { workspaceId: input.workspaceId, count });
   return count;
 }

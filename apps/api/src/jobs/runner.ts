@@ -2,9 +2,11 @@
  * The durable job queue: graphile-worker over the application's PostgreSQL. Jobs are added from SQL
  * in the same transaction as the rows they process (app.enqueue_webhook_event), workers wake on
  * LISTEN/NOTIFY, and any number of worker processes may run against one database (each job is locked
- * by one worker at a time; a crashed worker's jobs are unlocked after graphile-worker's lock timeout).
+ * by one worker at a time; see startJobRunner for what happens when a worker dies).
  */
+import { EventEmitter } from 'node:events';
 import type { Sql } from '@crm/db';
+import { forceUnlockWorkers, unlockStalledWebhookWorkers } from '@crm/db/worker';
 import {
   Logger as GraphileLogger,
   type Runner,
@@ -12,6 +14,7 @@ import {
   runMigrations,
   runOnce,
   type TaskList,
+  type WorkerEvents,
 } from 'graphile-worker';
 import type { AppDeps } from '../deps.ts';
 import type { Logger } from '../log.ts';
@@ -43,12 +46,15 @@ export function connectionStringOf(sql: Sql): string {
   return url.toString();
 }
 
+/**
+ * graphile-worker's log lines, as our JSON lines: warnings and errors only (its per-job info lines
+ * duplicate ours), message only — its meta carries whole database clients and job rows.
+ */
 function graphileLogger(log: Logger): GraphileLogger {
-  return new GraphileLogger(() => (level, message, meta) => {
-    const fields = { component: 'graphile-worker', ...(meta ? { meta: JSON.stringify(meta) } : {}) };
-    if (level === 'error') log.error(message, fields);
-    else if (level === 'warning') log.warn(message, fields);
-    else if (level === 'info') log.info(message, fields);
+  return new GraphileLogger(() => (level, message) => {
+    const text = message.split('\n')[0] ?? '';
+    if (level === 'error') log.error(text, { component: 'graphile-worker' });
+    else if (level === 'warning') log.warn(text, { component: 'graphile-worker' });
   });
 }
 
@@ -78,30 +84,107 @@ export async function prepareJobQueue(deps: AppDeps, options: JobQueueOptions = 
   });
 }
 
-/** Runs `concurrency` workers in this process until stop(). */
+/**
+ * graphile-worker 0.17 records a job's success or failure fire-and-forget by default: while the
+ * database is away that is an unhandled rejection (which ends a Node process) and a job left locked
+ * for hours. Batched (even with no delay), the recording is retried with backoff for minutes, and
+ * if it still fails the pool shuts down, which startJobRunner notices and repairs.
+ */
+const RELIABLE_COMPLETION = { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } };
+
+/** A webhook job takes milliseconds: one locked this long belongs to a dead or hung worker. */
+const STALLED_WEBHOOK_JOB_SECONDS = 15 * 60;
+const STALLED_SWEEP_INTERVAL_MS = 60_000;
+const RESTART_DELAYS_MS = [250, 1000, 2000, 5000, 10_000];
+
+/**
+ * Runs `concurrency` workers in this process until stop(), and keeps them running:
+ * - graphile-worker shuts its pool down when the database fails under it at the wrong moment (it
+ *   cannot record a job's outcome); the pool is then started again, with backoff while the database
+ *   is away, and the jobs the old pool held are released at once (force_unlock_workers);
+ * - every minute, webhook jobs locked by a worker that died (SIGKILL, lost machine) are released, so
+ *   they run again within minutes instead of after graphile-worker's 4-hour lock expiry.
+ */
 export async function startJobRunner(
   deps: AppDeps,
   options: { concurrency: number } & JobQueueOptions,
 ): Promise<JobRunner> {
-  const runner: Runner = await run({
-    connectionString: options.databaseUrl ?? connectionStringOf(deps.sql),
-    concurrency: options.concurrency,
-    maxPoolSize: Math.max(4, options.concurrency + 2),
-    noHandleSignals: true,
-    // New jobs wake workers through LISTEN/NOTIFY; polling only catches retries that come due.
-    pollInterval: 1000,
-    logger: graphileLogger(deps.log),
-    taskList: taskList(deps),
-  });
-  runner.promise.catch((error: unknown) => {
-    deps.log.error('job runner stopped with an error', { error: (error as Error).message });
-  });
+  const connectionString = options.databaseUrl ?? connectionStringOf(deps.sql);
   let stopped = false;
+  let current: Runner | null = null;
+  let restartTimer: NodeJS.Timeout | null = null;
+
+  const launch = async (): Promise<Runner> => {
+    const events = new EventEmitter() as WorkerEvents;
+    const poolIds: string[] = [];
+    events.on('pool:create', ({ workerPool }) => {
+      poolIds.push(workerPool.id);
+    });
+    const runner = await run({
+      connectionString,
+      concurrency: options.concurrency,
+      maxPoolSize: Math.max(4, options.concurrency + 2),
+      noHandleSignals: true,
+      // New jobs wake workers through LISTEN/NOTIFY; polling only catches retries that come due.
+      pollInterval: 1000,
+      logger: graphileLogger(deps.log),
+      preset: RELIABLE_COMPLETION,
+      events,
+      taskList: taskList(deps),
+    });
+    runner.promise.then(
+      () => onEnded(poolIds, null),
+      (error: unknown) => onEnded(poolIds, error),
+    );
+    return runner;
+  };
+
+  const onEnded = (poolIds: string[], error: unknown): void => {
+    if (stopped) return;
+    deps.log.error('job workers stopped; restarting them', {
+      error: error instanceof Error ? error.message.split('\n')[0] : null,
+    });
+    current = null;
+    scheduleRestart(poolIds, 0);
+  };
+
+  const scheduleRestart = (poolIds: string[], attempt: number): void => {
+    const delay = RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)] ?? 10_000;
+    restartTimer = setTimeout(async () => {
+      restartTimer = null;
+      if (stopped) return;
+      try {
+        // The old pool is gone: nothing of it runs any more, so its locks can go now.
+        if (poolIds.length > 0) await forceUnlockWorkers(deps.sql, poolIds);
+        current = await launch();
+        deps.log.info('job workers restarted', { concurrency: options.concurrency });
+      } catch (error) {
+        deps.log.warn('job workers could not restart yet', { error: (error as Error).message });
+        scheduleRestart(poolIds, attempt + 1);
+      }
+    }, delay);
+  };
+
+  current = await launch();
+
+  const sweep = setInterval(() => {
+    unlockStalledWebhookWorkers(deps.sql, STALLED_WEBHOOK_JOB_SECONDS).then(
+      (workers) => {
+        if (workers.length > 0)
+          deps.log.warn('released the jobs of stalled workers', { workers: workers.join(',') });
+      },
+      (error: unknown) => deps.log.warn('stalled-job sweep failed', { error: (error as Error).message }),
+    );
+  }, STALLED_SWEEP_INTERVAL_MS);
+  sweep.unref();
+
   return {
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await runner.stop();
+      clearInterval(sweep);
+      if (restartTimer) clearTimeout(restartTimer);
+      await current?.stop();
     },
   };
 }
@@ -116,6 +199,7 @@ export async function runDueJobs(deps: AppDeps, options: JobQueueOptions = {}): 
     concurrency: 4,
     noHandleSignals: true,
     logger: graphileLogger(deps.log),
+    preset: RELIABLE_COMPLETION,
     taskList: taskList(deps),
   });
 }

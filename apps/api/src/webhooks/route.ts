@@ -11,11 +11,13 @@
  *   6. insert the event (on conflict do nothing) + enqueue its job, one transaction; duplicate → 200
  *   7. 200 after commit; the database cannot take it → 503 so Shopify retries
  */
-import { actForWorkspace, decryptSecret, SecretDecryptionError, withWorkerRouting } from '@crm/db';
+import { decryptSecret, SecretDecryptionError } from '@crm/db';
 import {
+  actForWorkspaceIn,
   findIntegrationByShopDomain,
   insertFailedWebhookEvent,
   insertWebhookEventAndEnqueue,
+  inWorkerTransaction,
   type NewWebhookEvent,
   type RoutedIntegration,
 } from '@crm/db/worker';
@@ -160,7 +162,7 @@ export function webhookRoutes(deps: AppDeps): Hono {
     let stored: Stored;
     try {
       stored = await withDeadline(
-        withWorkerRouting(deps.sql, async (tx): Promise<Stored> => {
+        inWorkerTransaction(deps.sql, null, async (tx): Promise<Stored> => {
           const integration = await findIntegrationByShopDomain(tx, shop);
           if (!integration || (!integration.isActive && !COMPLIANCE_TOPICS.has(topic))) {
             return { outcome: 'ignored' };
@@ -177,7 +179,7 @@ export function webhookRoutes(deps: AppDeps): Hono {
           }
           if (secrets.length === 0 || !verifyShopifyHmac(body, hmac, secrets)) return { outcome: 'bad_hmac' };
 
-          await actForWorkspace(tx, integration.workspaceId);
+          await actForWorkspaceIn(tx, integration.workspaceId);
           const { text, validUtf8 } = bodyText(body);
           if (!validUtf8 || !isJson(text)) {
             await insertFailedWebhookEvent(

@@ -4,7 +4,7 @@
  * actForWorkspace): rows are written for `app.current_workspace_id()`, never for a workspace the
  * caller names, and row-level security refuses anything else.
  */
-import type { Tx } from '../client.ts';
+import type { Queryable as Tx } from '../client.ts';
 
 export type WebhookEventStatus = 'pending' | 'processed' | 'failed' | 'ignored';
 

@@ -51,10 +51,11 @@ export {
   updateShopifyOrderIfNewer,
 } from './orders.ts';
 export { findProductsForMatching, type MatchableProduct } from './products.ts';
-export { countBusyJobs } from './queue.ts';
+export { countBusyJobs, forceUnlockWorkers, unlockStalledWebhookWorkers } from './queue.ts';
 export {
   findCustomerPayloads,
   findIntegrationPayloads,
   replaceEventPayload,
   type StoredPayload,
 } from './redact.ts';
+export { actForWorkspaceIn, inWorkerTransaction, isConnectionLost, type WorkerTx } from './tx.ts';

@@ -1,4 +1,4 @@
-import type { Tx } from '../client.ts';
+import type { Queryable as Tx } from '../client.ts';
 
 /**
  * Serialises everything that creates or updates one Shopify order in the current workspace (webhook

@@ -1,4 +1,4 @@
-import type { Tx } from '../client.ts';
+import type { Queryable as Tx } from '../client.ts';
 
 export type StoredPayload = { id: string; topic: string; payload: string };
 

@@ -1,0 +1,131 @@
+/**
+ * A worker process (`npm run worker`'s entry) killed with SIGKILL in the middle of a job: its
+ * transaction never commits, its job stays locked until the stalled-worker sweep releases it, and the
+ * next worker runs it again — still one order.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { unlockStalledWebhookWorkers } from '@crm/db/worker';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../src/testing/index.ts';
+import { count, createShop, deliver, orderPayload, waitFor } from './webhook-support.ts';
+
+let db: TestDatabase;
+let app: TestApp;
+let child: ChildProcess | null = null;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp(db);
+});
+
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  await app?.close();
+  await db?.drop();
+});
+
+const API_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+function startWorkerProcess(): { process: ChildProcess; output: () => string } {
+  let output = '';
+  const p = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
+    cwd: API_DIR,
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      APP_ENCRYPTION_KEY: db.key.bytes.toString('base64'),
+      WORKER_CONCURRENCY: '1',
+      DB_POOL_SIZE: '3',
+      LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  p.stdout?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  p.stderr?.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  return { process: p, output: () => output };
+}
+
+it('a worker killed mid-job: the job runs again and there is still one order', async () => {
+  const shop = await createShop(db);
+  const order = orderPayload();
+
+  // Hold back order lines so the worker's job stops inside its transaction, order and contact written.
+  const lock = await db.sql.reserve();
+  let locked = true;
+  try {
+    await lock`begin`;
+    await lock`lock table order_products in exclusive mode`;
+    const res = await deliver(app.url, {
+      body: order.text,
+      shopDomain: shop.shopDomain,
+      secret: shop.secret,
+      webhookId: 'crash',
+    });
+    expect(res.status).toBe(200);
+    const [event] = await db.sql<{ id: string }[]>`select id from webhook_events where external_id = 'crash'`;
+    const jobKey = `webhook_event:${event?.id}`;
+
+    const worker = startWorkerProcess();
+    child = worker.process;
+    const deadWorker = await waitFor(
+      async () => {
+        if (worker.process.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
+        const [row] = await db.sql<{ locked_by: string | null; waiting: boolean }[]>`
+          select j.locked_by,
+                 exists (select 1 from pg_stat_activity a
+                         where a.datname = current_database() and a.application_name = 'crm-worker'
+                           and a.wait_event_type = 'Lock') as waiting
+          from graphile_worker.jobs j where j.key = ${jobKey}`;
+        return row?.locked_by && row.waiting ? row.locked_by : null;
+      },
+      { timeoutMs: 45_000, intervalMs: 50, what: 'the worker process to be inside the job' },
+    );
+
+    const exited = new Promise((resolve) => worker.process.once('exit', resolve));
+    worker.process.kill('SIGKILL');
+    await exited;
+    child = null;
+
+    await lock`commit`;
+    locked = false;
+    lock.release();
+
+    // The dead worker's transaction never committed: its connections go, with nothing written.
+    await waitFor(
+      async () => {
+        const [row] = await db.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and application_name = 'crm-worker'`;
+        return row?.n === 0;
+      },
+      { what: 'the dead worker connections to go' },
+    );
+    expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(0);
+    expect(await count(db.sql, 'contacts', 'workspace_id = $1', [shop.workspaceId])).toBe(0);
+    const [stuck] = await db.sql<{ locked_by: string | null; attempts: number }[]>`
+      select locked_by, attempts from graphile_worker.jobs where key = ${jobKey}`;
+    expect(stuck).toEqual({ locked_by: deadWorker, attempts: 1 });
+
+    // The sweep every runner does releases it (here without waiting its 15 minutes), and it runs again.
+    expect(await unlockStalledWebhookWorkers(db.sql, 0)).toEqual([deadWorker]);
+    await app.runJobs();
+
+    expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(1);
+    expect(await count(db.sql, 'order_products', 'workspace_id = $1', [shop.workspaceId])).toBe(2);
+    expect(await count(db.sql, 'contacts', 'workspace_id = $1', [shop.workspaceId])).toBe(1);
+    const [done] = await db.sql<{ status: string; attempts: number }[]>`
+      select status, attempts from webhook_events where external_id = 'crash'`;
+    expect(done).toEqual({ status: 'processed', attempts: 2 });
+  } finally {
+    if (locked) {
+      await lock`rollback`.catch(() => {});
+      lock.release();
+    }
+  }
+});

@@ -1,0 +1,101 @@
+/**
+ * The database goes away while Shopify keeps delivering: deliveries the database could not take are
+ * answered 503 (so Shopify retries), every 200 is an event that was committed, and once the database
+ * is back the workers — which stayed up — process every acknowledged event.
+ *
+ * "Down" is the application database refusing connections (`allow_connections = false`) with every
+ * open connection to it terminated: the same errors the app sees when its server stops, but fast and
+ * reliable on a shared test cluster.
+ */
+import { createSql, type Sql } from '@crm/db';
+import { createTestDatabase, type TestDatabase, testAdminUrl } from '@crm/db/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../src/testing/index.ts';
+import { createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
+
+let db: TestDatabase;
+let app: TestApp;
+let admin: Sql;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp(db);
+  admin = createSql(testAdminUrl(), { max: 1 });
+});
+
+afterAll(async () => {
+  await admin`alter database ${admin(db.name)} with allow_connections true`.catch(() => {});
+  await admin?.end();
+  await app?.close();
+  await db?.drop();
+});
+
+async function databaseDown(): Promise<void> {
+  await admin`alter database ${admin(db.name)} with allow_connections false`;
+  await admin`
+    select pg_terminate_backend(pid) from pg_stat_activity
+    where datname = ${db.name} and pid <> pg_backend_pid()`;
+}
+
+async function databaseUp(): Promise<void> {
+  await admin`alter database ${admin(db.name)} with allow_connections true`;
+}
+
+type Sent = { webhookId: string; body: string; status: number };
+
+async function send(shop: Shop, webhookId: string, body: string): Promise<Sent> {
+  const res = await deliver(app.url, { body, shopDomain: shop.shopDomain, secret: shop.secret, webhookId });
+  return { webhookId, body, status: res.status };
+}
+
+it('503 while the database is down, every 200 durable, and all processed once it is back', async () => {
+  const shop = await createShop(db);
+  await app.runJobs(); // workers up before the outage
+  const payloads = Array.from({ length: 45 }, (_, i) => ({
+    webhookId: `down-${i}`,
+    body: orderPayload().text,
+  }));
+
+  // Deliveries keep coming while the database goes down mid-stream, and comes back.
+  const sent: Sent[] = [];
+  const stream = (async () => {
+    for (const p of payloads) {
+      sent.push(await send(shop, p.webhookId, p.body));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  await waitFor(async () => sent.length >= 10, { what: 'the first deliveries' });
+  await databaseDown();
+  await waitFor(async () => sent.length >= 25, { what: 'deliveries during the outage' });
+  await databaseUp();
+  await stream;
+
+  const statuses = new Set(sent.map((s) => s.status));
+  expect([...statuses].every((s) => s === 200 || s === 503)).toBe(true);
+  const refused = sent.filter((s) => s.status === 503);
+  expect(refused.length).toBeGreaterThanOrEqual(5);
+  expect(sent.slice(0, 10).every((s) => s.status === 200)).toBe(true);
+  expect(sent.slice(-5).every((s) => s.status === 200)).toBe(true);
+
+  // Acked means durable: every 200 is a committed event.
+  const acked = sent.filter((s) => s.status === 200).map((s) => s.webhookId);
+  const stored = await db.sql<{ external_id: string }[]>`
+    select external_id from webhook_events where workspace_id = ${shop.workspaceId}`;
+  const storedIds = new Set(stored.map((r) => r.external_id));
+  expect(acked.filter((id) => !storedIds.has(id))).toEqual([]);
+
+  // Shopify retries what was refused; then every event is processed by the workers that stayed up.
+  for (const s of refused) {
+    expect((await send(shop, s.webhookId, s.body)).status).toBe(200);
+  }
+  await app.runJobs({ timeoutMs: 30_000 });
+  const events = await db.sql<{ status: string; n: number }[]>`
+    select status, count(*)::int as n from webhook_events where workspace_id = ${shop.workspaceId} group by status`;
+  expect(events).toEqual([{ status: 'processed', n: payloads.length }]);
+  const [orders] = await db.sql<{ n: number }[]>`
+    select count(*)::int as n from orders where workspace_id = ${shop.workspaceId}`;
+  expect(orders?.n).toBe(payloads.length);
+
+  const health = await fetch(`${app.url}/healthz`);
+  expect(health.status).toBe(200);
+});
