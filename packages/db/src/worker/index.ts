@@ -58,4 +58,11 @@ export {
   replaceEventPayload,
   type StoredPayload,
 } from './redact.ts';
-export { actForWorkspaceIn, inWorkerTransaction, isConnectionLost, type WorkerTx } from './tx.ts';
+export {
+  actForWorkspaceIn,
+  inWorkerTransaction,
+  isConnectionLost,
+  queueOwnerPool,
+  type WorkerTx,
+  workerPool,
+} from './tx.ts';

@@ -1,5 +1,7 @@
 import type postgres from 'postgres';
 import type { Sql } from '../client.ts';
+import type { Db } from '../rls.ts';
+import { isRolePools } from '../role-pools.ts';
 
 /** A transaction of the webhook/worker path: a connection reserved from the pool, inside BEGIN … COMMIT. */
 export type WorkerTx = postgres.ReservedSql;
@@ -29,6 +31,16 @@ export function isConnectionLost(error: unknown): boolean {
   );
 }
 
+/** The pool the webhook/worker path uses: the app_worker login pool when the app has role pools. */
+export function workerPool(db: Db): Sql {
+  return isRolePools(db) ? db.worker : db;
+}
+
+/** The pool of the queue's owner (graphile-worker's schema belongs to the migrating role). */
+export function queueOwnerPool(db: Db): Sql {
+  return isRolePools(db) ? db.owner : db;
+}
+
 /**
  * Runs fn in one transaction as `app_worker`, acting for `workspaceId` (null: routing only — it may
  * read integrations and write nothing). The same as withWorkspace / withWorkerRouting, but safe when
@@ -42,12 +54,12 @@ export function isConnectionLost(error: unknown): boolean {
  * returns without awaiting.
  */
 export async function inWorkerTransaction<T>(
-  sql: Sql,
+  db: Db,
   workspaceId: string | null,
   fn: (tx: WorkerTx) => Promise<T>,
 ): Promise<T> {
   if (workspaceId !== null && !UUID.test(workspaceId)) throw new Error('workspaceId must be a UUID');
-  const tx = await sql.reserve();
+  const tx = await workerPool(db).reserve();
   let lost = false;
   try {
     await Promise.all([
