@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hashPassword, type Sql, verifyPassword, withAuth } from '@crm/db';
+import { type Db, hashPassword, verifyPassword, withAuth } from '@crm/db';
 import {
   countRecentLoginFailures,
   createSession,
@@ -34,7 +34,7 @@ export type LoginOutcome =
  * attempt, serialised per email, so the throttle counts exactly.
  */
 export async function login(
-  sql: Sql,
+  sql: Db,
   input: {
     email: string;
     password: string;
@@ -78,6 +78,6 @@ export async function login(
   });
 }
 
-export async function logout(sql: Sql, token: string): Promise<void> {
+export async function logout(sql: Db, token: string): Promise<void> {
   await withAuth(sql, (tx) => deleteSessionByTokenHash(tx, hashSessionToken(token)));
 }

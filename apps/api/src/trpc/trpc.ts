@@ -1,4 +1,4 @@
-import { SecretDecryptionError, type Sql, type Tx, withAuth, withUser } from '@crm/db';
+import { type Db, SecretDecryptionError, type Tx, withAuth, withUser } from '@crm/db';
 import { type ActiveSession, myWorkspaceRole, touchSession, type WorkspaceRole } from '@crm/db/owner';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError, z } from 'zod';
@@ -229,7 +229,7 @@ export const ownerProcedure = workspaceProcedure.use(({ ctx, meta, next }) => {
 
 export type RunAsUser = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
 
-function runAs(sql: Sql, userId: string): RunAsUser {
+function runAs(sql: Db, userId: string): RunAsUser {
   return (fn) => withUser(sql, userId, fn);
 }
 
