@@ -179,9 +179,11 @@ export function webhookRoutes(deps: AppDeps): Hono {
           }
           if (secrets.length === 0 || !verifyShopifyHmac(body, hmac, secrets)) return { outcome: 'bad_hmac' };
 
-          await actForWorkspaceIn(tx, integration.workspaceId);
+          // From here on the transaction acts for that workspace only (pipelined with the insert).
+          const acting = actForWorkspaceIn(tx, integration.workspaceId);
           const { text, validUtf8 } = bodyText(body);
           if (!validUtf8 || !isJson(text)) {
+            await acting;
             await insertFailedWebhookEvent(
               tx,
               { ...event(stripNul(text)), integrationId: integration.id },

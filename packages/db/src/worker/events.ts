@@ -63,16 +63,19 @@ export async function insertWebhookEventAndEnqueue(
   tx: Tx,
   event: NewWebhookEvent,
 ): Promise<{ inserted: boolean; id: string | null }> {
+  // One statement, so one round trip: the job is enqueued only for a row this statement inserted.
   const [row] = await tx<{ id: string }[]>`
-    insert into webhook_events (workspace_id, integration_id, external_id, event_id, topic, shop_domain,
-                                api_version, triggered_at, payload, headers)
-    values (app.current_workspace_id(), ${event.integrationId}, ${event.externalId}, ${event.eventId},
-            ${event.topic}, ${event.shopDomain}, ${event.apiVersion}, ${event.triggeredAt}, ${event.payload},
-            ${tx.json(event.headers)})
-    on conflict (integration_id, external_id) do nothing
-    returning id`;
+    with inserted as (
+      insert into webhook_events (workspace_id, integration_id, external_id, event_id, topic, shop_domain,
+                                  api_version, triggered_at, payload, headers)
+      values (app.current_workspace_id(), ${event.integrationId}, ${event.externalId}, ${event.eventId},
+              ${event.topic}, ${event.shopDomain}, ${event.apiVersion}, ${event.triggeredAt}, ${event.payload},
+              ${tx.json(event.headers)})
+      on conflict (integration_id, external_id) do nothing
+      returning id
+    )
+    select id, app.enqueue_webhook_event(id) from inserted`;
   if (!row) return { inserted: false, id: null };
-  await tx`select app.enqueue_webhook_event(${row.id})`;
   return { inserted: true, id: row.id };
 }
 
