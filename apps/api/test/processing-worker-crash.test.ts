@@ -79,7 +79,7 @@ it('a worker killed mid-job: the job runs again and there is still one order', a
         const [row] = await db.sql<{ locked_by: string | null; waiting: boolean }[]>`
           select j.locked_by,
                  exists (select 1 from pg_stat_activity a
-                         where a.datname = current_database() and a.application_name = 'crm-worker'
+                         where a.datname = current_database() and a.application_name like 'crm-worker%'
                            and a.wait_event_type = 'Lock') as waiting
           from graphile_worker.jobs j where j.key = ${jobKey}`;
         return row?.locked_by && row.waiting ? row.locked_by : null;
@@ -101,7 +101,7 @@ it('a worker killed mid-job: the job runs again and there is still one order', a
       async () => {
         const [row] = await db.sql<{ n: number }[]>`
           select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and application_name = 'crm-worker'`;
+          where datname = current_database() and application_name like 'crm-worker%'`;
         return row?.n === 0;
       },
       { what: 'the dead worker connections to go' },
