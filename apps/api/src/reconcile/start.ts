@@ -4,7 +4,6 @@
  */
 import { withUser } from '@crm/db';
 import type { AppDeps } from '../deps.ts';
-import { RECONCILE_TASK } from './task.ts';
 
 /** A run still queued or running younger than this is reused instead of starting a second one. */
 const ACTIVE_RUN_WINDOW = '6 hours';
@@ -14,8 +13,8 @@ const ACTIVE_RUN_WINDOW = '6 hours';
  * integration is still queued or running, returns that run's id instead of starting another.
  *
  * The caller (a tRPC procedure) has checked the owner role; the insert runs as `app_user` for
- * `requestedBy` anyway, so RLS (owner-only insert) has the last word. The job is then added as the
- * connecting role, which owns graphile-worker's schema: `app_user` has no rights on the queue.
+ * `requestedBy` anyway, so RLS (owner-only insert) has the last word. The job is added through
+ * `app.enqueue_reconcile_run`, since `app_user` has no rights on the queue itself.
  */
 export async function startReconcile(
   deps: AppDeps,
@@ -42,15 +41,9 @@ export async function startReconcile(
       values (${input.workspaceId}, ${input.integrationId}, ${input.since}, ${input.requestedBy})
       returning id`;
     if (!run) throw new Error('startReconcile: the run was not recorded');
-    // Back to the connecting role for the queue, for the rest of this (short) transaction only.
-    await tx`select set_config('role', 'none', true)`;
-    await tx`
-      select graphile_worker.add_job(
-        identifier => ${RECONCILE_TASK},
-        payload => json_build_object('runId', ${run.id}::uuid, 'workspaceId', ${input.workspaceId}::uuid),
-        max_attempts => 3,
-        job_key => ${`reconcile_run:${run.id}`}
-      )`;
+    // app_user has no rights on the queue: a narrow SECURITY DEFINER function (0007) enqueues the
+    // job, in this same transaction, for a queued run of a workspace the caller owns.
+    await tx`select app.enqueue_reconcile_run(${run.id}::uuid)`;
     return run.id;
   });
 }
