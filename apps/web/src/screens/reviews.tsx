@@ -1,0 +1,171 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { formatDate, formatDateTime, formatMoney } from '../format.ts';
+import { queryClient, type RouterInputs, type RouterOutputs, trpc } from '../trpc.ts';
+import { Empty, ErrorBox, Field, Loading, Notice, PageHeader } from '../ui.tsx';
+import { useWorkspace } from '../workspace.tsx';
+
+type Review = RouterOutputs['contactReviews']['list'][number];
+type ReviewContact = NonNullable<Review['contact']>;
+type ReviewStatus = NonNullable<RouterInputs['contactReviews']['list']['status']>;
+
+export default function ReviewsPage() {
+  const { workspace } = useWorkspace();
+  const workspaceId = workspace.id;
+  const [status, setStatus] = useState<ReviewStatus>('pending');
+  const [done, setDone] = useState<string | null>(null);
+  const reviews = useQuery(trpc.contactReviews.list.queryOptions({ workspaceId, status, limit: 50 }));
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: trpc.contactReviews.pathKey() });
+    void queryClient.invalidateQueries({ queryKey: trpc.orders.pathKey() });
+  };
+  const merge = useMutation(
+    trpc.contactReviews.merge.mutationOptions({
+      onSuccess: (r) => {
+        setDone(
+          `Merged. ${r.ordersMoved === 1 ? '1 order moved' : `${r.ordersMoved} orders moved`} to the existing contact.`,
+        );
+        refresh();
+      },
+    }),
+  );
+  const ignore = useMutation(
+    trpc.contactReviews.ignore.mutationOptions({
+      onSuccess: () => {
+        setDone('Ignored: both contacts are kept.');
+        refresh();
+      },
+    }),
+  );
+  const busy = merge.isPending || ignore.isPending;
+
+  return (
+    <>
+      <PageHeader title="Contact reviews">
+        <div className="inline-field">
+          <Field label="Show">
+            {(p) => (
+              <select {...p} value={status} onChange={(e) => setStatus(e.target.value as ReviewStatus)}>
+                <option value="pending">Pending</option>
+                <option value="merged">Merged</option>
+                <option value="ignored">Ignored</option>
+              </select>
+            )}
+          </Field>
+        </div>
+      </PageHeader>
+      <p className="lead">
+        When a new order's customer looks like an existing contact (similar name in the same city, or a phone
+        a digit or two apart), the order gets a new contact and the pair waits here. Merge keeps the existing
+        contact and moves the order to it.
+      </p>
+      <div role="status" aria-live="polite">
+        {done ? <Notice tone="success">{done}</Notice> : null}
+      </div>
+      {merge.error ? <ErrorBox error={merge.error} /> : null}
+      {ignore.error ? <ErrorBox error={ignore.error} /> : null}
+      {reviews.isPending ? (
+        <Loading label="Loading reviews…" />
+      ) : reviews.error ? (
+        <ErrorBox error={reviews.error} onRetry={() => void reviews.refetch()} />
+      ) : reviews.data.length === 0 ? (
+        <Empty title={status === 'pending' ? 'Nothing to review.' : `No ${status} reviews.`}>
+          {status === 'pending' ? 'Possible duplicate contacts from Shopify orders show up here.' : null}
+        </Empty>
+      ) : (
+        <ul className="review-list">
+          {reviews.data.map((r) => (
+            <li key={r.id}>
+              <article className="card review" aria-labelledby={`review-${r.id}`}>
+                <header className="review-head">
+                  <h2 id={`review-${r.id}`}>
+                    {r.order?.shopifyOrderName ? `Order ${r.order.shopifyOrderName}` : 'Possible duplicate'}
+                    {r.order ? <span className="muted"> · {formatMoney(r.order.totalValue)}</span> : null}
+                  </h2>
+                  <span className="muted">{formatDateTime(r.createdAt)}</span>
+                </header>
+                <ul className="chips" aria-label="Why they may be the same person">
+                  {r.reasons.map((reason) => (
+                    <li key={reason} className="chip">
+                      {reason}
+                    </li>
+                  ))}
+                  {r.score ? <li className="chip chip-score">score {r.score}</li> : null}
+                </ul>
+                <div className="side-by-side">
+                  <ContactCard title="New contact from this order" contact={r.contact} />
+                  <ContactCard title="Existing contact" contact={r.candidate} />
+                </div>
+                {r.status === 'pending' ? (
+                  <div className="row">
+                    <button
+                      type="button"
+                      className="btn btn-primary"
+                      disabled={busy || !r.contact || !r.candidate}
+                      onClick={() => {
+                        setDone(null);
+                        merge.mutate({ workspaceId, reviewId: r.id });
+                      }}
+                    >
+                      Merge into existing contact
+                    </button>
+                    <button
+                      type="button"
+                      className="btn"
+                      disabled={busy}
+                      onClick={() => {
+                        setDone(null);
+                        ignore.mutate({ workspaceId, reviewId: r.id });
+                      }}
+                    >
+                      Keep both (ignore)
+                    </button>
+                  </div>
+                ) : (
+                  <p className="muted">
+                    {r.status === 'merged' ? 'Merged' : 'Ignored'} {formatDateTime(r.resolvedAt)}
+                  </p>
+                )}
+              </article>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function ContactCard({ title, contact }: { title: string; contact: ReviewContact | null }) {
+  const rows: [string, string | null][] = contact
+    ? [
+        ['Phone', contact.phone],
+        ['Other phone', contact.secondaryPhone],
+        ['Email', contact.email],
+        ['Address', contact.address],
+        ['City', contact.city],
+        ['Department', contact.department],
+        ['Orders', String(contact.orderCount)],
+        ['Created', formatDate(contact.createdAt)],
+      ]
+    : [];
+  return (
+    <section className="contact-card" aria-label={title}>
+      <h3>{title}</h3>
+      {contact ? (
+        <>
+          <p className="contact-name">{contact.name}</p>
+          <dl className="details">
+            {rows.map(([k, v]) => (
+              <div key={k} className="details-row">
+                <dt>{k}</dt>
+                <dd>{v ?? '—'}</dd>
+              </div>
+            ))}
+          </dl>
+        </>
+      ) : (
+        <p className="muted">This contact no longer exists.</p>
+      )}
+    </section>
+  );
+}
