@@ -1,0 +1,71 @@
+/**
+ * Load: autocannon against the webhook route with a unique X-Shopify-Webhook-Id per request (the body
+ * and so its HMAC stay the same), recording each id's status so that every 200 can be checked for
+ * its row afterwards.
+ */
+import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
+
+export type LoadResult = {
+  result: AutocannonResult;
+  /** webhook id → status of its response */
+  statuses: Map<string, number>;
+  sent: number;
+  /** requests/s of completed requests over the run */
+  throughput: number;
+  p50: number;
+  p99: number;
+};
+
+export async function webhookLoad(options: {
+  url: string;
+  body: Buffer;
+  headers: Record<string, string>;
+  idPrefix: string;
+  amount: number;
+  connections: number;
+  /** fixed rate (req/s) across all connections; omitted = as fast as the server answers */
+  rate?: number;
+  /** bound on the run, seconds */
+  maxSeconds: number;
+}): Promise<LoadResult> {
+  const statuses = new Map<string, number>();
+  let sent = 0;
+  const request: AutocannonRequest = {
+    method: 'POST',
+    path: '/webhooks/shopify',
+    body: options.body,
+    setupRequest: (req, context) => {
+      sent += 1;
+      const id = `${options.idPrefix}-${sent}`;
+      context.id = id;
+      return { ...req, headers: { ...options.headers, 'x-shopify-webhook-id': id } };
+    },
+    onResponse: (status, _body, context) => {
+      if (typeof context.id === 'string') statuses.set(context.id, status);
+    },
+  };
+  const result = await new Promise<AutocannonResult>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        pipelining: 1,
+        amount: options.amount,
+        timeout: 10,
+        ...(options.rate ? { overallRate: options.rate } : {}),
+        requests: [request],
+      },
+      (error, res) => (error ? reject(error) : resolve(res)),
+    );
+    setTimeout(() => instance.stop(), options.maxSeconds * 1000).unref();
+  });
+  const done = result['2xx'] + result.non2xx;
+  return {
+    result,
+    statuses,
+    sent,
+    throughput: done / Math.max(0.001, result.duration),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * Processing end to end: signed orders/create deliveries into the real server (no in-process workers)
+ * with 1, 2 and 4 `npm run worker` processes (apps/api/src/worker-main.ts), over a workspace with
+ * 100k contacts and 1k products. Reports orders/s of a burst, and the time from a delivery's ack to
+ * its order being visible in `orders` (polled every 20 ms) when idle (one at a time) and under load
+ * (a steady rate at ~60% of the measured throughput).
+ */
+import type { Sql } from '@crm/db';
+import { type AppProcess, startApi, startWorker } from '../lib/app.ts';
+import { createBenchDatabase, generateContacts, generateProducts } from '../lib/db.ts';
+import type { BenchOptions } from '../lib/options.ts';
+import { type SectionReport, stamp } from '../lib/report.ts';
+import { type Prepared, sendAll } from '../lib/sender.ts';
+import { fmt, markdownTable, median, percentile, rng, sleep } from '../lib/stats.ts';
+import { orderPayload, randomOrder, signedHeaders } from '../lib/webhooks.ts';
+
+/** Watches `orders` for Shopify order ids and records when each became visible. */
+class VisibilityWatcher {
+  private pending = new Set<string>();
+  readonly seenAt = new Map<string, number>();
+  private running = true;
+  private loop: Promise<void>;
+  constructor(private sql: Sql) {
+    this.loop = this.run();
+  }
+  watch(orderId: string): void {
+    if (!this.seenAt.has(orderId)) this.pending.add(orderId);
+  }
+  private async run(): Promise<void> {
+    while (this.running) {
+      if (this.pending.size > 0) {
+        const ids = [...this.pending];
+        const rows = await this.sql<{ id: string }[]>`
+          select shopify_order_id::text as id from orders where shopify_order_id::text = any(${ids}::text[])`;
+        const now = performance.now();
+        for (const r of rows) {
+          this.pending.delete(r.id);
+          this.seenAt.set(r.id, now);
+        }
+      }
+      await sleep(20);
+    }
+  }
+  async waitAll(ids: readonly string[], maxMs: number): Promise<boolean> {
+    const deadline = performance.now() + maxMs;
+    while (performance.now() < deadline) {
+      if (ids.every((id) => this.seenAt.has(id))) return true;
+      await sleep(50);
+    }
+    return false;
+  }
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}
+
+type Run = {
+  workers: number;
+  idle: number[];
+  burstOrders: number;
+  burstSeconds: number;
+  ordersPerSecond: number;
+  loaded: number[];
+  loadRate: number;
+  missing: number;
+};
+
+export async function processingSection(options: BenchOptions): Promise<SectionReport> {
+  const workerCounts = [1, 2, 4];
+  const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 2);
+  const idleCount = options.quick ? 20 : 50;
+  const burst = options.quick ? 600 : 2000;
+  const loadSeconds = options.quick ? 10 : 20;
+  const db = await createBenchDatabase('processing');
+  const runs: Run[] = [];
+  let runTag = 1;
+  try {
+    await generateContacts(db.sql, db.workspaceId, options.processingContacts);
+    await generateProducts(db.sql, db.workspaceId, 1000);
+    const api = await startApi({ databaseUrl: db.url, keyText: db.keyText, workerConcurrency: 0 });
+    const watcher = new VisibilityWatcher(db.sql);
+    try {
+      for (const k of workerCounts) {
+        runTag += 1;
+        const random = rng(100 + k);
+        let n = 0;
+        const make = (): Prepared & { orderId: string } => {
+          n += 1;
+          const spec = randomOrder(random, n, runTag, options.processingContacts, 1000);
+          const body = orderPayload(spec);
+          const headers = signedHeaders(body, { webhookId: `proc-${runTag}-${n}` });
+          return { id: spec.orderId, orderId: spec.orderId, body, headers };
+        };
+        const workers: AppProcess[] = [];
+        for (let i = 0; i < k; i++) {
+          workers.push(
+            await startWorker({ databaseUrl: db.url, keyText: db.keyText, workerConcurrency: concurrency }),
+          );
+        }
+        try {
+          // Warm-up until every worker process answers (jobs processed end to end).
+          const warm = Array.from({ length: 20 * k }, make);
+          await sendAll(api.url, warm, { concurrency: 4, maxMs: 60_000 });
+          for (const d of warm) watcher.watch(d.orderId);
+          await watcher.waitAll(
+            warm.map((d) => d.orderId),
+            90_000,
+          );
+
+          // Idle: one delivery at a time, each waited for.
+          const idle: number[] = [];
+          for (let i = 0; i < idleCount; i++) {
+            const d = make();
+            const [sent] = await sendAll(api.url, [d], { concurrency: 1, maxMs: 10_000 });
+            watcher.watch(d.orderId);
+            if (sent?.status === 200 && (await watcher.waitAll([d.orderId], 10_000))) {
+              idle.push((watcher.seenAt.get(d.orderId) ?? Number.NaN) - sent.ackAt);
+            }
+            await sleep(100);
+          }
+
+          // Burst: `burst` deliveries as fast as the server takes them; orders/s to the last visible.
+          const deliveries = Array.from({ length: burst }, make);
+          const t0 = performance.now();
+          const sent = await sendAll(api.url, deliveries, {
+            concurrency: 16,
+            maxMs: 120_000,
+            onSent: (s) => watcher.watch(s.id),
+          });
+          const ids = sent.filter((s) => s.status === 200).map((s) => s.id);
+          await watcher.waitAll(ids, 300_000);
+          const last = Math.max(...ids.map((id) => watcher.seenAt.get(id) ?? 0));
+          const burstSeconds = (last - t0) / 1000;
+          const ordersPerSecond = ids.filter((id) => watcher.seenAt.has(id)).length / burstSeconds;
+
+          // Under load: a steady rate at ~60% of the burst throughput.
+          const loadRate = Math.max(5, Math.round(ordersPerSecond * 0.6));
+          const steady = Array.from({ length: loadRate * loadSeconds }, make);
+          const sentSteady = await sendAll(api.url, steady, {
+            concurrency: 16,
+            rate: loadRate,
+            maxMs: (loadSeconds + 30) * 1000,
+            onSent: (s) => watcher.watch(s.id),
+          });
+          const okSteady = sentSteady.filter((s) => s.status === 200);
+          await watcher.waitAll(
+            okSteady.map((s) => s.id),
+            120_000,
+          );
+          const loaded = okSteady.flatMap((s) => {
+            const seen = watcher.seenAt.get(s.id);
+            return seen === undefined ? [] : [seen - s.ackAt];
+          });
+          const missing =
+            ids.filter((id) => !watcher.seenAt.has(id)).length + okSteady.length - loaded.length;
+          runs.push({
+            workers: k,
+            idle,
+            burstOrders: ids.length,
+            burstSeconds,
+            ordersPerSecond,
+            loaded,
+            loadRate,
+            missing,
+          });
+          console.log(
+            `  ${k} worker process(es): ${fmt(ordersPerSecond)} orders/s; idle p50 ${fmt(median(idle), 0)} ms; ` +
+              `at ${loadRate}/s p50 ${fmt(median(loaded), 0)} ms p99 ${fmt(percentile(loaded, 99), 0)} ms`,
+          );
+        } finally {
+          for (const w of workers) await w.stop();
+        }
+      }
+    } finally {
+      await watcher.stop();
+      await api.stop();
+    }
+    const [counts] = await db.sql<{ orders: number; dup: number; reviews: number; contacts: number }[]>`
+      select (select count(*)::int from orders) as orders,
+             (select count(*)::int from (select 1 from orders group by workspace_id, shopify_order_id having count(*) > 1) d) as dup,
+             (select count(*)::int from contact_reviews) as reviews,
+             (select count(*)::int from contacts) as contacts`;
+    const [failed] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from webhook_events where status = 'failed'`;
+    const table = markdownTable(
+      [
+        'worker processes',
+        'burst orders',
+        'orders/s (burst)',
+        'ack→visible idle p50 / p99 (ms)',
+        'steady load (orders/s)',
+        'ack→visible loaded p50 / p99 (ms)',
+        'not visible',
+      ],
+      runs.map((r) => [
+        `${r.workers} × WORKER_CONCURRENCY=${concurrency}`,
+        String(r.burstOrders),
+        fmt(r.ordersPerSecond),
+        `${fmt(median(r.idle), 0)} / ${fmt(percentile(r.idle, 99), 0)}`,
+        String(r.loadRate),
+        `${fmt(median(r.loaded), 0)} / ${fmt(percentile(r.loaded, 99), 0)}`,
+        String(r.missing),
+      ]),
+    );
+    const one = runs[0]?.ordersPerSecond ?? Number.NaN;
+    const body = [
+      stamp(options.command),
+      '',
+      `Workspace with ${options.processingContacts.toLocaleString('en-US')} generated contacts and 1,000 products ` +
+        '(SKU matching, fuzzy matching on, auto-create on). Orders: 40% returning customers (known phone), 10% ' +
+        'misspelt names with new phones (fuzzy candidates → reviews), 50% new customers; 1–3 lines, 5% unknown ' +
+        'SKUs. Server with WORKER_CONCURRENCY=0; worker processes started as `npm run worker` does. The burst is ' +
+        `${burst} deliveries over 16 connections (orders/s = visible orders / time from the first send to the last ` +
+        `visible); idle = ${idleCount} single deliveries 100 ms apart; loaded = a steady rate at ~60% of the burst ` +
+        `rate for ${loadSeconds} s. Visibility polled every 20 ms (±10 ms).`,
+      '',
+      table,
+      '',
+      `- Scaling: ${runs.map((r) => `${r.workers} → ${fmt(r.ordersPerSecond / one, 2)}×`).join(', ')} of one process.`,
+      `- Afterwards: ${counts?.orders ?? 0} orders, ${counts?.dup ?? 0} duplicated Shopify ids, ` +
+        `${counts?.reviews ?? 0} contact reviews, ${failed?.n ?? 0} failed events.`,
+    ].join('\n');
+    return { name: 'processing', title: 'Processing (ack → order visible)', body };
+  } finally {
+    await db.drop();
+  }
+}
