@@ -1,3 +1,4 @@
+import { workerPool } from '@crm/db/worker';
 import { Hono } from 'hono';
 import type { AppDeps } from './deps.ts';
 
@@ -7,7 +8,7 @@ export function healthRoutes(deps: AppDeps): Hono {
   app.get('/healthz', async (c) => {
     try {
       await Promise.race([
-        deps.sql`select 1`,
+        workerPool(deps.sql)`select 1`,
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
       ]);
       return c.json({ ok: true, database: 'up' });

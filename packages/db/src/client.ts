@@ -1,9 +1,10 @@
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
-export type Tx = postgres.TransactionSql;
+/** A transaction: a connection reserved from a pool, inside BEGIN … COMMIT (see rls.ts). */
+export type Tx = postgres.ReservedSql;
 /** A query runner: the pool or a transaction. */
-export type Queryable = postgres.Sql | postgres.TransactionSql;
+export type Queryable = postgres.Sql | Tx;
 
 export type SqlOptions = {
   /** Pool size; defaults to 10. */

@@ -18,7 +18,17 @@ export {
 } from './migrate.ts';
 export { type OpenedDatabase, openDatabase } from './open.ts';
 export { hashPassword, verifyPassword } from './passwords.ts';
-export { actForWorkspace, type Db, withAuth, withUser, withWorkerRouting, withWorkspace } from './rls.ts';
+export {
+  actForWorkspace,
+  type Db,
+  isConnectionLost,
+  savepoint,
+  transaction,
+  withAuth,
+  withUser,
+  withWorkerRouting,
+  withWorkspace,
+} from './rls.ts';
 export {
   type AppRole,
   connectRolePools,

@@ -8,7 +8,9 @@ import { isRolePools, type RolePools } from './role-pools.ts';
  */
 export type Db = Sql | RolePools;
 
-function poolFor(db: Db, role: 'user' | 'worker' | 'auth'): Sql {
+type PoolRole = 'user' | 'worker' | 'auth';
+
+function poolFor(db: Db, role: PoolRole): Sql {
   return isRolePools(db) ? db[role] : db;
 }
 
@@ -18,6 +20,91 @@ function assertUuid(value: string, what: string): void {
   if (!UUID.test(value)) throw new Error(`${what} must be a UUID`);
 }
 
+const CONNECTION_ERRORS = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/** The connection is gone (or going): the server ended the session, or the socket failed. */
+export function isConnectionLost(error: unknown): boolean {
+  const e = error as { code?: unknown; severity?: unknown };
+  if (typeof e?.code !== 'string') return false;
+  return (
+    CONNECTION_ERRORS.has(e.code) ||
+    e.severity === 'FATAL' ||
+    e.severity === 'PANIC' ||
+    /^(08|57P0)/.test(e.code)
+  );
+}
+
+/**
+ * One transaction on a reserved connection of `pool`, with transaction-local settings (role and the
+ * RLS context) applied first, pipelined with BEGIN.
+ *
+ * Not `sql.begin`: postgres.js 3.4.9 sends its ROLLBACK on a connection that has just closed, which
+ * throws an uncaught TypeError from a timer and takes the process down when the database goes away
+ * mid-transaction. Here nothing more is sent, and the connection is not handed back, once it is lost
+ * (the pool reconnects it): the caller gets the error, the process lives.
+ */
+async function inTransaction<T>(
+  pool: Sql,
+  settings: Record<string, string>,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const tx = await pool.reserve();
+  let lost = false;
+  try {
+    const names = Object.keys(settings);
+    const values = names.map((n) => settings[n] ?? '');
+    await Promise.all([
+      tx`begin`,
+      names.length > 0
+        ? tx`select set_config(name, value, true) from unnest(${names}::text[], ${values}::text[]) as s(name, value)`
+        : null,
+    ]);
+    const result = await fn(tx);
+    await tx`commit`;
+    return result;
+  } catch (error) {
+    lost = isConnectionLost(error);
+    if (!lost) {
+      await tx`rollback`.catch((e: unknown) => {
+        lost = isConnectionLost(e);
+      });
+    }
+    throw error;
+  } finally {
+    if (!lost) tx.release();
+  }
+}
+
+/** One transaction on `pool` as whoever the pool logs in as (the migrating role: seed, tools, tests). */
+export function transaction<T>(pool: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(pool, {}, fn);
+}
+
+/**
+ * Runs fn inside a savepoint of an open transaction: its failure is rolled back to the savepoint and
+ * rethrown, leaving the transaction usable.
+ */
+export async function savepoint<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  await tx`savepoint crm_sp`;
+  try {
+    const result = await fn(tx);
+    await tx`release savepoint crm_sp`;
+    return result;
+  } catch (error) {
+    await tx`rollback to savepoint crm_sp`;
+    throw error;
+  }
+}
+
 /**
  * Runs fn in one transaction as `app_user` for the given user: every row it touches passes the
  * row-level security policies for that user. The setting is transaction-local, so it cannot leak to
@@ -25,10 +112,7 @@ function assertUuid(value: string, what: string): void {
  */
 export async function withUser<T>(db: Db, userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   assertUuid(userId, 'userId');
-  return (await poolFor(db, 'user').begin(async (tx) => {
-    await tx`select set_config('role', 'app_user', true), set_config('app.user_id', ${userId}, true)`;
-    return fn(tx);
-  })) as T;
+  return inTransaction(poolFor(db, 'user'), { role: 'app_user', 'app.user_id': userId }, fn);
 }
 
 /**
@@ -37,10 +121,12 @@ export async function withUser<T>(db: Db, userId: string, fn: (tx: Tx) => Promis
  */
 export async function withWorkspace<T>(db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   assertUuid(workspaceId, 'workspaceId');
-  return (await poolFor(db, 'worker').begin(async (tx) => {
-    await tx`select set_config('role', 'app_worker', true), set_config('app.workspace_id', ${workspaceId}, true)`;
-    return fn(tx);
-  })) as T;
+  return inTransaction(poolFor(db, 'worker'), { role: 'app_worker', 'app.workspace_id': workspaceId }, fn);
+}
+
+/** Runs fn in one transaction as `app_worker` with no workspace yet: it may only route (read integrations). */
+export async function withWorkerRouting<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(poolFor(db, 'worker'), { role: 'app_worker', 'app.workspace_id': '' }, fn);
 }
 
 /** Switches an open transaction to `app_worker` for a workspace (after routing a webhook, say). */
@@ -49,18 +135,7 @@ export async function actForWorkspace(tx: Tx, workspaceId: string): Promise<void
   await tx`select set_config('role', 'app_worker', true), set_config('app.workspace_id', ${workspaceId}, true)`;
 }
 
-/** Runs fn in one transaction as `app_worker` with no workspace yet: it may only route (read integrations). */
-export async function withWorkerRouting<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return (await poolFor(db, 'worker').begin(async (tx) => {
-    await tx`select set_config('role', 'app_worker', true), set_config('app.workspace_id', '', true)`;
-    return fn(tx);
-  })) as T;
-}
-
 /** Runs fn in one transaction as `app_auth`: login, sessions, throttling — before a user is known. */
 export async function withAuth<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return (await poolFor(db, 'auth').begin(async (tx) => {
-    await tx`select set_config('role', 'app_auth', true)`;
-    return fn(tx);
-  })) as T;
+  return inTransaction(poolFor(db, 'auth'), { role: 'app_auth' }, fn);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import type { Sql, Tx } from '../src/client.ts';
+import { transaction } from '../src/rls.ts';
 
 /** The SQLSTATE of the PostgreSQL error a promise rejects with; fails if it resolves or throws anything else. */
 export async function pgErrorCode(promise: Promise<unknown>): Promise<string> {
@@ -42,13 +43,13 @@ export async function rolledBack<T>(
 /** A transaction as a role with the given settings, opened by hand (for the "no user" actors). */
 export function asRole(sql: Sql, role: string, settings: Record<string, string> = {}) {
   return <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
-    sql.begin(async (tx) => {
+    transaction(sql, async (tx) => {
       await tx`select set_config('role', ${role}, true)`;
       for (const [name, value] of Object.entries(settings)) {
         await tx`select set_config(${name}, ${value}, true)`;
       }
       return fn(tx);
-    }) as Promise<T>;
+    });
 }
 
 export function uniqueSuffix(): string {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../src/client.ts';
-import { withUser, withWorkspace } from '../src/rls.ts';
+import { transaction, withUser, withWorkspace } from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures, type WorkspaceFixture } from './fixtures.ts';
 import { pgErrorCode } from './helpers.ts';
@@ -103,7 +103,7 @@ describe('the order total follows its lines', () => {
     // Each transaction holds its line uncommitted while the others insert theirs.
     await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        db.sql.begin(async (tx) => {
+        transaction(db.sql, async (tx) => {
           await addLine(tx, f.a, order, `${i + 1}.00`);
           await tx`select pg_sleep(0.05)`;
         }),

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../src/client.ts';
-import { withAuth, withUser, withWorkspace } from '../src/rls.ts';
+import { savepoint, withAuth, withUser, withWorkspace } from '../src/rls.ts';
 import { connectRolePools, type RolePools } from '../src/role-pools.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
@@ -208,7 +208,7 @@ describe('app_user cannot escape', () => {
       (fn) => withUser(pools, f.users.ownerA, fn),
       async (tx) => {
         try {
-          await tx.savepoint((sp) => sp.unsafe(statement));
+          await savepoint(tx, (sp) => sp.unsafe(statement));
         } catch (error) {
           return (error as { code?: string }).code === '42501' ? 'refused' : String(error);
         }
@@ -254,12 +254,10 @@ describe('app_user cannot escape', () => {
       (fn) => withWorkspace(pools, f.a.id, fn),
       async (tx) => {
         for (const statement of ['set role postgres', 'set role app_user']) {
-          const refused = await tx
-            .savepoint((sp) => sp.unsafe(statement))
-            .then(
-              () => false,
-              (error: { code?: string }) => error.code === '42501',
-            );
+          const refused = await savepoint(tx, (sp) => sp.unsafe(statement)).then(
+            () => false,
+            (error: { code?: string }) => error.code === '42501',
+          );
           if (!refused) return `allowed: ${statement}`;
         }
         return 'refused';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../src/client.ts';
-import { withUser, withWorkerRouting, withWorkspace } from '../src/rls.ts';
+import { savepoint, transaction, withUser, withWorkerRouting, withWorkspace } from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures, type WorkspaceFixture } from './fixtures.ts';
 import { asRole, pgErrorCode, randomPhone, rolledBack, uniqueSuffix } from './helpers.ts';
@@ -129,7 +129,7 @@ async function probe(open: Opener, spec: TableSpec, op: Op, w: WorkspaceFixture)
         case 'insert': {
           if (spec.beforeInsert) {
             const before = spec.beforeInsert;
-            await tx.savepoint((sp) => before(sp, w)).catch(() => {});
+            await savepoint(tx, (sp) => before(sp, w)).catch(() => {});
           }
           return (await tx`insert into ${table} ${tx(spec.row(w, f, tx))}`).count;
         }
@@ -204,7 +204,7 @@ it('the superuser can make each insert of the matrix (so a refusal below is the 
   for (const spec of TABLES) {
     for (const w of [f.a, f.b]) {
       const n = await rolledBack(
-        (fn) => db.sql.begin(fn),
+        (fn) => transaction(db.sql, fn),
         async (tx) => {
           if (spec.beforeInsert) await spec.beforeInsert(tx, w);
           return (await tx`insert into ${tx(spec.table)} ${tx(spec.row(w, f, tx))}`).count;

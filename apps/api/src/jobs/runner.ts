@@ -5,7 +5,7 @@
  * by one worker at a time; see startJobRunner for what happens when a worker dies).
  */
 import { EventEmitter } from 'node:events';
-import type { Sql } from '@crm/db';
+import { type Db, isRolePools } from '@crm/db';
 import { forceUnlockWorkers, unlockStalledWebhookWorkers } from '@crm/db/worker';
 import {
   Logger as GraphileLogger,
@@ -28,9 +28,13 @@ export type JobQueueOptions = {
   databaseUrl?: string;
 };
 
-/** The connection string `sql` was created with (graphile-worker needs its own pool). */
-export function connectionStringOf(sql: Sql): string {
-  const o = sql.options as unknown as {
+/**
+ * The owner's connection string (graphile-worker needs its own pool, as the owner of its schema):
+ * the role pools carry it; a single pool gives back the one it was created with.
+ */
+export function connectionStringOf(db: Db): string {
+  if (isRolePools(db)) return db.ownerUrl;
+  const o = db.options as unknown as {
     host: string[];
     port: number[];
     user: string;

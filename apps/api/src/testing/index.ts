@@ -1,6 +1,7 @@
 /**
  * Test support for the API: a real server over a real (test) database, on a free port.
  */
+import { connectRolePools } from '@crm/db';
 import type { TestDatabase } from '@crm/db/testing';
 import { countBusyJobs } from '@crm/db/worker';
 import { type AppConfig, loadConfig } from '../config.ts';
@@ -30,8 +31,10 @@ export async function waitForIdleQueue(deps: AppDeps, timeoutMs = 20_000): Promi
 
 export async function startTestApp(db: TestDatabase, overrides: Partial<AppConfig> = {}): Promise<TestApp> {
   const config: AppConfig = { ...loadConfig({}), webDist: null, workerConcurrency: 0, ...overrides };
+  // The app's own connections, as in production: one pool per role, each logged in as that role.
+  const pools = await connectRolePools(db.url, { applicationName: 'crm-test' });
   const deps: AppDeps = {
-    sql: db.sql,
+    sql: pools,
     key: db.key,
     config,
     log: createLogger(process.env.TEST_LOGS === 'true'),
@@ -49,6 +52,7 @@ export async function startTestApp(db: TestDatabase, overrides: Partial<AppConfi
     close: async () => {
       await server.close();
       await (await workers)?.stop();
+      await pools.end({ timeout: 1 });
     },
   };
 }
