@@ -14,6 +14,8 @@ import { fuzzSection } from './sections/fuzz.ts';
 import { ingestSection } from './sections/ingest.ts';
 import { lookupSection } from './sections/lookup.ts';
 import { processingSection } from './sections/processing.ts';
+import { soakSection } from './sections/soak.ts';
+import { spaSection } from './sections/spa.ts';
 
 type SectionRunner = (options: BenchOptions) => Promise<SectionReport>;
 
@@ -21,6 +23,8 @@ const SECTIONS: Record<string, SectionRunner> = {
   ingest: ingestSection,
   processing: processingSection,
   lookup: lookupSection,
+  spa: spaSection,
+  soak: soakSection,
   fuzz: fuzzSection,
 };
 

@@ -70,7 +70,7 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
   const workerCounts = [1, 2, 4];
   const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 2);
   const idleCount = options.quick ? 20 : 50;
-  const burst = options.quick ? 600 : 2000;
+  const burst = options.quick ? 400 : 1000;
   const loadSeconds = options.quick ? 10 : 20;
   const db = await createBenchDatabase('processing');
   const runs: Run[] = [];
@@ -101,7 +101,15 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
         try {
           // Warm-up until every worker process answers (jobs processed end to end).
           const warm = Array.from({ length: 20 * k }, make);
-          await sendAll(api.url, warm, { concurrency: 4, maxMs: 60_000 });
+          const warmed = await sendAll(`${api.url}/webhooks/shopify`, warm, {
+            concurrency: 4,
+            maxMs: 60_000,
+          });
+          if (!warmed.some((s) => s.status === 200)) {
+            throw new Error(
+              `warm-up deliveries were refused: ${[...new Set(warmed.map((s) => s.status))].join(', ')}`,
+            );
+          }
           for (const d of warm) watcher.watch(d.orderId);
           await watcher.waitAll(
             warm.map((d) => d.orderId),
@@ -112,7 +120,10 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
           const idle: number[] = [];
           for (let i = 0; i < idleCount; i++) {
             const d = make();
-            const [sent] = await sendAll(api.url, [d], { concurrency: 1, maxMs: 10_000 });
+            const [sent] = await sendAll(`${api.url}/webhooks/shopify`, [d], {
+              concurrency: 1,
+              maxMs: 10_000,
+            });
             watcher.watch(d.orderId);
             if (sent?.status === 200 && (await watcher.waitAll([d.orderId], 10_000))) {
               idle.push((watcher.seenAt.get(d.orderId) ?? Number.NaN) - sent.ackAt);
@@ -123,7 +134,7 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
           // Burst: `burst` deliveries as fast as the server takes them; orders/s to the last visible.
           const deliveries = Array.from({ length: burst }, make);
           const t0 = performance.now();
-          const sent = await sendAll(api.url, deliveries, {
+          const sent = await sendAll(`${api.url}/webhooks/shopify`, deliveries, {
             concurrency: 16,
             maxMs: 120_000,
             onSent: (s) => watcher.watch(s.id),
@@ -135,9 +146,9 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
           const ordersPerSecond = ids.filter((id) => watcher.seenAt.has(id)).length / burstSeconds;
 
           // Under load: a steady rate at ~60% of the burst throughput.
-          const loadRate = Math.max(5, Math.round(ordersPerSecond * 0.6));
+          const loadRate = Math.max(1, Math.round(ordersPerSecond * 0.6));
           const steady = Array.from({ length: loadRate * loadSeconds }, make);
-          const sentSteady = await sendAll(api.url, steady, {
+          const sentSteady = await sendAll(`${api.url}/webhooks/shopify`, steady, {
             concurrency: 16,
             rate: loadRate,
             maxMs: (loadSeconds + 30) * 1000,
