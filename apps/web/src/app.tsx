@@ -74,10 +74,19 @@ function route(path: string): { title: string; element: ReactNode } {
   }
 }
 
+const RANK = { owner: 0, admin: 1, agent: 2 } as const;
+
+/** Without a remembered choice: the first workspace where the user has the highest role. */
+function defaultWorkspace(me: Me): Me['workspaces'][number] | null {
+  let best: Me['workspaces'][number] | null = null;
+  for (const w of me.workspaces) if (!best || RANK[w.role] < RANK[best.role]) best = w;
+  return best;
+}
+
 function Shell({ me }: { me: Me }) {
   const { path } = useLocation();
   const [workspaceId, setWorkspaceId] = useState<string | null>(() => storedWorkspaceId());
-  const workspace = me.workspaces.find((w) => w.id === workspaceId) ?? me.workspaces[0] ?? null;
+  const workspace = me.workspaces.find((w) => w.id === workspaceId) ?? defaultWorkspace(me);
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
       // A full reload drops every cached answer of this user.

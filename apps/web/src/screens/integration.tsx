@@ -159,11 +159,12 @@ function IntegrationForm({
   const [shopDomain, setShopDomain] = useState(stored?.shopDomain ?? '');
   const [accessToken, setAccessToken] = useState('');
   const [webhookSecret, setWebhookSecret] = useState('');
-  const storedPipelineExists = pipelines.some((p) => p.id === stored?.pipelineId);
-  const [pipelineId, setPipelineId] = useState<string>(
-    stored?.pipelineId && storedPipelineExists ? stored.pipelineId : '',
-  );
-  const [stageId, setStageId] = useState<string>(storedPipelineExists ? (stored?.stageId ?? '') : '');
+  const [chosenPipelineId, setPipelineId] = useState<string>(stored?.pipelineId ?? '');
+  const [chosenStageId, setStageId] = useState<string>(stored?.stageId ?? '');
+  // A pipeline (or stage) deleted elsewhere in the CRM is no choice at all: the field asks for another.
+  const pipeline = pipelines.find((p) => p.id === chosenPipelineId) ?? null;
+  const pipelineId = pipeline?.id ?? '';
+  const stageId = pipeline?.stages.some((st) => st.id === chosenStageId) ? chosenStageId : '';
   const [productMatching, setProductMatching] = useState<ProductMatching>(stored?.productMatching ?? 'sku');
   const [fuzzyMatching, setFuzzyMatching] = useState(stored?.fuzzyMatching ?? true);
   const [autoCreateOrders, setAutoCreateOrders] = useState(stored?.autoCreateOrders ?? true);
@@ -188,8 +189,7 @@ function IntegrationForm({
     }),
   );
 
-  const pipeline = pipelines.find((p) => p.id === pipelineId) ?? null;
-  const missingPipeline = stored?.pipelineId != null && !storedPipelineExists;
+  const missingPipeline = chosenPipelineId !== '' && pipeline === null;
 
   // Save needs credentials that passed a test: the stored, tested ones, or the ones just tested.
   const domainUnchanged =

@@ -263,25 +263,27 @@ function EventList() {
                     <td className="mono">{e.shopifyOrderId ?? '—'}</td>
                     <td>{e.attempts}</td>
                     <td className="error-cell">{e.lastError ?? ''}</td>
-                    <td className="nowrap actions">
-                      <a href={`/sync/events/${e.id}`} onClick={linkHandler(`/sync/events/${e.id}`)}>
-                        Details
-                        <span className="sr-only">
-                          {' '}
-                          of the {e.topic} event received {formatDateTime(e.receivedAt)}
-                        </span>
-                      </a>
-                      {e.status === 'failed' ? (
-                        <button
-                          type="button"
-                          className="btn btn-small"
-                          disabled={!isOwner || (replay.isPending && replay.variables?.eventId === e.id)}
-                          title={!isOwner ? REPLAY_READ_ONLY : undefined}
-                          onClick={() => replay.mutate({ workspaceId, eventId: e.id })}
-                        >
-                          Replay
-                        </button>
-                      ) : null}
+                    <td className="nowrap">
+                      <div className="actions">
+                        <a href={`/sync/events/${e.id}`} onClick={linkHandler(`/sync/events/${e.id}`)}>
+                          Details
+                          <span className="sr-only">
+                            {' '}
+                            of the {e.topic} event received {formatDateTime(e.receivedAt)}
+                          </span>
+                        </a>
+                        {e.status === 'failed' ? (
+                          <button
+                            type="button"
+                            className="btn btn-small"
+                            disabled={!isOwner || (replay.isPending && replay.variables?.eventId === e.id)}
+                            title={!isOwner ? REPLAY_READ_ONLY : undefined}
+                            onClick={() => replay.mutate({ workspaceId, eventId: e.id })}
+                          >
+                            Replay
+                          </button>
+                        ) : null}
+                      </div>
                     </td>
                   </tr>
                 ))}
