@@ -182,12 +182,9 @@ export async function soakSection(options: BenchOptions): Promise<SectionReport>
     >`
       select external_id, status, last_error from webhook_events
       where external_id = any(${ackedIds}::text[]) and status <> 'processed'`;
-    const ackedMissing =
-      ackedIds.length -
-      (
-        await admin<{ n: number }[]>`
-      select count(*)::int as n from webhook_events where external_id = any(${ackedIds}::text[])`
-      )[0]!.n;
+    const [storedAcked] = await admin<{ n: number }[]>`
+      select count(*)::int as n from webhook_events where external_id = any(${ackedIds}::text[])`;
+    const ackedMissing = ackedIds.length - (storedAcked?.n ?? 0);
     const ackedOrders = new Set(ackedIds.map((id) => byId.get(id)?.orderId).filter((o): o is string => !!o));
     const [orderRows] = await admin<{ n: number }[]>`
       select count(distinct shopify_order_id)::int as n from orders where shopify_order_id::text = any(${[...ackedOrders]}::text[])`;
