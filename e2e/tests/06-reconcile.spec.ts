@@ -13,7 +13,7 @@ test('a reconcile run shows progress and ends with the orders the webhooks misse
   await page.getByRole('button', { name: 'Start reconcile' }).click();
   const progress = page.getByRole('progressbar');
   await expect(progress).toBeVisible();
-  await expect(page.getByText('Finished')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText('Finished', { exact: true })).toBeVisible({ timeout: 30_000 });
   await expect(progress).toHaveAttribute('value', '1');
   await expect(page.getByText(/\d+ missing orders? imported\./)).toBeVisible();
   await expect(page.locator('.progress-counts')).toContainText('5 orders seen');

@@ -45,8 +45,11 @@ const MATCHING: { value: ProductMatching; label: string; hint: string }[] = [
 export default function IntegrationPage() {
   const { workspace } = useWorkspace();
   const input = { workspaceId: workspace.id };
-  const get = useQuery(trpc.integrations.get.queryOptions(input));
-  const pipelines = useQuery(trpc.pipelines.list.queryOptions(input));
+  // Always fresh on arrival: the pipelines may have changed elsewhere in the CRM.
+  const get = useQuery({ ...trpc.integrations.get.queryOptions(input), staleTime: 0 });
+  // Kept here: saving reloads the integration, which re-creates the form with the saved values.
+  const [justSaved, setJustSaved] = useState(false);
+  const pipelines = useQuery({ ...trpc.pipelines.list.queryOptions(input), staleTime: 0 });
 
   if (get.isPending || pipelines.isPending) {
     return (
@@ -99,6 +102,8 @@ export default function IntegrationPage() {
           integration={integration}
           pipelines={pipelines.data}
           canEdit={canEdit}
+          justSaved={justSaved}
+          onSaved={setJustSaved}
         />
       ) : null}
       {integration ? (
@@ -147,10 +152,14 @@ function IntegrationForm({
   integration,
   pipelines,
   canEdit,
+  justSaved,
+  onSaved,
 }: {
   integration: Integration | null;
   pipelines: Pipeline[];
   canEdit: boolean;
+  justSaved: boolean;
+  onSaved: (saved: boolean) => void;
 }) {
   const { workspace } = useWorkspace();
   const workspaceId = workspace.id;
@@ -171,7 +180,6 @@ function IntegrationForm({
   const [defaultPhoneCountry, setDefaultPhoneCountry] = useState(stored?.defaultPhoneCountry ?? 'CO');
   const [local, setLocal] = useState<Record<string, string>>({});
   const [tested, setTested] = useState<{ domain: string; token: string; result: TestResult } | null>(null);
-  const [saved, setSaved] = useState(false);
 
   const test = useMutation(
     trpc.integrations.testConnection.mutationOptions({
@@ -183,7 +191,7 @@ function IntegrationForm({
   const save = useMutation(
     trpc.integrations.save.mutationOptions({
       onSuccess: () => {
-        setSaved(true);
+        onSaved(true);
         void queryClient.invalidateQueries({ queryKey: trpc.integrations.get.queryKey({ workspaceId }) });
       },
     }),
@@ -233,7 +241,7 @@ function IntegrationForm({
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    setSaved(false);
+    onSaved(false);
     const next = validate(true);
     setLocal(next);
     if (Object.keys(next).length > 0 || !credentialsReady) return;
@@ -503,7 +511,7 @@ function IntegrationForm({
           {errors.test}
         </Notice>
       ) : null}
-      {saved && !save.isPending && !save.error ? (
+      {justSaved && !save.isPending && !save.error ? (
         <Notice tone="success" live>
           Saved.
         </Notice>
