@@ -85,7 +85,7 @@ export default function EventPage({ eventId }: { eventId: string }) {
         {e.status !== 'pending' ? (
           <button
             type="button"
-            className="btn btn-primary"
+            className={e.status === 'failed' ? 'btn btn-primary' : 'btn'}
             disabled={!isOwner || replay.isPending}
             onClick={() => replay.mutate({ workspaceId, eventId })}
           >

@@ -138,8 +138,13 @@ function errorsOf(error: unknown): Record<string, string> {
   return { '': message };
 }
 
-function credentialHint(state: Integration['credentials']['accessToken'] | undefined, what: string) {
-  if (!state?.set) return `Not set yet. Paste the ${what}.`;
+function credentialHint(
+  state: Integration['credentials']['accessToken'] | undefined,
+  what: string,
+  canEdit: boolean,
+) {
+  if (!state?.set) return canEdit ? `Not set yet. Paste the ${what}.` : 'Not set yet.';
+  if (!canEdit) return <span className="badge badge-processed">set · …{state.last4 ?? '????'}</span>;
   return (
     <>
       <span className="badge badge-processed">set · …{state.last4 ?? '????'}</span> Leave blank to keep it, or
@@ -302,6 +307,7 @@ function IntegrationForm({
             hint={credentialHint(
               integration?.credentials.accessToken,
               'Admin API access token of your custom app',
+              canEdit,
             )}
             error={errors.accessToken}
           >
@@ -324,7 +330,7 @@ function IntegrationForm({
           </Field>
           <Field
             label="Webhook signing secret"
-            hint={credentialHint(integration?.credentials.webhookSecret, 'webhook signing secret')}
+            hint={credentialHint(integration?.credentials.webhookSecret, 'webhook signing secret', canEdit)}
             error={errors.webhookSecret}
           >
             {(p) => (
