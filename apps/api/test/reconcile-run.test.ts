@@ -301,6 +301,7 @@ describe('runReconcileJob with an order the CRM cannot take', () => {
       const run = await runRow(runId);
       expect(run).toMatchObject({ status: 'failed', ordersSeen: 9, ordersCreated: 1 });
       expect(run.error).toMatch(/^1 of 9 orders could not be imported: #6000: line_items\[0\]\.quantity: /);
+      expect(run.error).not.toMatch(/\.;|\.\.(?!\.)/); // one sentence, no doubled full stops
       expect(await storedShopifyIds()).toContain(good.legacyResourceId);
       expect(await storedShopifyIds()).not.toContain(broken.legacyResourceId);
     } finally {

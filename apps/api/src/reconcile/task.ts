@@ -202,7 +202,11 @@ export async function runReconcileJob(
   }
 
   if (failures.length > 0) {
-    const quoted = failures.slice(0, MAX_QUOTED_FAILURES).join('; ');
+    // Each reason is a sentence of its own; joined into one, their full stops would double up.
+    const quoted = failures
+      .slice(0, MAX_QUOTED_FAILURES)
+      .map((f) => f.replace(/\.+$/, ''))
+      .join('; ');
     const more =
       failures.length > MAX_QUOTED_FAILURES ? `; and ${failures.length - MAX_QUOTED_FAILURES} more` : '';
     return fail(
