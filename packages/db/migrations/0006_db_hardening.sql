@@ -29,20 +29,3 @@ begin
     'create policy migrator_all on schema_migrations to %I using (true) with check (true)', current_user);
 end
 $$;
-
--- 3. app.crm_normalize (0001) had one "o" too many in its translate() target, which shifted the
---    rest of the mapping: ú→o, ñ→u, ç→n, ý→c ("Múñoz" became "mouoz"), so accented names and cities
---    never met their unaccented spellings, and the SQL disagreed with packages/shopify normalizeText().
---    The function is replaced with the intended mapping, and everything stored from it is recomputed:
---    the generated columns of contacts (name_norm, city_norm, name_phonetic) and the products index.
-create or replace function app.crm_normalize(t text) returns text
-  language sql immutable parallel safe
-  as $$
-    select btrim(regexp_replace(
-      translate(lower(coalesce(t, '')),
-        'áàâäãåāéèêëēíìîïīóòôöõōúùûüūñçýÿ',
-        'aaaaaaaeeeeeiiiiioooooouuuuuncyy'),
-      '[^a-z0-9]+', ' ', 'g'))
-  $$;
-update contacts set name = name, city = city;
-reindex index products_title_trgm_idx;
