@@ -86,8 +86,9 @@ insert into bench_pgbench_insert (external_id, payload, headers) values ('pgb-' 
 
 /**
  * The webhook route's transaction as SQL (see apps/api/src/webhooks/route.ts and @crm/db/worker):
- * role switch, integration by shop domain, act for the workspace, insert the event, enqueue its job
- * (graphile-worker add_job through app.enqueue_webhook_event), commit. Its events are deleted after.
+ * role switch, integration by shop domain, act for the workspace, insert the event and enqueue its job
+ * in one statement (graphile-worker add_job through app.enqueue_webhook_event), commit. Its events are
+ * deleted after.
  */
 export async function pgbenchWebhookTxTps(
   sql: Sql,
@@ -102,10 +103,12 @@ export async function pgbenchWebhookTxTps(
     enqueue: 'job' | 'notify' | 'none';
   },
 ): Promise<number> {
-  const enqueue = {
-    job: 'select app.enqueue_webhook_event(:event_id);\n',
-    notify: "select pg_notify('bench_jobs_insert', '{}');\n",
-    none: '',
+  const insert = `insert into webhook_events (workspace_id, integration_id, external_id, event_id, topic, shop_domain, api_version, triggered_at, payload, headers) values (app.current_workspace_id(), '${options.integrationId}', 'pgb-' || :client_id || '-' || :r || '-' || txid_current(), null, 'orders/create', 'demo-store.myshopify.com', '2025-10', now(), ${payloadExpression(options.payload)}, jsonb_build_object('x-shopify-topic', 'orders/create')) on conflict (integration_id, external_id) do nothing returning id`;
+  // As insertWebhookEventAndEnqueue: one statement inserts the event and enqueues its job.
+  const statement = {
+    job: `with inserted as (${insert}) select id, app.enqueue_webhook_event(id) from inserted;`,
+    notify: `with inserted as (${insert}) select id, pg_notify('bench_jobs_insert', '{}') from inserted;`,
+    none: `${insert};`,
   }[options.enqueue];
   try {
     return await pgbench(
@@ -115,14 +118,16 @@ begin;
 select set_config('role', 'app_worker', true), set_config('app.workspace_id', '', true);
 select id, workspace_id, is_active, webhook_secret_enc from integrations where type = 'shopify' and config ->> 'shopDomain' is not null and lower(config ->> 'shopDomain') = lower('demo-store.myshopify.com');
 select set_config('role', 'app_worker', true), set_config('app.workspace_id', '${options.workspaceId}', true);
-insert into webhook_events (workspace_id, integration_id, external_id, event_id, topic, shop_domain, api_version, triggered_at, payload, headers) values (app.current_workspace_id(), '${options.integrationId}', 'pgb-' || :client_id || '-' || :r || '-' || txid_current(), null, 'orders/create', 'demo-store.myshopify.com', '2025-10', now(), ${payloadExpression(options.payload)}, jsonb_build_object('x-shopify-topic', 'orders/create')) on conflict (integration_id, external_id) do nothing returning id as event_id \\gset
-${enqueue}commit;
+${statement}
+commit;
 `,
       options.clients,
       options.seconds,
     );
   } finally {
-    await sql`delete from graphile_worker._private_jobs where key like 'webhook_event:%' and payload ->> 'eventId' in (select id::text from webhook_events where external_id like 'pgb-%')`;
+    await sql`
+      delete from graphile_worker._private_jobs j using webhook_events e
+      where e.external_id like 'pgb-%' and j.key = 'webhook_event:' || e.id::text`;
     await sql`delete from webhook_events where external_id like 'pgb-%'`;
   }
 }

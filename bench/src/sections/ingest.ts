@@ -150,7 +150,8 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
       `pgbench single-row insert-commit, ${connections} clients, same ~${Math.round(body.length / 100) / 10} KB payload: ` +
         `${fmt(pgbenchBefore)} tps before, ${fmt(pgbenchAfter)} tps after → **${fmt(pgbench)} tps**.`,
       `Saturation throughput / pgbench = **${pct(ratio)}** (goal ≥ 50%).`,
-      `The route's own transaction (role switch, integration lookup, insert, add_job, commit: 7 statements) ` +
+      `The route's own transaction (begin, role switch, integration lookup, act for the workspace, insert + ` +
+        'add_job in one statement, commit — the app pipelines two of these pairs) ' +
         `replayed by pgbench with ${connections} clients: ${fmt(webhookTx)} tps = ${pct(webhookTx / pgbench)} of the ` +
         `single-insert rate — the database's ceiling for acks, before any HTTP or Node work; the server reached ` +
         `${pct(saturation ? saturation.rps / webhookTx : Number.NaN)} of it.`,
