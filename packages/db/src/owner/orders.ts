@@ -1,15 +1,8 @@
 import type { Queryable } from '../client.ts';
+import type { NewOrderLine } from '../worker/orders.ts';
 
-export type OrderLine = {
-  id: string;
-  productId: string | null;
-  shopifyLineId: string | null;
-  sku: string;
-  title: string;
-  unitPrice: string;
-  quantity: number;
-  subtotal: string;
-};
+/** A stored line: what the worker writes (NewOrderLine), with its id. */
+export type OrderLine = NewOrderLine & { id: string };
 
 export type OrderListItem = {
   id: string;
