@@ -46,8 +46,9 @@ function childEnv(env: AppEnv, port: number): NodeJS.ProcessEnv {
 }
 
 function launch(script: string, env: NodeJS.ProcessEnv, port: number): AppProcess {
-  const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
-  const child: ChildProcess = spawn(tsx, [script], {
+  // One process, node with tsx's loader (what `tsx script` runs in a child): a SIGKILL must hit the
+  // app itself — the tsx CLI would relay SIGTERM but die alone on SIGKILL, leaving its child running.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

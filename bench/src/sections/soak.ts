@@ -129,24 +129,29 @@ export async function soakSection(options: BenchOptions): Promise<SectionReport>
     // Recovery: jobs held by killed workers stay locked until the runner's stalled-job sweep (15 min).
     const acked = sent.filter((s) => s.status === 200 && !byId.get(s.id)?.forged);
     const ackedIds = [...new Set(acked.map((s) => s.id))];
-    const waitBound = Number(process.env.BENCH_SOAK_WAIT_SECONDS ?? (options.quick ? 90 : 180)) * 1000;
+    // How long without progress before the operator step (killed workers' jobs stay locked 15 min).
+    const waitBound = Number(process.env.BENCH_SOAK_WAIT_SECONDS ?? 45) * 1000;
     const pendingCount = async () => {
       const [row] = await db.sql<{ n: number }[]>`
         select count(*)::int as n from webhook_events where status = 'pending' and external_id = any(${ackedIds}::text[])`;
       return row?.n ?? 0;
     };
+    /** Waits while the backlog drains: until none is pending, `ms` pass without progress, or 20 min. */
     const waitProcessed = async (ms: number) => {
-      const deadline = performance.now() + ms;
+      const hardDeadline = performance.now() + 20 * 60_000;
       let n = await pendingCount();
-      while (n > 0 && performance.now() < deadline) {
+      let lastProgress = performance.now();
+      while (n > 0 && performance.now() - lastProgress < ms && performance.now() < hardDeadline) {
         await sleep(1000);
-        n = await pendingCount();
+        const m = await pendingCount();
+        if (m < n) lastProgress = performance.now();
+        n = m;
       }
       return n;
     };
     const admin = createSql(db.url, { max: 1 });
     let pendingBeforeUnlock = await waitProcessed(waitBound);
-    log(`pending after ${waitBound / 1000} s: ${pendingBeforeUnlock}`);
+    log(`pending once the backlog stopped draining for ${waitBound / 1000} s: ${pendingBeforeUnlock}`);
     let strandedJobs = 0;
     if (pendingBeforeUnlock > 0) {
       // The operator's recovery: stop the live workers (they release their locks), then release the
