@@ -90,6 +90,101 @@ describe('concurrent deliveries', () => {
   });
 });
 
+describe('deliveries stored together (group commit)', () => {
+  it('concurrent deliveries of two shops share transactions; each is answered for itself and gets one job', async () => {
+    const a = await createShop(db);
+    const b = await createShop(db);
+    const sends = Array.from({ length: 48 }, (_, i) => {
+      const shop = i % 2 === 0 ? a : b;
+      // Every fourth delivery repeats an earlier webhook id of its shop (Shopify redelivering).
+      const webhookId = `together-${i % 4 === 3 ? i - 2 : i}`;
+      return { shop, webhookId };
+    });
+    const results = await Promise.all(
+      sends.map(({ shop, webhookId }) =>
+        deliver(app.url, {
+          body: orderPayload().text,
+          shopDomain: shop.shopDomain,
+          secret: shop.secret,
+          webhookId,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(48).fill(200));
+    const distinct = new Set(sends.map((s) => `${s.shop.workspaceId}/${s.webhookId}`));
+    const accepted = results.filter((r) => (r.body as { status: string }).status === 'accepted');
+    expect(accepted).toHaveLength(distinct.size);
+
+    for (const shop of [a, b]) {
+      const rows = await db.sql<{ id: string; external_id: string; tx: string }[]>`
+        select id, external_id, xmin::text as tx from webhook_events where workspace_id = ${shop.workspaceId}`;
+      const expected = new Set(sends.filter((s) => s.shop === shop).map((s) => s.webhookId));
+      expect(new Set(rows.map((r) => r.external_id))).toEqual(expected);
+      expect(rows).toHaveLength(expected.size);
+      // One waiting job per stored event, naming its event and its own workspace.
+      const jobs = await db.sql<{ key: string; payload: { eventId: string; workspaceId: string } }[]>`
+        select key, payload from graphile_worker._private_jobs
+        where key = any(${rows.map((r) => `webhook_event:${r.id}`)}::text[])`;
+      expect(jobs).toHaveLength(rows.length);
+      for (const job of jobs) {
+        expect(job.payload.workspaceId).toBe(shop.workspaceId);
+        expect(job.key).toBe(`webhook_event:${job.payload.eventId}`);
+      }
+    }
+    // Fewer transactions than events: deliveries that arrived together were committed together.
+    const [grouped] = await db.sql<{ events: number; transactions: number }[]>`
+      select count(*)::int as events, count(distinct xmin::text)::int as transactions
+      from webhook_events where workspace_id in (${a.workspaceId}, ${b.workspaceId})`;
+    expect(grouped?.transactions).toBeLessThan(grouped?.events ?? 0);
+
+    await runManyWorkers();
+    expect((await ordersOf(a)) + (await ordersOf(b))).toBe(distinct.size);
+  });
+
+  it('one delivery the database refuses gets 503 alone; the deliveries batched with it are stored and acked', async () => {
+    const shop = await createShop(db);
+    await db.sql`
+      create function pg_temp_refuse_poison() returns trigger language plpgsql as $$
+      begin
+        if new.external_id = 'poison' then raise exception 'refused for the test'; end if;
+        return new;
+      end $$`;
+    await db.sql`
+      create trigger refuse_poison before insert on webhook_events
+      for each row execute function pg_temp_refuse_poison()`;
+    try {
+      const ids = Array.from({ length: 24 }, (_, i) => (i === 12 ? 'poison' : `healthy-${i}`));
+      const results = await Promise.all(
+        ids.map((webhookId) =>
+          deliver(app.url, {
+            body: orderPayload().text,
+            shopDomain: shop.shopDomain,
+            secret: shop.secret,
+            webhookId,
+          }),
+        ),
+      );
+      const byId = new Map(ids.map((id, i) => [id, results[i]?.status]));
+      expect(byId.get('poison')).toBe(503);
+      expect(ids.filter((id) => id !== 'poison').map((id) => byId.get(id))).toEqual(Array(23).fill(200));
+      const stored = await db.sql<{ external_id: string }[]>`
+        select external_id from webhook_events where workspace_id = ${shop.workspaceId}`;
+      expect(stored.map((r) => r.external_id).sort()).toEqual(ids.filter((id) => id !== 'poison').sort());
+    } finally {
+      await db.sql`drop trigger refuse_poison on webhook_events`;
+      await db.sql`drop function pg_temp_refuse_poison()`;
+    }
+    // Shopify's retry of the refused delivery is taken once the database takes it.
+    const retry = await deliver(app.url, {
+      body: orderPayload().text,
+      shopDomain: shop.shopDomain,
+      secret: shop.secret,
+      webhookId: 'poison',
+    });
+    expect(retry).toEqual({ status: 200, body: { ok: true, status: 'accepted' } });
+  });
+});
+
 describe('two orders from one new customer at once', () => {
   /**
    * Holds every order line insert of the database back until both jobs are inside their transactions

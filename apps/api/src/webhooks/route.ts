@@ -10,13 +10,14 @@
  *   5. signed body that is not JSON → stored as a `failed` event, 400
  *   6. insert the event (on conflict do nothing) + enqueue its job, one transaction; duplicate → 200
  *   7. 200 after commit; the database cannot take it → 503 so Shopify retries
+ *
+ * Concurrent deliveries share their database work (store.ts: one routing read, one transaction with
+ * one commit for the events and jobs of many deliveries), which is what lets one PostgreSQL ack
+ * thousands of deliveries a second; each is still answered only after the commit that holds it.
  */
 import { decryptSecret, SecretDecryptionError } from '@crm/db';
 import {
-  actForWorkspaceIn,
-  findIntegrationByShopDomain,
   insertFailedWebhookEvent,
-  insertWebhookEventAndEnqueue,
   inWorkerTransaction,
   type NewWebhookEvent,
   type RoutedIntegration,
@@ -27,6 +28,7 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../deps.ts';
 import { bodyText, MAX_WEBHOOK_BODY_BYTES, readBodyWithLimit, stripNul } from './body.ts';
+import { createWebhookStore, type WebhookStore } from './store.ts';
 
 /** Shopify gives up on a delivery after 5 s: answer 503 well before, rather than not at all. */
 const DATABASE_DEADLINE_MS = 4000;
@@ -88,7 +90,7 @@ function isJson(text: string): boolean {
   }
 }
 
-export function webhookRoutes(deps: AppDeps): Hono {
+export function webhookRoutes(deps: AppDeps, store: WebhookStore = createWebhookStore(deps.sql)): Hono {
   const app = new Hono();
 
   app.post('/webhooks/shopify', async (c) => {
@@ -158,49 +160,48 @@ export function webhookRoutes(deps: AppDeps): Hono {
       ),
     });
 
-    // 3–6 in one transaction as app_worker: route by shop, verify, then act for that workspace only.
+    // 3–6 as app_worker: route by shop, verify, then store for that workspace only — each step
+    // grouped with the concurrent deliveries' (store.ts), each delivery acked after its commit.
+    const storeDelivery = async (): Promise<Stored> => {
+      const integration = await store.route(shop);
+      if (!integration || (!integration.isActive && !COMPLIANCE_TOPICS.has(topic))) {
+        return { outcome: 'ignored' };
+      }
+      let secrets: string[];
+      try {
+        secrets = signingSecrets(integration, deps);
+      } catch (error) {
+        if (!(error instanceof SecretDecryptionError)) throw error;
+        deps.log.error('webhook signing secret cannot be decrypted (encryption key changed?)', {
+          integrationId: integration.id,
+        });
+        return { outcome: 'error' };
+      }
+      if (secrets.length === 0 || !verifyShopifyHmac(body, hmac, secrets)) return { outcome: 'bad_hmac' };
+
+      const { text, validUtf8 } = bodyText(body);
+      if (!validUtf8 || !isJson(text)) {
+        await inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
+          insertFailedWebhookEvent(
+            tx,
+            { ...event(stripNul(text)), integrationId: integration.id },
+            validUtf8
+              ? 'Shopify sent a body that is not valid JSON, so it could not be read.'
+              : 'Shopify sent a body that is not valid UTF-8 text, so it could not be read.',
+          ),
+        );
+        return { outcome: 'invalid_json' };
+      }
+      const outcome = await store.store(integration.workspaceId, {
+        ...event(text),
+        integrationId: integration.id,
+      });
+      return { outcome };
+    };
+
     let stored: Stored;
     try {
-      stored = await withDeadline(
-        inWorkerTransaction(deps.sql, null, async (tx): Promise<Stored> => {
-          const integration = await findIntegrationByShopDomain(tx, shop);
-          if (!integration || (!integration.isActive && !COMPLIANCE_TOPICS.has(topic))) {
-            return { outcome: 'ignored' };
-          }
-          let secrets: string[];
-          try {
-            secrets = signingSecrets(integration, deps);
-          } catch (error) {
-            if (!(error instanceof SecretDecryptionError)) throw error;
-            deps.log.error('webhook signing secret cannot be decrypted (encryption key changed?)', {
-              integrationId: integration.id,
-            });
-            return { outcome: 'error' };
-          }
-          if (secrets.length === 0 || !verifyShopifyHmac(body, hmac, secrets)) return { outcome: 'bad_hmac' };
-
-          // From here on the transaction acts for that workspace only (pipelined with the insert).
-          const acting = actForWorkspaceIn(tx, integration.workspaceId);
-          const { text, validUtf8 } = bodyText(body);
-          if (!validUtf8 || !isJson(text)) {
-            await acting;
-            await insertFailedWebhookEvent(
-              tx,
-              { ...event(stripNul(text)), integrationId: integration.id },
-              validUtf8
-                ? 'Shopify sent a body that is not valid JSON, so it could not be read.'
-                : 'Shopify sent a body that is not valid UTF-8 text, so it could not be read.',
-            );
-            return { outcome: 'invalid_json' };
-          }
-          const result = await insertWebhookEventAndEnqueue(tx, {
-            ...event(text),
-            integrationId: integration.id,
-          });
-          return { outcome: result.inserted ? 'accepted' : 'duplicate' };
-        }),
-        DATABASE_DEADLINE_MS,
-      );
+      stored = await withDeadline(storeDelivery(), DATABASE_DEADLINE_MS);
     } catch (error) {
       // Not committed, or not known to be: not acked. Shopify retries; a retry of an event that did
       // commit after all is a duplicate and gets its 200 then.

@@ -19,15 +19,17 @@ export type RoutedIntegration = {
 };
 
 /**
- * The integration a shop domain maps to (case-insensitive), for routing a webhook. Needs
- * withWorkerRouting: `app_worker` may read every integration, and only for this.
+ * The integrations of many shop domains at once (the webhook route routes concurrent deliveries
+ * together), keyed by the lowercased domain; a domain without one is absent. Needs withWorkerRouting.
  */
-export async function findIntegrationByShopDomain(
+export async function findIntegrationsByShopDomains(
   tx: Tx,
-  shopDomain: string,
-): Promise<RoutedIntegration | null> {
-  const [row] = await tx<RoutedIntegration[]>`
-    select id,
+  shopDomains: readonly string[],
+): Promise<Map<string, RoutedIntegration>> {
+  const lowered = [...new Set(shopDomains.map((d) => d.toLowerCase()))];
+  const rows = await tx<(RoutedIntegration & { shopDomain: string })[]>`
+    select lower(config ->> 'shopDomain') as "shopDomain",
+           id,
            workspace_id as "workspaceId",
            is_active as "isActive",
            webhook_secret_enc as "webhookSecretEnc",
@@ -36,8 +38,8 @@ export async function findIntegrationByShopDomain(
     from integrations
     where type = 'shopify'
       and config ? 'shopDomain'
-      and lower(config ->> 'shopDomain') = lower(${shopDomain})`;
-  return row ?? null;
+      and lower(config ->> 'shopDomain') = any(${lowered}::text[])`;
+  return new Map(rows.map(({ shopDomain, ...integration }) => [shopDomain, integration]));
 }
 
 export type NewWebhookEvent = {
@@ -55,28 +57,50 @@ export type NewWebhookEvent = {
 };
 
 /**
- * Stores a delivery and enqueues its processing job, in the caller's transaction: either both are
- * committed or neither. A delivery already stored (same integration and webhook id) changes nothing
- * and enqueues nothing: `inserted` is false.
+ * Stores many deliveries of the current workspace and enqueues the jobs of those not stored before,
+ * in the caller's transaction and in one statement (one add_jobs, one NOTIFY). Returns the keys
+ * (`integrationId` + NUL + `externalId`) of the events this call inserted; a key given twice is
+ * inserted once.
  */
-export async function insertWebhookEventAndEnqueue(
+export async function insertWebhookEventsAndEnqueue(
   tx: Tx,
-  event: NewWebhookEvent,
-): Promise<{ inserted: boolean; id: string | null }> {
-  // One statement, so one round trip: the job is enqueued only for a row this statement inserted.
-  const [row] = await tx<{ id: string }[]>`
+  events: readonly NewWebhookEvent[],
+): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const records = events.map((e) => ({
+    integration_id: e.integrationId,
+    external_id: e.externalId,
+    event_id: e.eventId,
+    topic: e.topic,
+    shop_domain: e.shopDomain,
+    api_version: e.apiVersion,
+    triggered_at: e.triggeredAt?.toISOString() ?? null,
+    payload: e.payload,
+    headers: e.headers,
+  }));
+  const rows = await tx<{ integrationId: string; externalId: string }[]>`
     with inserted as (
       insert into webhook_events (workspace_id, integration_id, external_id, event_id, topic, shop_domain,
                                   api_version, triggered_at, payload, headers)
-      values (app.current_workspace_id(), ${event.integrationId}, ${event.externalId}, ${event.eventId},
-              ${event.topic}, ${event.shopDomain}, ${event.apiVersion}, ${event.triggeredAt}, ${event.payload},
-              ${tx.json(event.headers)})
+      select app.current_workspace_id(), r.integration_id, r.external_id, r.event_id, r.topic, r.shop_domain,
+             r.api_version, r.triggered_at, r.payload, r.headers
+      from json_to_recordset(${tx.json(records)}::json) as r(
+        integration_id uuid, external_id text, event_id text, topic text, shop_domain text,
+        api_version text, triggered_at timestamptz, payload text, headers jsonb)
       on conflict (integration_id, external_id) do nothing
-      returning id
+      returning id, integration_id, external_id
+    ),
+    enqueued as (
+      select app.enqueue_webhook_events(array(select id from inserted)) as jobs
     )
-    select id, app.enqueue_webhook_event(id) from inserted`;
-  if (!row) return { inserted: false, id: null };
-  return { inserted: true, id: row.id };
+    select i.integration_id as "integrationId", i.external_id as "externalId"
+    from inserted i, enqueued`;
+  return new Set(rows.map((r) => webhookEventKey(r.integrationId, r.externalId)));
+}
+
+/** The identity of a delivery: one event per integration and Shopify webhook id. */
+export function webhookEventKey(integrationId: string, externalId: string): string {
+  return `${integrationId}\u0000${externalId}`;
 }
 
 /**

@@ -18,16 +18,17 @@ export {
 export {
   type ClaimedWebhookEvent,
   claimWebhookEvent,
-  findIntegrationByShopDomain,
+  findIntegrationsByShopDomains,
   finishWebhookEvent,
   insertFailedWebhookEvent,
-  insertWebhookEventAndEnqueue,
+  insertWebhookEventsAndEnqueue,
   type NewWebhookEvent,
   type RoutedIntegration,
   recordWebhookEventRetry,
   requeueFailedWebhookEvents,
   requeueWebhookEvent,
   type WebhookEventStatus,
+  webhookEventKey,
 } from './events.ts';
 export {
   deactivateIntegration,
