@@ -5,7 +5,7 @@
 -- acts for with ONE graphile_worker.add_jobs call, hence one NOTIFY: a transaction that NOTIFYs
 -- holds a cluster-wide lock through its commit, so one NOTIFY per delivery caps acks at the rate of
 -- serialised commits. Same guarantees as app.enqueue_webhook_event (0004), which now delegates here
--- so the job's shape is written once: the caller must act for a workspace, every job names that
+-- (and runs as its caller) so the job's shape is written once: the caller must act for a workspace, every job names that
 -- workspace, and the worker loads the event as app_worker for it, so an id of another workspace's
 -- event enqueues a job that finds nothing.
 --
@@ -51,8 +51,9 @@ $$;
 revoke all on function app.enqueue_webhook_events(uuid[]) from public;
 grant execute on function app.enqueue_webhook_events(uuid[]) to app_worker;
 
+-- The one-event form stays for requeues (replay); it needs no rights of its own any more.
 create or replace function app.enqueue_webhook_event(p_event_id uuid) returns void
-  language plpgsql volatile security definer
+  language plpgsql volatile security invoker
   set search_path = pg_catalog, public
   as $$
 begin

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../src/client.ts';
-import { savepoint, withAuth, withUser, withWorkspace } from '../src/rls.ts';
+import { savepoint, withAuth, withUser, withWorkerRouting, withWorkspace } from '../src/rls.ts';
 import { connectRolePools, type RolePools } from '../src/role-pools.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
@@ -118,13 +118,13 @@ describe('the catalog', () => {
       where p.prosecdef and p.pronamespace in ('public'::regnamespace, 'app'::regnamespace)
         and (r.rolsuper or r.rolbypassrls)
       order by 1`;
-    // app.enqueue_webhook_event (0004) and app.enqueue_reconcile_run (0007) run as the migrating role
-    // because they write graphile-worker's schema; the first only enqueues a job naming the caller's own
+    // app.enqueue_webhook_events (0010) and app.enqueue_reconcile_run (0007) run as the migrating role
+    // because they write graphile-worker's schema; the first only enqueues jobs naming the caller's own
     // workspace, the second only a queued run of a workspace the caller owns. Anything else is new:
     // review it.
     expect(rows.map((r) => r.name)).toEqual([
       'app.enqueue_reconcile_run(uuid)',
-      'app.enqueue_webhook_event(uuid)',
+      'app.enqueue_webhook_events(uuid[])',
     ]);
     for (const r of rows) {
       expect(r.config ?? [], r.name).toEqual(
@@ -283,6 +283,22 @@ describe('the other roles', () => {
       );
       expect(code, statement).toBe('42501');
     }
+  });
+
+  it('only app_worker acting for a workspace may enqueue webhook jobs', async () => {
+    const enqueue = (tx: Tx) => tx`select app.enqueue_webhook_events(array[gen_random_uuid()])`;
+    // app_worker routing (no workspace yet): refused before anything is enqueued.
+    expect(await pgErrorCode(rolledBack((fn) => withWorkerRouting(db.sql, fn), enqueue))).toBe('42501');
+    // app_user and app_auth may not call it at all.
+    expect(await asOwnerA(enqueue)).toBe('42501');
+    expect(await pgErrorCode(rolledBack((fn) => withAuth(db.sql, fn), enqueue))).toBe('42501');
+    // Nothing to enqueue is nothing, for the workspace acted for.
+    const [none] = await withWorkspace(
+      db.sql,
+      f.a.id,
+      (tx) => tx<{ n: number }[]>`select app.enqueue_webhook_events('{}'::uuid[]) as n`,
+    );
+    expect(none?.n).toBe(0);
   });
 
   it('app_auth reads users and sessions but no CRM data', async () => {
