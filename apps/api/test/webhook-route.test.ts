@@ -4,6 +4,7 @@
  * together before the 200; one JSON log line per delivery, never a secret.
  */
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { parseWebhookPayload } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
 import {
@@ -87,6 +88,25 @@ describe('POST /webhooks/shopify', () => {
       select payload, max_attempts from graphile_worker._private_jobs where key = ${`webhook_event:${event?.id}`}`;
     expect(job?.payload).toEqual({ eventId: event?.id, workspaceId: shop.workspaceId });
     expect(job?.max_attempts).toBe(8);
+  });
+
+  it('takes a body that starts with a UTF-8 byte order mark and stores it byte for byte, readable by the worker', async () => {
+    const order = orderPayload();
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(order.text, 'utf8')]);
+    const webhookId = `bom-${order.id}`;
+    const res = await deliver(app.url, {
+      body: bytes,
+      shopDomain: shop.shopDomain,
+      secret: shop.secret,
+      webhookId,
+    });
+    expect(res).toEqual({ status: 200, body: { ok: true, status: 'accepted' } });
+    const [event] = await db.sql<{ payload: string }[]>`
+      select payload from webhook_events where external_id = ${webhookId}`;
+    expect(Buffer.from(event?.payload ?? '', 'utf8').equals(bytes)).toBe(true);
+    // What the worker will read of it (it runs parseWebhookPayload on the stored text).
+    const parsed = parseWebhookPayload('orders/create', event?.payload ?? '');
+    expect(parsed.topic === 'orders/create' && parsed.payload.id).toBe(order.id);
   });
 
   it('answers a duplicate delivery 200 and stores nothing new', async () => {

@@ -8,10 +8,13 @@ import { isSafeNumber, parse } from 'lossless-json';
  * beyond 2^53, or a decimal with more significant digits than a double holds) comes back as the
  * string of its digits as written. Duplicate keys keep the last value, as JSON.parse does.
  *
+ * One leading byte order mark is ignored (RFC 8259 §8.1 lets a parser do so): bodies are stored as
+ * received, BOM included, and must still read.
+ *
  * @throws SyntaxError when the text is not JSON.
  */
 export function parseJsonLossless(text: string): unknown {
-  return parse(text, null, {
+  return parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, null, {
     parseNumber: (digits) => (isSafeNumber(digits) ? Number(digits) : digits),
     onDuplicateKey: ({ newValue }) => newValue,
   });

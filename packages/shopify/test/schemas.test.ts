@@ -40,6 +40,12 @@ describe('parseJsonLossless', () => {
     expect(parseJsonLossless('{"a":1,"a":2}')).toEqual({ a: 2 });
   });
 
+  it('ignores one leading byte order mark (RFC 8259 §8.1), not two, and none elsewhere', () => {
+    expect(parseJsonLossless('\uFEFF{"id":6114532901234567891}')).toEqual({ id: '6114532901234567891' });
+    expect(() => parseJsonLossless('\uFEFF\uFEFF{}')).toThrow(SyntaxError);
+    expect(() => parseJsonLossless('{}\uFEFF')).toThrow(SyntaxError);
+  });
+
   it('keeps a "__proto__" key as data', () => {
     const value = parseJsonLossless('{"__proto__":{"polluted":1}}') as Record<string, unknown>;
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);

@@ -31,12 +31,25 @@ export async function readBodyWithLimit(request: Request, limit: number): Promis
   return out;
 }
 
-/** The body as stored: UTF-8 text, with what PostgreSQL's text cannot hold (NUL) removed. */
+/**
+ * The body as text, exactly as signed: a leading byte order mark is kept (TextDecoder would drop
+ * it), so the stored payload is the signed bytes. `validUtf8` false: invalid sequences were replaced.
+ */
 export function bodyText(raw: Uint8Array): { text: string; validUtf8: boolean } {
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(raw), validUtf8: true };
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw), validUtf8: true };
   } catch {
-    return { text: new TextDecoder('utf-8').decode(raw), validUtf8: false };
+    return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(raw), validUtf8: false };
+  }
+}
+
+/** Whether the text is JSON; one leading byte order mark is allowed (RFC 8259 §8.1). */
+export function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -27,7 +27,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../deps.ts';
-import { bodyText, MAX_WEBHOOK_BODY_BYTES, readBodyWithLimit, stripNul } from './body.ts';
+import { bodyText, isJsonText, MAX_WEBHOOK_BODY_BYTES, readBodyWithLimit, stripNul } from './body.ts';
 import { createWebhookStore, type WebhookStore } from './store.ts';
 
 /** Shopify gives up on a delivery after 5 s: answer 503 well before, rather than not at all. */
@@ -79,15 +79,6 @@ function signingSecrets(integration: RoutedIntegration, deps: AppDeps): string[]
     if (enc) secrets.push(decryptSecret(enc, deps.key));
   }
   return secrets;
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function webhookRoutes(deps: AppDeps, store: WebhookStore = createWebhookStore(deps.sql)): Hono {
@@ -180,7 +171,7 @@ export function webhookRoutes(deps: AppDeps, store: WebhookStore = createWebhook
       if (secrets.length === 0 || !verifyShopifyHmac(body, hmac, secrets)) return { outcome: 'bad_hmac' };
 
       const { text, validUtf8 } = bodyText(body);
-      if (!validUtf8 || !isJson(text)) {
+      if (!validUtf8 || !isJsonText(text)) {
         await inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
           insertFailedWebhookEvent(
             tx,
