@@ -104,7 +104,7 @@ export async function pgbenchWebhookTxTps(
   },
 ): Promise<number> {
   const insert = `insert into webhook_events (workspace_id, integration_id, external_id, event_id, topic, shop_domain, api_version, triggered_at, payload, headers) values (app.current_workspace_id(), '${options.integrationId}', 'pgb-' || :client_id || '-' || :r || '-' || txid_current(), null, 'orders/create', 'demo-store.myshopify.com', '2025-10', now(), ${payloadExpression(options.payload)}, jsonb_build_object('x-shopify-topic', 'orders/create')) on conflict (integration_id, external_id) do nothing returning id`;
-  // As insertWebhookEventAndEnqueue: one statement inserts the event and enqueues its job.
+  // As the route did before group commit: one statement inserts the event and enqueues its job.
   const statement = {
     job: `with inserted as (${insert}) select id, app.enqueue_webhook_event(id) from inserted;`,
     notify: `with inserted as (${insert}) select id, pg_notify('bench_jobs_insert', '{}') from inserted;`,

@@ -128,8 +128,14 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
       return tps;
     };
     const webhookTx = await txTps('job');
-    const webhookTxNotify = await txTps('notify');
-    const webhookTxNone = await txTps('none');
+
+    // How many deliveries shared a transaction (group commit): events per distinct inserting xid.
+    const grouping = await db.sql<{ load: string; events: number; transactions: number; largest: number }[]>`
+      with t as (
+        select split_part(external_id, '-', 1) as load, xmin::text as tx, count(*)::int as n
+        from webhook_events group by 1, 2)
+      select load, sum(n)::int as events, count(*)::int as transactions, max(n)::int as largest
+      from t group by load order by load`;
 
     const saturation = rows.find((r) => r.label.startsWith('saturation'));
     const fixed = rows.find((r) => r.label.startsWith('200'));
@@ -150,16 +156,19 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
       `pgbench single-row insert-commit, ${connections} clients, same ~${Math.round(body.length / 100) / 10} KB payload: ` +
         `${fmt(pgbenchBefore)} tps before, ${fmt(pgbenchAfter)} tps after → **${fmt(pgbench)} tps**.`,
       `Saturation throughput / pgbench = **${pct(ratio)}** (goal ≥ 50%).`,
-      `The route's own transaction (begin, role switch, integration lookup, act for the workspace, insert + ` +
-        'add_job in one statement, commit — the app pipelines two of these pairs) ' +
-        `replayed by pgbench with ${connections} clients: ${fmt(webhookTx)} tps = ${pct(webhookTx / pgbench)} of the ` +
-        `single-insert rate — the database's ceiling for acks, before any HTTP or Node work; the server reached ` +
-        `${pct(saturation ? saturation.rps / webhookTx : Number.NaN)} of it.`,
-      `Where the database time goes (same transaction, pgbench, same run): without the enqueue ` +
-        `${fmt(webhookTxNone)} tps (${pct(webhookTxNone / pgbench)} of the single insert); with a bare NOTIFY instead of ` +
-        `add_job ${fmt(webhookTxNotify)} tps; with add_job (which NOTIFYs) ${fmt(webhookTx)} tps. A transaction that ` +
-        'has NOTIFYed takes a cluster-wide lock at commit and holds it through its WAL flush, so such commits ' +
-        'cannot share a flush (no group commit): the per-delivery enqueue, not HTTP or Node, sets the ceiling.',
+      `Deliveries per transaction (group commit, counted from the events' inserting transaction ids): ${grouping
+        .filter((g) => g.load === 'fixed' || g.load === 'sat')
+        .map(
+          (g) =>
+            `${g.load === 'sat' ? 'saturation' : '200 req/s'}: ${g.events} events in ${g.transactions} transactions ` +
+            `(mean ${fmt(g.events / Math.max(1, g.transactions), 1)}, largest ${g.largest})`,
+        )
+        .join('; ')}.`,
+      `For comparison, one delivery per transaction as the route did before group commit (begin, role switch, ` +
+        'integration lookup, act for the workspace, insert + add_job in one statement, commit) replayed by pgbench ' +
+        `with ${connections} clients: ${fmt(webhookTx)} tps = ${pct(webhookTx / pgbench)} of the single-insert rate — ` +
+        'the ceiling of per-delivery transactions (each NOTIFYing commit holds a cluster-wide lock through its WAL ' +
+        `flush, so they cannot share one); the server now reaches ${pct(saturation ? saturation.rps / webhookTx : Number.NaN)} of it.`,
       `p99 ack at 200 req/s = **${fixed ? fmt(fixed.p99, 0) : '—'} ms** (goal < 50 ms).`,
       `Lost: **${lost}** of ${acked.length} acked deliveries have no webhook_events row ` +
         `(${events?.n ?? 0} rows, ${jobs?.n ?? 0} jobs enqueued).`,
