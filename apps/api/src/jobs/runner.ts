@@ -19,6 +19,7 @@ import {
 import type { AppDeps } from '../deps.ts';
 import type { Logger } from '../log.ts';
 import { runReconcileJob } from '../reconcile/task.ts';
+import { type RunnerLiveness, startRunnerLiveness } from './liveness.ts';
 import { PROCESS_WEBHOOK_EVENT, processWebhookEventJob } from './process-event.ts';
 
 export type JobRunner = { stop: () => Promise<void> };
@@ -96,7 +97,35 @@ export async function prepareJobQueue(deps: AppDeps, options: JobQueueOptions = 
  */
 const RELIABLE_COMPLETION = { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } };
 
-/** A webhook job takes milliseconds: one locked this long belongs to a dead or hung worker. */
+/**
+ * The preset of a runner's pools: reliable completion, and a pool's workers take no job before the
+ * pool is recorded as this process's (liveness.ts), so that if the process dies every job it locked
+ * can be attributed to it and released by the other runners.
+ */
+function runnerPreset(liveness: RunnerLiveness, cancelled: () => boolean): GraphileConfig.Preset {
+  return {
+    ...RELIABLE_COMPLETION,
+    plugins: [
+      {
+        name: 'CrmRunnerLivenessPlugin',
+        version: '1.0.0',
+        worker: {
+          hooks: {
+            startWorker: async (_ctx, { worker }) => {
+              await liveness.recordPool(worker.workerPool.id, cancelled);
+            },
+          },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * A webhook job takes milliseconds: one locked this long belongs to a dead or hung worker. The last
+ * resort: a dead runner's jobs are normally released within seconds by the liveness sweep; this
+ * catches what it leaves (a hung process, a process whose sessions linger on a lost machine).
+ */
 const STALLED_WEBHOOK_JOB_SECONDS = 15 * 60;
 const STALLED_SWEEP_INTERVAL_MS = 60_000;
 const RESTART_DELAYS_MS = [250, 1000, 2000, 5000, 10_000];
@@ -106,14 +135,17 @@ const RESTART_DELAYS_MS = [250, 1000, 2000, 5000, 10_000];
  * - graphile-worker shuts its pool down when the database fails under it at the wrong moment (it
  *   cannot record a job's outcome); the pool is then started again, with backoff while the database
  *   is away, and the jobs the old pool held are released at once (force_unlock_workers);
- * - every minute, webhook jobs locked by a worker that died (SIGKILL, lost machine) are released, so
- *   they run again within minutes instead of after graphile-worker's 4-hour lock expiry.
+ * - every 3 s this process beats and releases the jobs of runner processes that died (SIGKILL,
+ *   crash), 10–19 s after their death, never those of a live one (liveness.ts);
+ * - every minute, as a last resort, webhook jobs locked for 15 minutes are released (a hung worker,
+ *   a lost machine whose sessions linger), instead of after graphile-worker's 4-hour lock expiry.
  */
 export async function startJobRunner(
   deps: AppDeps,
   options: { concurrency: number } & JobQueueOptions,
 ): Promise<JobRunner> {
-  const connectionString = options.databaseUrl ?? connectionStringOf(deps.sql);
+  const liveness = await startRunnerLiveness(deps.sql, deps.log);
+  const connectionString = liveness.tagConnectionString(options.databaseUrl ?? connectionStringOf(deps.sql));
   let stopped = false;
   let current: Runner | null = null;
   let restartTimer: NodeJS.Timeout | null = null;
@@ -132,7 +164,7 @@ export async function startJobRunner(
       // New jobs wake workers through LISTEN/NOTIFY; polling only catches retries that come due.
       pollInterval: 1000,
       logger: graphileLogger(deps.log),
-      preset: RELIABLE_COMPLETION,
+      preset: runnerPreset(liveness, () => stopped),
       events,
       taskList: taskList(deps),
     });
@@ -160,6 +192,7 @@ export async function startJobRunner(
       try {
         // The old pool is gone: nothing of it runs any more, so its locks can go now.
         if (poolIds.length > 0) await forceUnlockWorkers(deps.sql, poolIds);
+        liveness.forgetPools(poolIds);
         current = await launch();
         deps.log.info('job workers restarted', { concurrency: options.concurrency });
       } catch (error) {
@@ -169,7 +202,13 @@ export async function startJobRunner(
     }, delay);
   };
 
-  current = await launch();
+  try {
+    current = await launch();
+  } catch (error) {
+    stopped = true;
+    await liveness.stop();
+    throw error;
+  }
 
   const sweep = setInterval(() => {
     unlockStalledWebhookWorkers(deps.sql, STALLED_WEBHOOK_JOB_SECONDS).then(
@@ -189,6 +228,8 @@ export async function startJobRunner(
       clearInterval(sweep);
       if (restartTimer) clearTimeout(restartTimer);
       await current?.stop();
+      // Only now: while the workers drain, this process must still show that it is alive.
+      await liveness.stop();
     },
   };
 }

@@ -52,7 +52,17 @@ export {
   updateShopifyOrderIfNewer,
 } from './orders.ts';
 export { findProductsForMatching, type MatchableProduct } from './products.ts';
-export { countBusyJobs, forceUnlockWorkers, unlockStalledWebhookWorkers } from './queue.ts';
+export {
+  beatJobRunner,
+  countBusyJobs,
+  findSilentJobRunners,
+  forceUnlockWorkers,
+  type JobRunnerProcess,
+  type ReleasedJobRunner,
+  releaseSilentJobRunners,
+  removeJobRunner,
+  unlockStalledWebhookWorkers,
+} from './queue.ts';
 export {
   findCustomerPayloads,
   findIntegrationPayloads,

@@ -35,3 +35,82 @@ export async function forceUnlockWorkers(db: Db, workerIds: string[]): Promise<v
   if (workerIds.length > 0)
     await queueOwnerPool(db)`select graphile_worker.force_unlock_workers(${workerIds}::text[])`;
 }
+
+/** A job-runner process as recorded in job_runners.processes (migration 0011). */
+export type JobRunnerProcess = { id: string; host: string; pid: number };
+
+/**
+ * The heartbeat of a job-runner process: records (or refreshes) its row with the graphile-worker
+ * pools it runs now. Returns false if the row had to be created anew — on the first beat, or after
+ * another runner judged this process dead and released its jobs.
+ */
+export async function beatJobRunner(
+  db: Db,
+  runner: JobRunnerProcess,
+  poolIds: readonly string[],
+): Promise<boolean> {
+  const [row] = await queueOwnerPool(db)<{ inserted: boolean }[]>`
+    insert into job_runners.processes as p (id, host, pid, pool_ids)
+    values (${runner.id}, ${runner.host}, ${runner.pid}, ${[...poolIds]}::text[])
+    on conflict (id) do update set pool_ids = excluded.pool_ids, beat_at = now()
+    returning (xmax = 0) as inserted`;
+  return row?.inserted === false;
+}
+
+/** Forgets a job-runner process that stopped cleanly (its workers released their jobs themselves). */
+export async function removeJobRunner(db: Db, id: string): Promise<void> {
+  await queueOwnerPool(db)`delete from job_runners.processes where id = ${id}`;
+}
+
+/**
+ * Job-runner processes other than `selfId` that look dead now: no heartbeat for `silentSeconds`
+ * (database time), no session of theirs in pg_stat_activity (their graphile-worker connections carry
+ * the process id as application_name — a column every role may read, PostgreSQL ≥ 10), and the
+ * server itself up for longer than `silentSeconds` (after a restart every session is gone and nobody
+ * could beat while it was down, so live runners get that long to reconnect).
+ */
+export async function findSilentJobRunners(db: Db, selfId: string, silentSeconds: number): Promise<string[]> {
+  const rows = await queueOwnerPool(db)<{ id: string }[]>`
+    select p.id from job_runners.processes p
+    where p.id <> ${selfId}
+      and p.beat_at < now() - make_interval(secs => ${silentSeconds})
+      and pg_postmaster_start_time() < now() - make_interval(secs => ${silentSeconds})
+      and not exists (select 1 from pg_stat_activity a
+                      where a.datname = current_database() and a.application_name = p.id)
+    order by p.id`;
+  return rows.map((r) => r.id);
+}
+
+export type ReleasedJobRunner = { id: string; poolIds: string[]; jobs: number };
+
+/**
+ * Releases the jobs of these job-runner processes and forgets them — each only if it is still silent
+ * now (the conditions of findSilentJobRunners, checked again in the same transaction, which takes the
+ * rows' locks: of several runners sweeping at once, one releases and the others find nothing).
+ * Returns what was released, with the number of jobs that were locked.
+ */
+export async function releaseSilentJobRunners(
+  db: Db,
+  ids: readonly string[],
+  silentSeconds: number,
+): Promise<ReleasedJobRunner[]> {
+  if (ids.length === 0) return [];
+  return queueOwnerPool(db).begin(async (tx) => {
+    const dead = await tx<{ id: string; pool_ids: string[] }[]>`
+      delete from job_runners.processes p
+      where p.id = any(${[...ids]}::text[])
+        and p.beat_at < now() - make_interval(secs => ${silentSeconds})
+        and pg_postmaster_start_time() < now() - make_interval(secs => ${silentSeconds})
+        and not exists (select 1 from pg_stat_activity a
+                        where a.datname = current_database() and a.application_name = p.id)
+      returning p.id, p.pool_ids`;
+    const released: ReleasedJobRunner[] = [];
+    for (const d of dead) {
+      const [row] = await tx<{ n: number }[]>`
+        select count(*)::int as n from graphile_worker._private_jobs where locked_by = any(${d.pool_ids}::text[])`;
+      if (d.pool_ids.length > 0) await tx`select graphile_worker.force_unlock_workers(${d.pool_ids}::text[])`;
+      released.push({ id: d.id, poolIds: d.pool_ids, jobs: row?.n ?? 0 });
+    }
+    return released;
+  });
+}
