@@ -1,0 +1,283 @@
+/**
+ * Runner liveness (apps/api/src/jobs/liveness.ts): the jobs of a job-runner process that died are
+ * released by the other runners within seconds; those of a live runner never are, however long its
+ * job runs. Real processes: `npm run worker`'s entry as a child, held inside a job by a table lock.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createSql, type Sql } from '@crm/db';
+import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { findSilentJobRunners, releaseSilentJobRunners } from '@crm/db/worker';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type JobRunner, startJobRunner } from '../src/jobs/runner.ts';
+import { startTestApp, type TestApp } from '../src/testing/index.ts';
+import {
+  captureLogger,
+  count,
+  createShop,
+  deliver,
+  orderPayload,
+  type Shop,
+  waitFor,
+} from './webhook-support.ts';
+
+let db: TestDatabase;
+let app: TestApp;
+let shop: Shop;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp(db);
+  shop = await createShop(db);
+});
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await app?.close();
+  await db?.drop();
+});
+
+const API_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+type WorkerProcess = { process: ChildProcess; output: () => string; exited: Promise<unknown> };
+
+function startWorkerProcess(): WorkerProcess {
+  let output = '';
+  const p = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
+    cwd: API_DIR,
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      APP_ENCRYPTION_KEY: db.key.bytes.toString('base64'),
+      WORKER_CONCURRENCY: '1',
+      DB_POOL_SIZE: '3',
+      LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(p);
+  const collect = (d: Buffer) => {
+    output += d.toString();
+  };
+  p.stdout?.on('data', collect);
+  p.stderr?.on('data', collect);
+  const exited = new Promise((resolve) => p.once('exit', resolve));
+  return { process: p, output: () => output, exited };
+}
+
+/**
+ * Delivers an order while order_products is locked, starts a worker process and waits until that
+ * process is inside the job (its transaction waiting on the lock). Returns the job's key, the pool
+ * that locked it and the runner record of the process.
+ */
+async function workerHeldInsideJob(lock: Sql, webhookId: string, worker: WorkerProcess) {
+  await lock`lock table order_products in exclusive mode`;
+  const res = await deliver(app.url, {
+    body: orderPayload().text,
+    shopDomain: shop.shopDomain,
+    secret: shop.secret,
+    webhookId,
+  });
+  expect(res.status).toBe(200);
+  const [event] = await db.sql<
+    { id: string }[]
+  >`select id from webhook_events where external_id = ${webhookId}`;
+  const jobKey = `webhook_event:${event?.id}`;
+  const pool = await waitFor(
+    async () => {
+      if (worker.process.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
+      const [row] = await db.sql<{ locked_by: string | null; waiting: boolean }[]>`
+        select j.locked_by,
+               exists (select 1 from pg_stat_activity a
+                       where a.datname = current_database() and a.application_name like 'crm-worker%'
+                         and a.wait_event_type = 'Lock') as waiting
+        from graphile_worker.jobs j where j.key = ${jobKey}`;
+      return row?.locked_by && row.waiting ? row.locked_by : null;
+    },
+    { timeoutMs: 45_000, intervalMs: 50, what: 'the worker process to be inside the job' },
+  );
+  const [runner] = await db.sql<{ id: string; pid: number }[]>`
+    select id, pid from job_runners.processes where ${pool} = any(pool_ids)`;
+  return { jobKey, pool, runner };
+}
+
+describe('a job runner in this process, next to a worker process', () => {
+  let runner: JobRunner | null = null;
+  const log = captureLogger();
+  /** Started once the worker process holds its job, so that this one does not take it first. */
+  const startRunnerHere = async () => {
+    runner = await startJobRunner({ ...app.deps, log }, { concurrency: 2, databaseUrl: db.url });
+  };
+
+  afterEach(async () => {
+    await runner?.stop();
+    runner = null;
+  });
+
+  it('releases the job of a SIGKILLed worker process within seconds, and runs it (one order)', async () => {
+    const lock = await db.sql.reserve();
+    let locked = true;
+    const worker = startWorkerProcess();
+    try {
+      await lock`begin`;
+      const { jobKey, pool, runner: dead } = await workerHeldInsideJob(lock, 'liveness-killed', worker);
+      // The pool was recorded as the process's before it took the job; its connections carry the id.
+      expect(dead?.pid).toBe(worker.process.pid);
+      const [tagged] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where application_name = ${dead?.id ?? ''}`;
+      expect(tagged?.n).toBeGreaterThan(0);
+      await startRunnerHere();
+
+      worker.process.kill('SIGKILL');
+      await worker.exited;
+      const killedAt = performance.now();
+      await lock`commit`;
+      locked = false;
+
+      // Released by this process's runner, without anyone's help, and run again here.
+      await waitFor(
+        async () => {
+          const [job] = await db.sql<{ locked_by: string | null }[]>`
+            select locked_by from graphile_worker.jobs where key = ${jobKey}`;
+          return !job || job.locked_by !== pool;
+        },
+        { timeoutMs: 40_000, intervalMs: 100, what: 'the dead worker’s job to be released' },
+      );
+      const releasedAfterS = (performance.now() - killedAt) / 1000;
+      expect(releasedAfterS).toBeLessThan(30);
+      await waitFor(
+        async () => {
+          const [row] = await db.sql<{ status: string }[]>`
+            select status from webhook_events where external_id = 'liveness-killed'`;
+          return row?.status === 'processed';
+        },
+        { timeoutMs: 20_000, what: 'the event to be processed' },
+      );
+      const [done] = await db.sql<{ attempts: number }[]>`
+        select attempts from webhook_events where external_id = 'liveness-killed'`;
+      expect(done?.attempts).toBe(2);
+      expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(1);
+      expect(
+        log.lines.filter((l) => l.msg === 'released the jobs of a dead job runner').map((l) => l.fields),
+      ).toEqual([{ runner: dead?.id, pools: pool, jobs: 1 }]);
+      const [gone] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from job_runners.processes where id = ${dead?.id ?? ''}`;
+      expect(gone?.n).toBe(0);
+    } finally {
+      if (locked) await lock`rollback`.catch(() => {});
+      lock.release();
+      worker.process.kill('SIGKILL');
+    }
+  });
+
+  it('never releases the long job of a live worker process: it runs once', async () => {
+    const ordersBefore = await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId]);
+    const releasesBefore = log.lines.length;
+    const lock = await db.sql.reserve();
+    let locked = true;
+    const worker = startWorkerProcess();
+    try {
+      await lock`begin`;
+      const { jobKey, pool, runner: live } = await workerHeldInsideJob(lock, 'liveness-live', worker);
+      expect(live?.pid).toBe(worker.process.pid);
+      await startRunnerHere();
+      // Longer than a dead runner takes to be released (10–19 s), with margin: the job stays its.
+      const until = performance.now() + 30_000;
+      while (performance.now() < until) {
+        const [job] = await db.sql<{ locked_by: string | null; attempts: number }[]>`
+          select locked_by, attempts from graphile_worker.jobs where key = ${jobKey}`;
+        expect(job).toEqual({ locked_by: pool, attempts: 1 });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      await lock`commit`;
+      locked = false;
+      await waitFor(
+        async () => {
+          const [row] = await db.sql<{ status: string }[]>`
+            select status from webhook_events where external_id = 'liveness-live'`;
+          return row?.status === 'processed';
+        },
+        { timeoutMs: 20_000, what: 'the event to be processed' },
+      );
+      const [done] = await db.sql<{ attempts: number }[]>`
+        select attempts from webhook_events where external_id = 'liveness-live'`;
+      expect(done?.attempts).toBe(1);
+      expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(ordersBefore + 1);
+      expect(log.lines.slice(releasesBefore).filter((l) => l.msg.startsWith('released'))).toEqual([]);
+    } finally {
+      if (locked) await lock`rollback`.catch(() => {});
+      lock.release();
+      worker.process.kill('SIGKILL');
+      await worker.exited;
+    }
+  });
+
+  it('a runner records itself with its pools, and a clean stop removes the record', async () => {
+    await startRunnerHere();
+    // Its workers record their pool before they ask for a job.
+    const rows = await waitFor(
+      async () => {
+        const r = await db.sql<{ pid: number; pools: number; connected: boolean }[]>`
+          select p.pid, cardinality(p.pool_ids) as pools,
+                 exists (select 1 from pg_stat_activity a where a.application_name = p.id) as connected
+          from job_runners.processes p where p.pid = ${process.pid}`;
+        return r[0]?.pools ? r : null;
+      },
+      { what: 'the runner’s pool to be recorded' },
+    );
+    expect(rows).toEqual([{ pid: process.pid, pools: 1, connected: true }]);
+    await runner?.stop();
+    runner = null;
+    const [left] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from job_runners.processes where pid = ${process.pid}`;
+    expect(left?.n).toBe(0);
+  });
+});
+
+describe('which runners count as dead (the SQL of the sweep)', () => {
+  it('a runner is dead only with a stale heartbeat and no session; a release takes its pools’ jobs', async () => {
+    await db.sql`
+      insert into job_runners.processes (id, host, pid, pool_ids, beat_at) values
+        ('crm-jobs-test-stale-connected', 'h', 1, '{pool-a}', now() - interval '1 minute'),
+        ('crm-jobs-test-stale-gone', 'h', 2, '{pool-b,pool-c}', now() - interval '1 minute'),
+        ('crm-jobs-test-fresh-gone', 'h', 3, '{pool-d}', now())`;
+    const session = createSql(db.url, { max: 1, applicationName: 'crm-jobs-test-stale-connected' });
+    try {
+      await session`select 1`;
+      // Added already locked (one transaction): no worker can take them.
+      await db.sql.begin(async (tx) => {
+        await tx`select graphile_worker.add_job('process_webhook_event', '{}'::json, job_key => 'liveness-sql-' || n)
+                 from generate_series(1, 3) n`;
+        await tx`
+          update graphile_worker._private_jobs j set locked_by = v.pool, locked_at = now()
+          from (values ('liveness-sql-1', 'pool-a'), ('liveness-sql-2', 'pool-b'), ('liveness-sql-3', 'pool-d')) v(key, pool)
+          where j.key = v.key`;
+      });
+      const silent = (await findSilentJobRunners(db.sql, 'crm-jobs-test-self', 10)).filter((id) =>
+        id.startsWith('crm-jobs-test-'),
+      );
+      expect(silent).toEqual(['crm-jobs-test-stale-gone']);
+      // Asked to release all three, it releases only the one still silent at that moment.
+      const released = await releaseSilentJobRunners(
+        db.sql,
+        ['crm-jobs-test-stale-connected', 'crm-jobs-test-stale-gone', 'crm-jobs-test-fresh-gone'],
+        10,
+      );
+      expect(released).toEqual([{ id: 'crm-jobs-test-stale-gone', poolIds: ['pool-b', 'pool-c'], jobs: 1 }]);
+      const jobs = await db.sql<{ key: string; locked_by: string | null }[]>`
+        select key, locked_by from graphile_worker.jobs where key like 'liveness-sql-%' order by key`;
+      expect(jobs).toEqual([
+        { key: 'liveness-sql-1', locked_by: 'pool-a' },
+        { key: 'liveness-sql-2', locked_by: null },
+        { key: 'liveness-sql-3', locked_by: 'pool-d' },
+      ]);
+      // A second sweeper finds nothing left to do.
+      expect(await releaseSilentJobRunners(db.sql, ['crm-jobs-test-stale-gone'], 10)).toEqual([]);
+    } finally {
+      await session.end();
+      await db.sql`delete from graphile_worker._private_jobs where key like 'liveness-sql-%'`;
+      await db.sql`delete from job_runners.processes where id like 'crm-jobs-test-%'`;
+    }
+  });
+});
