@@ -84,6 +84,62 @@ async function inTransaction<T>(
   }
 }
 
+/** Thrown by a pipelined transaction's `tx` used after its COMMIT was sent. */
+export class PipelineClosedError extends Error {}
+
+/**
+ * One transaction in ONE round trip: BEGIN, the settings, the statements `fn` writes (sent in the
+ * order written), and COMMIT go out together. `fn` must write every statement before it returns (no
+ * `await` before a statement): `tx` refuses statements once COMMIT is sent. If a statement fails, PostgreSQL rolls the whole
+ * transaction back (its COMMIT answers ROLLBACK) and the failure is thrown; resolves only once COMMIT
+ * has succeeded.
+ */
+async function inPipelinedTransaction<T>(
+  pool: Sql,
+  settings: Record<string, string>,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const tx = await pool.reserve();
+  let lost = false;
+  let closed = false;
+  const guarded = new Proxy(tx, {
+    apply(target, thisArg, args) {
+      if (closed) throw new PipelineClosedError('a statement was sent after the pipelined COMMIT');
+      // Sent in the order written, whenever it is awaited.
+      return (Reflect.apply(target, thisArg, args) as ReturnType<Tx>).execute();
+    },
+  });
+  try {
+    const names = Object.keys(settings);
+    const values = names.map((n) => settings[n] ?? '');
+    // postgres.js sends a statement when it is first awaited or executed: each is executed as it is
+    // written — BEGIN and the settings, fn's statements, COMMIT.
+    const begin = tx`begin`.execute();
+    const set =
+      names.length > 0
+        ? tx`select set_config(name, value, true) from unnest(${names}::text[], ${values}::text[]) as s(name, value)`.execute()
+        : null;
+    const result = fn(guarded);
+    closed = true;
+    const commit = tx`commit`.execute();
+    const [, , value, committed] = await Promise.all([begin, set, result, commit]);
+    if (committed.command !== 'COMMIT') throw new Error(`the transaction ended with ${committed.command}`);
+    return value;
+  } catch (error) {
+    lost = isConnectionLost(error);
+    if (!lost) {
+      // After a failed statement the pipelined COMMIT has already ended the transaction as ROLLBACK;
+      // this one only matters if the failure came before COMMIT was sent.
+      await tx`rollback`.catch((e: unknown) => {
+        lost = isConnectionLost(e);
+      });
+    }
+    throw error;
+  } finally {
+    if (!lost) tx.release();
+  }
+}
+
 /** One transaction on `pool` as whoever the pool logs in as (the migrating role: seed, tools, tests). */
 export function transaction<T>(pool: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return inTransaction(pool, {}, fn);
@@ -127,6 +183,14 @@ export async function withWorkspace<T>(db: Db, workspaceId: string, fn: (tx: Tx)
 /** Runs fn in one transaction as `app_worker` with no workspace yet: it may only route (read integrations). */
 export async function withWorkerRouting<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return inTransaction(poolFor(db, 'worker'), { role: 'app_worker', 'app.workspace_id': '' }, fn);
+}
+
+/**
+ * withWorkerRouting in one round trip (inPipelinedTransaction): `fn` sends all its statements before
+ * it returns — a routing read, then per workspace actForWorkspace and its writes, say.
+ */
+export function withWorkerPipeline<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inPipelinedTransaction(poolFor(db, 'worker'), { role: 'app_worker', 'app.workspace_id': '' }, fn);
 }
 
 /** Switches an open transaction to `app_worker` for a workspace (after routing a webhook, say). */

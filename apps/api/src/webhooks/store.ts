@@ -3,7 +3,9 @@
  *
  * - routing: the integrations of the shop domains of every delivery waiting, in one read;
  * - storing: the verified deliveries waiting, each workspace's in one statement, all in ONE
- *   transaction — every event with its job, one commit and one NOTIFY for the lot. A delivery is
+ *   transaction — every event with its job, one commit and one NOTIFY for the lot.
+ *
+ * Each is one round trip (a pipelined transaction: BEGIN, statements and COMMIT sent together). A delivery is
  *   acked only after the commit of the transaction that holds it, so "200 means durable" holds for
  *   each of them, as when each had its own transaction.
  *
@@ -17,7 +19,7 @@ import {
   actForWorkspaceIn,
   findIntegrationsByShopDomains,
   insertWebhookEventsAndEnqueue,
-  inWorkerTransaction,
+  inWorkerPipeline,
   isConnectionLost,
   type NewWebhookEvent,
   type RoutedIntegration,
@@ -57,18 +59,14 @@ async function storeTogether(db: Db, items: Pending[]): Promise<ItemResult<Store
     events.push(event);
     byWorkspace.set(workspaceId, events);
   }
-  const inserted = await inWorkerTransaction(db, null, async (tx) => {
-    const keys = new Set<string>();
-    for (const [workspaceId, events] of byWorkspace) {
-      // The switch and the insert are pipelined: one round trip per workspace.
-      const [, added] = await Promise.all([
-        actForWorkspaceIn(tx, workspaceId),
-        insertWebhookEventsAndEnqueue(tx, events),
-      ]);
-      for (const key of added) keys.add(key);
-    }
-    return keys;
-  });
+  // One round trip: BEGIN, per workspace the switch to it and its insert + enqueue, COMMIT.
+  const inserted = await inWorkerPipeline(db, (tx) =>
+    Promise.all(
+      [...byWorkspace].map(([workspaceId, events]) =>
+        Promise.all([actForWorkspaceIn(tx, workspaceId), insertWebhookEventsAndEnqueue(tx, events)]),
+      ),
+    ).then((parts) => new Set(parts.flatMap(([, added]) => [...added]))),
+  );
   // A webhook id given twice in one batch was inserted once: the first is accepted, the rest are duplicates.
   const answered = new Set<string>();
   return items.map(({ event }) => {
@@ -89,7 +87,7 @@ export function createWebhookStore(db: Db, options: WebhookStoreOptions = {}): W
     maxInFlight,
     stallMs,
     run: async (domains) => {
-      const found = await inWorkerTransaction(db, null, (tx) => findIntegrationsByShopDomains(tx, domains));
+      const found = await inWorkerPipeline(db, (tx) => findIntegrationsByShopDomains(tx, domains));
       return domains.map((d) => ok(found.get(d.toLowerCase()) ?? null));
     },
   });

@@ -71,6 +71,7 @@ export {
 } from './redact.ts';
 export {
   actForWorkspaceIn,
+  inWorkerPipeline,
   inWorkerTransaction,
   isConnectionLost,
   queueOwnerPool,

@@ -1,5 +1,12 @@
 import type { Sql, Tx } from '../client.ts';
-import { actForWorkspace, type Db, isConnectionLost, withWorkerRouting, withWorkspace } from '../rls.ts';
+import {
+  actForWorkspace,
+  type Db,
+  isConnectionLost,
+  withWorkerPipeline,
+  withWorkerRouting,
+  withWorkspace,
+} from '../rls.ts';
 import { isRolePools } from '../role-pools.ts';
 
 /** A transaction of the webhook/worker path. */
@@ -28,6 +35,13 @@ export function inWorkerTransaction<T>(
 ): Promise<T> {
   return workspaceId === null ? withWorkerRouting(db, fn) : withWorkspace(db, workspaceId, fn);
 }
+
+/**
+ * One worker transaction in one round trip, starting with no workspace (routing only): `fn` must
+ * send every statement before it returns — a routing read; or, per workspace, actForWorkspaceIn and
+ * its writes. See inPipelinedTransaction in rls.ts.
+ */
+export const inWorkerPipeline = withWorkerPipeline;
 
 /** Switches an open worker transaction to act for a workspace (after routing a webhook, say). */
 export const actForWorkspaceIn = actForWorkspace;

@@ -1,0 +1,80 @@
+/**
+ * The one-round-trip worker transaction (withWorkerPipeline, used by the webhook route): BEGIN, the
+ * role and workspace settings, the statements and COMMIT go out together. It must still be one
+ * transaction: all or nothing, as app_worker under RLS, and nothing may run after its COMMIT.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actForWorkspace, PipelineClosedError, withWorkerPipeline } from '../src/rls.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { buildFixtures, type Fixtures } from './fixtures.ts';
+import { pgErrorCode, uniqueSuffix } from './helpers.ts';
+
+let db: TestDatabase;
+let f: Fixtures;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  f = await buildFixtures(db.sql);
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+const contactsNamed = async (name: string) => {
+  const rows = await db.sql<
+    { workspace_id: string }[]
+  >`select workspace_id from contacts where name = ${name}`;
+  return rows.map((r) => r.workspace_id).sort();
+};
+
+describe('withWorkerPipeline', () => {
+  it('commits the statements of several workspaces together, each written as app_worker for its workspace', async () => {
+    const name = `Pipelined ${uniqueSuffix()}`;
+    const seen = await withWorkerPipeline(db.sql, (tx) =>
+      Promise.all([
+        actForWorkspace(tx, f.a.id),
+        tx<{ role: string }[]>`
+          insert into contacts (workspace_id, name) values (app.current_workspace_id(), ${name})
+          returning current_user as role`,
+        actForWorkspace(tx, f.b.id),
+        tx`insert into contacts (workspace_id, name) values (app.current_workspace_id(), ${name})`,
+      ]),
+    );
+    expect(seen[1][0]?.role).toBe('app_worker');
+    expect(await contactsNamed(name)).toEqual([f.a.id, f.b.id].sort());
+  });
+
+  it('writes nothing when one statement fails, and rejects with that failure', async () => {
+    const name = `Pipelined ${uniqueSuffix()}`;
+    const code = await pgErrorCode(
+      withWorkerPipeline(db.sql, (tx) =>
+        Promise.all([
+          actForWorkspace(tx, f.a.id),
+          tx`insert into contacts (workspace_id, name) values (app.current_workspace_id(), ${name})`,
+          // Another workspace's row while acting for A: row-level security refuses it.
+          tx`insert into contacts (workspace_id, name) values (${f.b.id}, ${name})`,
+          tx`insert into contacts (workspace_id, name) values (app.current_workspace_id(), ${`${name} later`})`,
+        ]),
+      ),
+    );
+    expect(code).toBe('42501');
+    expect(await contactsNamed(name)).toEqual([]);
+    expect(await contactsNamed(`${name} later`)).toEqual([]);
+    // The pool's connections are fine afterwards.
+    const [row] = await withWorkerPipeline(db.sql, (tx) => tx<{ one: number }[]>`select 1 as one`);
+    expect(row?.one).toBe(1);
+  });
+
+  it('refuses a statement sent after COMMIT instead of running it outside the transaction', async () => {
+    const name = `Pipelined ${uniqueSuffix()}`;
+    let late: Promise<unknown> | null = null;
+    await withWorkerPipeline(db.sql, async (tx) => {
+      await actForWorkspace(tx, f.a.id);
+      // Only reached after the pipeline was closed: fn awaited before sending this.
+      late = (async () => tx`insert into contacts (workspace_id, name) values (${f.a.id}, ${name})`)();
+    }).catch(() => {});
+    expect(late).not.toBeNull();
+    await expect(late).rejects.toBeInstanceOf(PipelineClosedError);
+    expect(await contactsNamed(name)).toEqual([]);
+  });
+});
