@@ -48,7 +48,11 @@ function childEnv(env: AppEnv, port: number): NodeJS.ProcessEnv {
 function launch(script: string, env: NodeJS.ProcessEnv, port: number): AppProcess {
   // One process, node with tsx's loader (what `tsx script` runs in a child): a SIGKILL must hit the
   // app itself — the tsx CLI would relay SIGTERM but die alone on SIGKILL, leaving its child running.
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+  // BENCH_CPU_PROF=<dir>: each app process writes a V8 CPU profile there when it exits.
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -41,7 +41,8 @@ export async function createBenchDatabase(
   options: { admin?: string; poolSize?: number } = {},
 ): Promise<BenchDatabase> {
   const admin = options.admin ?? adminUrl();
-  const name = `crm_bench_${label}_${randomBytes(4).toString('hex')}`;
+  // The creating process's pid is in the name, so a later run drops only what a dead run left.
+  const name = `crm_bench_${label}_p${process.pid}_${randomBytes(4).toString('hex')}`;
   const a = createSql(admin, { max: 1 });
   await a.unsafe(`create database ${name}`);
   await a.end();
@@ -67,12 +68,26 @@ export async function createBenchDatabase(
   };
 }
 
-/** Drops bench databases left behind by an interrupted run. */
+/** Whether the bench process that created a database (pid in its name) is still running. */
+function creatorAlive(datname: string): boolean {
+  const pid = Number(/_p(\d+)_[0-9a-f]+$/.exec(datname)?.[1] ?? Number.NaN);
+  if (!Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Drops bench databases left behind by an interrupted run (not those of a bench still running). */
 export async function dropLeftoverBenchDatabases(admin = adminUrl()): Promise<string[]> {
   const a = createSql(admin, { max: 1 });
   try {
-    const rows = await a<{ datname: string }[]>`
-      select datname from pg_database where datname like 'crm\_bench\_%'`;
+    const rows = (
+      await a<{ datname: string }[]>`
+        select datname from pg_database where datname like 'crm\_bench\_%'`
+    ).filter((r) => !creatorAlive(r.datname));
     for (const r of rows) await a.unsafe(`drop database if exists ${r.datname} with (force)`);
     return rows.map((r) => r.datname);
   } finally {
