@@ -4,12 +4,13 @@ import { healthRoutes } from './health.ts';
 import { spaRoutes } from './static.ts';
 import { trpcRoutes } from './trpc/http.ts';
 import { webhookRoutes } from './webhooks/route.ts';
+import { createWebhookStore } from './webhooks/store.ts';
 
 /** The whole HTTP surface: /healthz, /webhooks/shopify, /trpc/*, and the SPA at /. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.route('/', healthRoutes(deps));
-  app.route('/', webhookRoutes(deps));
+  app.route('/', webhookRoutes(deps, createWebhookStore(deps.sql)));
   app.route('/', trpcRoutes(deps));
   if (deps.config.webDist) app.route('/', spaRoutes(deps.config.webDist));
   return app;

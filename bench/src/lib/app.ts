@@ -114,6 +114,14 @@ export async function startApi(env: AppEnv): Promise<AppProcess> {
   return app;
 }
 
+/** The webhook route without a database (bench/src/lib/webhook-floor-main.ts) on a free port. */
+export async function startWebhookFloor(): Promise<AppProcess> {
+  const port = await freePort();
+  const app = launch('bench/src/lib/webhook-floor-main.ts', { ...process.env, PORT: String(port) }, port);
+  await waitHealthy(app, 60_000);
+  return app;
+}
+
 /** An `npm run worker` process (no HTTP); resolves when it has started (its runner is listening). */
 export async function startWorker(env: AppEnv): Promise<AppProcess> {
   const worker = launch('apps/api/src/worker-main.ts', childEnv(env, 0), 0);

@@ -4,7 +4,8 @@
  * saturation; the ratio to pgbench's single-row insert-commit rate with the same client count, in the
  * same run; and "0 lost": every 200 has its webhook_events row and its job.
  */
-import { startApi } from '../lib/app.ts';
+import { startApi, startWebhookFloor } from '../lib/app.ts';
+import { type CpuShare, measureCpu } from '../lib/cpu.ts';
 import { createBenchDatabase } from '../lib/db.ts';
 import { webhookLoad } from '../lib/load.ts';
 import type { BenchOptions } from '../lib/options.ts';
@@ -15,6 +16,28 @@ import { orderPayload, randomOrder, signedHeaders } from '../lib/webhooks.ts';
 
 type Row = { label: string; sent: number; ok: number; other: string; rps: number; p50: number; p99: number };
 
+const cores = (share: number) => `${fmt(share, 2)} core`;
+
+/** Where the CPU went at saturation, against the Node floor (the route with no database). */
+function cpuNotes(
+  app: CpuShare | null,
+  floor: CpuShare | null,
+  rps: number,
+  floorRow: { rps: number; p50: number; p99: number } | null,
+): string[] {
+  if (!app || !floor || !floorRow) return [];
+  return [
+    `CPU at saturation (share of one core; the machine has 2): server ${cores(app.server)}, PostgreSQL ` +
+      `${cores(app.postgres)}, load generator ${cores(app.loadGenerator)}; machine ${pct(app.machine)} busy. ` +
+      `The server spends ${fmt((app.server * 1000) / rps, 2)} ms of CPU per delivery.`,
+    `Node floor — the same route and process, its store in memory (no database; ` +
+      `\`serveWebhookRouteWithoutDatabase\`), same load: **${fmt(floorRow.rps)} req/s**, p50 ${fmt(floorRow.p50, 0)} ms, ` +
+      `p99 ${fmt(floorRow.p99, 0)} ms; server ${cores(floor.server)} (${fmt((floor.server * 1000) / floorRow.rps, 2)} ms ` +
+      `per delivery), load generator ${cores(floor.loadGenerator)}, machine ${pct(floor.machine)} busy. With the ` +
+      `database the route reaches ${pct(rps / floorRow.rps)} of its own floor.`,
+  ];
+}
+
 export async function ingestSection(options: BenchOptions): Promise<SectionReport> {
   const connections = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 16);
   const fixedSeconds = options.quick ? 10 : 30;
@@ -24,6 +47,9 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
   const rows: Row[] = [];
   const notes: string[] = [];
   try {
+    let cpuAtSaturation: CpuShare | null = null;
+    let cpuAtFloor: CpuShare | null = null;
+    let floorRow: { rps: number; p50: number; p99: number } | null = null;
     const random = rng(7);
     const body = orderPayload(randomOrder(random, 1, 1, 0, 5));
     const headers = signedHeaders(body);
@@ -76,6 +102,7 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
           maxSeconds: fixedSeconds + 20,
         }),
       );
+      const cpu = measureCpu(api.pid);
       record(
         `saturation, ${connections} connections`,
         await webhookLoad({
@@ -88,8 +115,32 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
           maxSeconds: 120,
         }),
       );
+      cpuAtSaturation = cpu();
     } finally {
       await api.stop();
+    }
+
+    // The Node floor: the same route in the same kind of process, its store in memory (no database).
+    const floor = await startWebhookFloor();
+    try {
+      const load = (idPrefix: string) =>
+        webhookLoad({
+          url: floor.url,
+          body,
+          headers,
+          idPrefix,
+          amount: saturationAmount,
+          connections,
+          maxSeconds: 120,
+        });
+      await load('floorwarm');
+      const cpu = measureCpu(floor.pid);
+      const r = await load('floor');
+      cpuAtFloor = cpu();
+      floorRow = { rps: r.throughput, p50: r.p50, p99: r.p99 };
+      console.log(`  Node floor (no database): ${fmt(r.throughput)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
+    } finally {
+      await floor.stop();
     }
 
     const pgbenchAfter = await pgbenchInsertTps(db.sql, db.url, {
@@ -169,6 +220,7 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
         `with ${connections} clients: ${fmt(webhookTx)} tps = ${pct(webhookTx / pgbench)} of the single-insert rate — ` +
         'the ceiling of per-delivery transactions (each NOTIFYing commit holds a cluster-wide lock through its WAL ' +
         `flush, so they cannot share one); the server now reaches ${pct(saturation ? saturation.rps / webhookTx : Number.NaN)} of it.`,
+      ...cpuNotes(cpuAtSaturation, cpuAtFloor, saturation?.rps ?? Number.NaN, floorRow),
       `p99 ack at 200 req/s = **${fixed ? fmt(fixed.p99, 0) : '—'} ms** (goal < 50 ms).`,
       `Lost: **${lost}** of ${acked.length} acked deliveries have no webhook_events row ` +
         `(${events?.n ?? 0} rows, ${jobs?.n ?? 0} jobs enqueued).`,

@@ -56,3 +56,5 @@ export async function startTestApp(db: TestDatabase, overrides: Partial<AppConfi
     },
   };
 }
+
+export { serveWebhookRouteWithoutDatabase } from './webhook-floor.ts';

@@ -16,19 +16,14 @@
  * thousands of deliveries a second; each is still answered only after the commit that holds it.
  */
 import { decryptSecret, SecretDecryptionError } from '@crm/db';
-import {
-  insertFailedWebhookEvent,
-  inWorkerTransaction,
-  type NewWebhookEvent,
-  type RoutedIntegration,
-} from '@crm/db/worker';
+import type { NewWebhookEvent, RoutedIntegration } from '@crm/db/worker';
 import { verifyShopifyHmac } from '@crm/shopify';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../deps.ts';
 import { bodyText, isJsonText, MAX_WEBHOOK_BODY_BYTES, readBodyWithLimit, stripNul } from './body.ts';
-import { createWebhookStore, type WebhookStore } from './store.ts';
+import type { WebhookStore } from './store.ts';
 
 /** Shopify gives up on a delivery after 5 s: answer 503 well before, rather than not at all. */
 const DATABASE_DEADLINE_MS = 4000;
@@ -73,7 +68,7 @@ function parseDate(value: string | null): Date | null {
 }
 
 /** The integration's signing secrets that are valid now: the current one, and a previous one not yet expired. */
-function signingSecrets(integration: RoutedIntegration, deps: AppDeps): string[] {
+function signingSecrets(integration: RoutedIntegration, deps: Pick<AppDeps, 'key'>): string[] {
   const secrets: string[] = [];
   for (const enc of [integration.webhookSecretEnc, integration.webhookSecretPreviousEnc]) {
     if (enc) secrets.push(decryptSecret(enc, deps.key));
@@ -81,7 +76,8 @@ function signingSecrets(integration: RoutedIntegration, deps: AppDeps): string[]
   return secrets;
 }
 
-export function webhookRoutes(deps: AppDeps, store: WebhookStore = createWebhookStore(deps.sql)): Hono {
+/** The route; `store` does all of its database work (tests and the bench may give their own). */
+export function webhookRoutes(deps: Pick<AppDeps, 'key' | 'log'>, store: WebhookStore): Hono {
   const app = new Hono();
 
   app.post('/webhooks/shopify', async (c) => {
@@ -172,14 +168,12 @@ export function webhookRoutes(deps: AppDeps, store: WebhookStore = createWebhook
 
       const { text, validUtf8 } = bodyText(body);
       if (!validUtf8 || !isJsonText(text)) {
-        await inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
-          insertFailedWebhookEvent(
-            tx,
-            { ...event(stripNul(text)), integrationId: integration.id },
-            validUtf8
-              ? 'Shopify sent a body that is not valid JSON, so it could not be read.'
-              : 'Shopify sent a body that is not valid UTF-8 text, so it could not be read.',
-          ),
+        await store.storeFailed(
+          integration.workspaceId,
+          { ...event(stripNul(text)), integrationId: integration.id },
+          validUtf8
+            ? 'Shopify sent a body that is not valid JSON, so it could not be read.'
+            : 'Shopify sent a body that is not valid UTF-8 text, so it could not be read.',
         );
         return { outcome: 'invalid_json' };
       }

@@ -18,8 +18,10 @@ import type { Db } from '@crm/db';
 import {
   actForWorkspaceIn,
   findIntegrationsByShopDomains,
+  insertFailedWebhookEvent,
   insertWebhookEventsAndEnqueue,
   inWorkerPipeline,
+  inWorkerTransaction,
   isConnectionLost,
   type NewWebhookEvent,
   type RoutedIntegration,
@@ -34,6 +36,8 @@ export type WebhookStore = {
   route: (shopDomain: string) => Promise<RoutedIntegration | null>;
   /** Stores a verified delivery with its job for the integration's workspace; resolves after commit. */
   store: (workspaceId: string, event: NewWebhookEvent) => Promise<StoreOutcome>;
+  /** Stores a signed delivery that cannot be read as `failed`, with the reason an owner will see; no job. */
+  storeFailed: (workspaceId: string, event: NewWebhookEvent, reason: string) => Promise<void>;
 };
 
 export type WebhookStoreOptions = {
@@ -116,5 +120,8 @@ export function createWebhookStore(db: Db, options: WebhookStoreOptions = {}): W
   return {
     route: (shopDomain) => routing.submit(shopDomain),
     store: (workspaceId, event) => storing.submit({ workspaceId, event }),
+    storeFailed: async (workspaceId, event, reason) => {
+      await inWorkerTransaction(db, workspaceId, (tx) => insertFailedWebhookEvent(tx, event, reason));
+    },
   };
 }
