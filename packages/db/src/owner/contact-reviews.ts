@@ -1,6 +1,7 @@
 import type { Queryable } from '../client.ts';
 
-export type ReviewContact = {
+/** The fields of a contact that a review shows and a merge combines. */
+type ContactCard = {
   id: string;
   name: string;
   phone: string | null;
@@ -9,6 +10,9 @@ export type ReviewContact = {
   address: string | null;
   city: string | null;
   department: string | null;
+};
+
+export type ReviewContact = ContactCard & {
   createdAt: Date;
   orderCount: number;
 };
@@ -134,17 +138,7 @@ export async function ignoreContactReview(
   return { outcome: 'ignored' };
 }
 
-type MergeContact = {
-  id: string;
-  name: string;
-  phone: string | null;
-  secondaryPhone: string | null;
-  email: string | null;
-  address: string | null;
-  city: string | null;
-  department: string | null;
-  shopifyCustomerId: string | null;
-};
+type MergeContact = ContactCard & { shopifyCustomerId: string | null };
 
 /**
  * Merges the review's contact (the likely duplicate) into its candidate (the existing contact): the
