@@ -240,11 +240,11 @@ async function resolveContact(
 
   let candidate: ResolvedContact['review'] = null;
   if (integration.fuzzyMatching && draft.name.trim()) {
-    const rows = await findContactCandidatesByName(tx, draft.name, {
-      limit: 25,
-      similarityThreshold: FUZZY_THRESHOLDS.nameSimilarity,
-    });
     const input = { name: draft.name, city: draft.city, phone: draft.phone, email };
+    const rows = await findContactCandidatesByName(tx, input, {
+      limit: 25,
+      nameSimilarity: FUZZY_THRESHOLDS.nameSimilarity,
+    });
     let best: { id: string; score: number; reasons: string[] } | null = null;
     for (const row of rows) {
       const s = scoreContactCandidate(input, {

@@ -45,29 +45,91 @@ export async function findContactByEmail(tx: Tx, email: string): Promise<Contact
 export type ContactCandidateRow = ContactRow & { similarity: number };
 
 /**
- * Possible duplicates of a name, found through the indexes: the double-metaphone keys (GIN on
- * name_phonetic) or trigram similarity of the accent- and case-folded name (GIN trigram on
- * name_norm, at `similarityThreshold`, pg_trgm's `%`). Never a scan of the workspace's contacts into
- * memory: at most `limit` rows, the most similar first. Scoring (name, city, phone digits) is the
- * caller's.
+ * What an order says about its customer, to look for possible duplicates of. The email is not searched:
+ * a contact with the same email (case-insensitive) is linked before any fuzzy lookup
+ * (findContactByEmail), so the lookup never sees one.
+ */
+export type ContactProbe = { name: string; city: string | null; phone: string | null; email?: string | null };
+
+/**
+ * The name similarities below which the scorer (scoreContactCandidate in @crm/shopify) can accept no
+ * candidate, for its weights (0.5 × name, +0.25 same city, +0.35 phone 1–2 digits off, +0.4 same
+ * email, candidate at ≥ 0.6 after rounding to three decimals, name ≥ 0.5 in every case):
+ * - same city and nothing else: 0.5 × name + 0.25 ≥ 0.5995 → name ≥ 0.699 (a similarity that high, or
+ *   sounding alike = 0.8); the lookup uses 0.69, a little below, as pg_trgm's threshold;
+ * - a phone 0–2 digits off (or the same email, linked before): name ≥ 0.5 (similarity, or sounding
+ *   alike).
+ * The cross-check against the scorer itself is apps/api/test/contact-candidates.test.ts.
+ */
+export const CANDIDATE_NAME_SIMILARITY = { sameCity: 0.69, nearPhone: 0.5 } as const;
+
+/**
+ * Possible duplicates of the contact an order describes, found through indexes (migration 0009), in
+ * the ways the scorer can accept one — never a scan of the workspace's contacts:
+ * - same city (accent- and case-folded) and the names sound alike (double-metaphone pairs of words,
+ *   GIN on app.crm_name_city_keys) or are ≥ `sameCitySimilarity` similar (trigram GIN on name_norm,
+ *   pg_trgm's `%` at that threshold, transaction-local);
+ * - a phone at most 2 digits off (GIN on app.crm_phone_near_keys, then levenshtein()), with a name
+ *   ≥ `nameSimilarity` similar or sharing a double-metaphone key.
+ * Without a city or a phone no contact can be a candidate and nothing is queried. At most
+ * `limit` rows: near phones first, then the most similar names. Scoring is the caller's.
  */
 export async function findContactCandidatesByName(
   tx: Tx,
-  name: string,
-  options: { limit?: number; similarityThreshold?: number } = {},
+  probe: ContactProbe,
+  options: { limit?: number; sameCitySimilarity?: number; nameSimilarity?: number } = {},
 ): Promise<ContactCandidateRow[]> {
   const limit = options.limit ?? 25;
-  if (options.similarityThreshold !== undefined) {
-    // Transaction-local: the `%` operator (and so the index scan) uses this cut-off.
-    await tx`select set_config('pg_trgm.similarity_threshold', ${String(options.similarityThreshold)}, true)`;
+  const sameCity = options.sameCitySimilarity ?? CANDIDATE_NAME_SIMILARITY.sameCity;
+  const nameFloor = options.nameSimilarity ?? CANDIDATE_NAME_SIMILARITY.nearPhone;
+  const digits = probe.phone?.replace(/\D/g, '') ?? '';
+  const phone = digits.length >= 3 && digits.length <= 15 ? probe.phone : null;
+  if (!probe.name.trim() || (!probe.city?.trim() && !phone)) return [];
+
+  // The probe's normalised forms and keys first, as plain values: a condition is an index condition
+  // under RLS only if every function in it is LEAKPROOF, and app.crm_normalize() inlines into ones
+  // that are not (a prepared statement's generic plan would then scan the workspace). The pg_trgm
+  // threshold is transaction-local; the `%` operator (and so the index scan) uses it.
+  const [p] = await tx<
+    {
+      q: string;
+      city: string;
+      cityKeys: string[];
+      phoneKeys: string[];
+      phonetic: string[];
+    }[]
+  >`
+    select app.crm_normalize(${probe.name}) as q, app.crm_normalize(${probe.city}) as city,
+           app.crm_name_city_probe(${probe.name}, ${probe.city}) as "cityKeys",
+           app.crm_phone_near_keys(${phone})::text[] as "phoneKeys",
+           app.crm_phonetic_keys(${probe.name}) as phonetic,
+           set_config('pg_trgm.similarity_threshold', ${String(sameCity)}, true)`;
+  if (!p?.q) return [];
+
+  // One branch per way in, each with its index condition alone at the top (what a filter such as
+  // levenshtein() or similarity(), not leakproof, would otherwise keep from the index); each returns
+  // the whole row, so that nothing joins back to the table.
+  const columns = tx`select ${tx.unsafe(CONTACT_COLUMNS)}, created_at, similarity(name_norm, ${p.q}) as similarity,
+    ${phone ? tx`phone is not null and levenshtein(substr(phone, 2), ${digits}) <= 2` : tx`false`} as near_phone
+    from contacts where workspace_id = app.current_workspace_id()`;
+  const nameIsClose = tx`(similarity(name_norm, ${p.q}) >= ${nameFloor} or name_phonetic && ${p.phonetic}::text[])`;
+  const arms = [];
+  if (p.city) {
+    arms.push(
+      tx`${columns} and app.crm_name_city_keys(name, city) && ${p.cityKeys}::text[] and city_norm = ${p.city}`,
+      tx`${columns} and name_norm % ${p.q} and city_norm = ${p.city}`,
+    );
   }
+  if (phone) {
+    arms.push(
+      tx`${columns} and phone is not null and app.crm_phone_near_keys(phone) && ${p.phoneKeys}::bigint[]
+           and levenshtein(substr(phone, 2), ${digits}) <= 2 and ${nameIsClose}`,
+    );
+  }
+  const found = arms.reduce((acc, arm) => tx`${acc} union ${arm}`);
   const rows = await tx<(ContactRow & { similarity: string | number })[]>`
-    select ${tx.unsafe(CONTACT_COLUMNS)},
-           similarity(name_norm, app.crm_normalize(${name})) as similarity
-    from contacts
-    where workspace_id = app.current_workspace_id()
-      and (name_phonetic && app.crm_phonetic_keys(${name}) or name_norm % app.crm_normalize(${name}))
-    order by similarity desc, created_at, id
+    select ${tx.unsafe(CONTACT_COLUMNS)}, similarity from (${found}) as f
+    order by near_phone desc, similarity desc, created_at, id
     limit ${limit}`;
   return rows.map((r) => ({ ...r, similarity: Number(r.similarity) }));
 }

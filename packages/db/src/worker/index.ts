@@ -4,8 +4,10 @@
  * actForWorkspace for everything else) and writes only `app.current_workspace_id()`.
  */
 export {
+  CANDIDATE_NAME_SIMILARITY,
   type ContactCandidateRow,
   type ContactFields,
+  type ContactProbe,
   type ContactRow,
   fillContactBlanks,
   findContactByEmail,

@@ -1,0 +1,226 @@
+// Migration 0009's lookup keys, checked against what they stand for with the database's own
+// double-metaphone: every pair of names that sounds alike (the scorer's rule, here on dmetaphone keys)
+// in the same city shares a key, and every pair of phones at most 2 edits apart shares a phone key.
+// The cross-check against the scorer of @crm/shopify itself is apps/api/test/contact-candidates.test.ts.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { findContactCandidatesByName } from '../src/worker/contacts.ts';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+const GIVEN = [
+  'María',
+  'Mario',
+  'José',
+  'Juan',
+  'Jon',
+  'Ana',
+  'Anna',
+  'Yésica',
+  'Jessica',
+  'Cristian',
+  'Christian',
+];
+const SURNAMES = [
+  'López',
+  'Lopes',
+  'Gómez',
+  'Gomes',
+  'Pérez',
+  'Peres',
+  'Vásquez',
+  'Vazquez',
+  'Jiménez',
+  'Ximénez',
+];
+const word = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...GIVEN, ...SURNAMES) },
+  { weight: 1, arbitrary: fc.stringMatching(/^[a-z]{1,7}$/) },
+);
+const name = fc.array(word, { minLength: 1, maxLength: 3 }).map((ws) => ws.join(' '));
+
+type Keys = { words: string[][] };
+
+/** The words (≥ 2 characters) of each name and their dmetaphone keys, as the database computes them. */
+async function dbWordKeys(names: string[]): Promise<Keys[]> {
+  const rows = await db.sql<{ n: number; words: string[][] | null }[]>`
+    select t.n, (
+      select array_agg(array[coalesce(nullif(dmetaphone(w.word), ''), '-'),
+                             coalesce(nullif(dmetaphone_alt(w.word), ''), '-')] order by w.i)
+      from unnest(string_to_array(app.crm_normalize(t.v), ' ')) with ordinality as w(word, i)
+      where length(w.word) >= 2) as words
+    from unnest(${names}::text[]) with ordinality as t(v, n) order by t.n`;
+  return rows.map((r) => ({ words: (r.words ?? []).map((ks) => ks.filter((k) => k !== '-')) }));
+}
+
+/** The scorer's "sound alike" (packages/shopify fuzzy.ts), on the given keys per word. */
+function soundAlike(a: Keys, b: Keys): boolean {
+  const [short, long] = [a.words, b.words].sort((x, y) => x.length - y.length) as [string[][], string[][]];
+  if (short.length === 0 || (short.length < 2 && long.length !== short.length)) return false;
+  return short.every((keys) => long.some((other) => keys.some((k) => other.includes(k))));
+}
+
+describe('app.crm_name_city_keys / app.crm_name_city_probe', () => {
+  it('share a key for every pair of names that sounds alike, in the same city', async () => {
+    const pairs = fc.sample(fc.tuple(name, name), { numRuns: 3000, seed: 90_009 });
+    const [left, right] = [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
+    const [kl, kr] = [await dbWordKeys(left), await dbWordKeys(right)];
+    const rows = await db.sql<{ hit: boolean; other_city: boolean }[]>`
+      select app.crm_name_city_keys(a, 'Bogotá') && app.crm_name_city_probe(b, 'bogota') as hit,
+             app.crm_name_city_keys(a, 'Cali') && app.crm_name_city_probe(b, 'Bogotá') as other_city
+      from unnest(${left}::text[], ${right}::text[]) with ordinality as t(a, b, n) order by n`;
+    let alike = 0;
+    rows.forEach((row, i) => {
+      const expected = soundAlike(kr[i] as Keys, kl[i] as Keys);
+      if (expected) {
+        alike++;
+        expect({ probe: right[i], stored: left[i], hit: row.hit }).toEqual({
+          probe: right[i],
+          stored: left[i],
+          hit: true,
+        });
+      }
+      expect(row.other_city).toBe(false);
+    });
+    expect(alike).toBeGreaterThan(50);
+  }, 180_000);
+
+  it('tell one word from two and need a city', async () => {
+    const [row] = await db.sql<Record<string, boolean>[]>`
+      select app.crm_name_city_keys('María', 'Bogotá') && app.crm_name_city_probe('Maria', 'Bogota') as one_one,
+             app.crm_name_city_keys('María López', 'Bogotá') && app.crm_name_city_probe('Maria', 'Bogota') as two_one,
+             app.crm_name_city_keys('Juan Pérez', 'Bogotá') && app.crm_name_city_probe('Juan Jon', 'Bogota') as same_word,
+             app.crm_name_city_keys('Juan Jon', 'Bogotá') && app.crm_name_city_probe('Juan Pedro Peres', 'Bogota') as two_of_three,
+             cardinality(app.crm_name_city_keys('María López', null)) = 0 as no_city`;
+    expect(row).toEqual({
+      one_one: true,
+      two_one: false,
+      same_word: true,
+      two_of_three: true,
+      no_city: true,
+    });
+  });
+});
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+describe('app.crm_phone_near_keys', () => {
+  it('share a key for every pair of phones at most 2 edits apart', async () => {
+    const digits = fc.stringMatching(/^[1-9][0-9]{6,13}$/);
+    const edit = fc.tuple(
+      fc.constantFrom('sub', 'ins', 'del', 'swap'),
+      fc.nat(),
+      fc.integer({ min: 0, max: 9 }),
+    );
+    const pairs = fc.sample(fc.tuple(digits, fc.array(edit, { minLength: 0, maxLength: 3 })), {
+      numRuns: 2000,
+      seed: 1009,
+    });
+    const left: string[] = [];
+    const right: string[] = [];
+    for (const [d, edits] of pairs) {
+      let e = d;
+      for (const [kind, at, digit] of edits) {
+        const i = 1 + (at % Math.max(1, e.length - 1));
+        if (kind === 'sub') e = e.slice(0, i) + String(digit) + e.slice(i + 1);
+        else if (kind === 'ins') e = e.slice(0, i) + String(digit) + e.slice(i);
+        else if (kind === 'del' && e.length > 7) e = e.slice(0, i) + e.slice(i + 1);
+        else if (kind === 'swap') e = e.slice(0, i - 1) + (e[i] ?? '') + (e[i - 1] ?? '') + e.slice(i + 1);
+      }
+      if (e.length > 15) e = e.slice(0, 15);
+      left.push(`+${d}`);
+      right.push(`+${e}`);
+    }
+    const rows = await db.sql<{ hit: boolean }[]>`
+      select app.crm_phone_near_keys(a) && app.crm_phone_near_keys(b) as hit
+      from unnest(${left}::text[], ${right}::text[]) with ordinality as t(a, b, n) order by n`;
+    let near = 0;
+    rows.forEach((row, i) => {
+      const distance = levenshtein((left[i] ?? '').slice(1), (right[i] ?? '').slice(1));
+      if (distance <= 2) {
+        near++;
+        expect({ a: left[i], b: right[i], hit: row.hit }).toEqual({ a: left[i], b: right[i], hit: true });
+      }
+    });
+    expect(near).toBeGreaterThan(1000);
+  }, 180_000);
+});
+
+describe('findContactCandidatesByName under RLS', () => {
+  it('uses the 0009 indexes as app_worker, and sees only its workspace', async () => {
+    const [ws, other] = await db.sql<{ id: string }[]>`
+      insert into workspaces (name, slug) values ('Lookup A', 'lookup-a'), ('Lookup B', 'lookup-b') returning id`;
+    if (!ws || !other) throw new Error('no workspaces');
+    await db.sql`
+      insert into contacts (workspace_id, name, phone, city)
+      select ${ws.id}::uuid, 'Persona ' || g || ' Apellido' || g, '+57310' || lpad(g::text, 7, '0'), 'Medellín'
+      from generate_series(1, 20000) g`;
+    await db.sql`
+      insert into contacts (workspace_id, name, phone, city) values
+        (${ws.id}, 'Yésica Gómez', '+573001112233', 'Bogotá'),
+        (${other.id}, 'Yésica Gómez', '+573001112234', 'Bogotá')`;
+    await db.sql`analyze contacts`;
+    const conn = await db.sql.reserve();
+    try {
+      await conn`begin`;
+      await conn`select set_config('role', 'app_worker', true), set_config('app.workspace_id', ${ws.id}, true)`;
+      const found = await findContactCandidatesByName(conn, {
+        name: 'Jessica Gomes',
+        city: 'bogota',
+        phone: '+573001112243',
+        email: null,
+      });
+      expect(found.map((r) => r.name)).toEqual(['Yésica Gómez']);
+      await conn`set local enable_seqscan = off`;
+      const plan = (
+        await conn.unsafe<{ 'QUERY PLAN': string }[]>(
+          `explain select id from contacts where workspace_id = app.current_workspace_id() and (
+             (city_norm = 'bogota' and app.crm_name_city_keys(name, city) && app.crm_name_city_probe('Jessica Gomes', 'bogota'))
+             or (phone is not null and app.crm_phone_near_keys(phone) && app.crm_phone_near_keys('+573001112243')))`,
+        )
+      )
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
+      expect(plan).toContain('contacts_name_city_keys_idx');
+      expect(plan).toContain('contacts_phone_near_keys_idx');
+      await conn`commit`;
+    } finally {
+      conn.release();
+    }
+  }, 180_000);
+
+  it('queries nothing when neither a city, a phone nor an email could make a candidate', async () => {
+    const conn = await db.sql.reserve();
+    try {
+      const found = await findContactCandidatesByName(conn, {
+        name: 'María',
+        city: ' ',
+        phone: null,
+        email: null,
+      });
+      expect(found).toEqual([]);
+    } finally {
+      conn.release();
+    }
+  });
+});
