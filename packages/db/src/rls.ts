@@ -44,36 +44,24 @@ export function isConnectionLost(error: unknown): boolean {
 }
 
 /**
- * One transaction on a reserved connection of `pool`, with transaction-local settings (role and the
- * RLS context) applied first, pipelined with BEGIN.
+ * Runs `body` (which opens and ends a transaction) on a reserved connection of `pool`, and rolls back
+ * when it fails.
  *
  * Not `sql.begin`: postgres.js 3.4.9 sends its ROLLBACK on a connection that has just closed, which
  * throws an uncaught TypeError from a timer and takes the process down when the database goes away
  * mid-transaction. Here nothing more is sent, and the connection is not handed back, once it is lost
  * (the pool reconnects it): the caller gets the error, the process lives.
  */
-async function inTransaction<T>(
-  pool: Sql,
-  settings: Record<string, string>,
-  fn: (tx: Tx) => Promise<T>,
-): Promise<T> {
+async function onReservedConnection<T>(pool: Sql, body: (tx: Tx) => Promise<T>): Promise<T> {
   const tx = await pool.reserve();
   let lost = false;
   try {
-    const names = Object.keys(settings);
-    const values = names.map((n) => settings[n] ?? '');
-    await Promise.all([
-      tx`begin`,
-      names.length > 0
-        ? tx`select set_config(name, value, true) from unnest(${names}::text[], ${values}::text[]) as s(name, value)`
-        : null,
-    ]);
-    const result = await fn(tx);
-    await tx`commit`;
-    return result;
+    return await body(tx);
   } catch (error) {
     lost = isConnectionLost(error);
     if (!lost) {
+      // After a failed statement of a pipelined transaction its COMMIT has already ended it as
+      // ROLLBACK (this one then changes nothing).
       await tx`rollback`.catch((e: unknown) => {
         lost = isConnectionLost(e);
       });
@@ -84,60 +72,66 @@ async function inTransaction<T>(
   }
 }
 
+/** The statement that applies transaction-local settings (role and the RLS context); null for none. */
+function applySettings(tx: Tx, settings: Record<string, string>) {
+  const names = Object.keys(settings);
+  if (names.length === 0) return null;
+  const values = names.map((n) => settings[n] ?? '');
+  return tx`select set_config(name, value, true) from unnest(${names}::text[], ${values}::text[]) as s(name, value)`;
+}
+
+/**
+ * One transaction on a reserved connection of `pool`, with transaction-local settings (role and the
+ * RLS context) applied first, pipelined with BEGIN.
+ */
+function inTransaction<T>(
+  pool: Sql,
+  settings: Record<string, string>,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return onReservedConnection(pool, async (tx) => {
+    await Promise.all([tx`begin`, applySettings(tx, settings)]);
+    const result = await fn(tx);
+    await tx`commit`;
+    return result;
+  });
+}
+
 /** Thrown by a pipelined transaction's `tx` used after its COMMIT was sent. */
 export class PipelineClosedError extends Error {}
 
 /**
  * One transaction in ONE round trip: BEGIN, the settings, the statements `fn` writes (sent in the
  * order written), and COMMIT go out together. `fn` must write every statement before it returns (no
- * `await` before a statement): `tx` refuses statements once COMMIT is sent. If a statement fails, PostgreSQL rolls the whole
- * transaction back (its COMMIT answers ROLLBACK) and the failure is thrown; resolves only once COMMIT
- * has succeeded.
+ * `await` before a statement): `tx` refuses statements once COMMIT is sent. If a statement fails,
+ * PostgreSQL rolls the whole transaction back (its COMMIT answers ROLLBACK) and the failure is
+ * thrown; resolves only once COMMIT has succeeded.
  */
-async function inPipelinedTransaction<T>(
+function inPipelinedTransaction<T>(
   pool: Sql,
   settings: Record<string, string>,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
-  const tx = await pool.reserve();
-  let lost = false;
-  let closed = false;
-  const guarded = new Proxy(tx, {
-    apply(target, thisArg, args) {
-      if (closed) throw new PipelineClosedError('a statement was sent after the pipelined COMMIT');
-      // Sent in the order written, whenever it is awaited.
-      return (Reflect.apply(target, thisArg, args) as ReturnType<Tx>).execute();
-    },
-  });
-  try {
-    const names = Object.keys(settings);
-    const values = names.map((n) => settings[n] ?? '');
+  return onReservedConnection(pool, async (tx) => {
+    let closed = false;
+    const guarded = new Proxy(tx, {
+      apply(target, thisArg, args) {
+        if (closed) throw new PipelineClosedError('a statement was sent after the pipelined COMMIT');
+        // Sent in the order written, whenever it is awaited.
+        return (Reflect.apply(target, thisArg, args) as ReturnType<Tx>).execute();
+      },
+    });
     // postgres.js sends a statement when it is first awaited or executed: each is executed as it is
     // written — BEGIN and the settings, fn's statements, COMMIT.
     const begin = tx`begin`.execute();
-    const set =
-      names.length > 0
-        ? tx`select set_config(name, value, true) from unnest(${names}::text[], ${values}::text[]) as s(name, value)`.execute()
-        : null;
+    const set = applySettings(tx, settings)?.execute() ?? null;
     const result = fn(guarded);
     closed = true;
     const commit = tx`commit`.execute();
     const [, , value, committed] = await Promise.all([begin, set, result, commit]);
     if (committed.command !== 'COMMIT') throw new Error(`the transaction ended with ${committed.command}`);
     return value;
-  } catch (error) {
-    lost = isConnectionLost(error);
-    if (!lost) {
-      // After a failed statement the pipelined COMMIT has already ended the transaction as ROLLBACK;
-      // this one only matters if the failure came before COMMIT was sent.
-      await tx`rollback`.catch((e: unknown) => {
-        lost = isConnectionLost(e);
-      });
-    }
-    throw error;
-  } finally {
-    if (!lost) tx.release();
-  }
+  });
 }
 
 /** One transaction on `pool` as whoever the pool logs in as (the migrating role: seed, tools, tests). */
