@@ -8,7 +8,7 @@ import { isRolePools, type RolePools } from './role-pools.ts';
  */
 export type Db = Sql | RolePools;
 
-type PoolRole = 'user' | 'worker' | 'auth';
+type PoolRole = 'user' | 'worker' | 'ingest' | 'auth';
 
 function poolFor(db: Db, role: PoolRole): Sql {
   return isRolePools(db) ? db[role] : db;
@@ -52,8 +52,13 @@ export function isConnectionLost(error: unknown): boolean {
  * mid-transaction. Here nothing more is sent, and the connection is not handed back, once it is lost
  * (the pool reconnects it): the caller gets the error, the process lives.
  */
-async function onReservedConnection<T>(pool: Sql, body: (tx: Tx) => Promise<T>): Promise<T> {
-  const tx = await pool.reserve();
+async function onReservedConnection<T>(
+  pool: Sql,
+  body: (tx: Tx) => Promise<T>,
+  reserveTimeoutMs?: number,
+): Promise<T> {
+  const tx =
+    reserveTimeoutMs === undefined ? await pool.reserve() : await reserveWithin(pool, reserveTimeoutMs);
   let lost = false;
   try {
     return await body(tx);
@@ -69,6 +74,36 @@ async function onReservedConnection<T>(pool: Sql, body: (tx: Tx) => Promise<T>):
     throw error;
   } finally {
     if (!lost) tx.release();
+  }
+}
+
+/**
+ * A reserved connection, or a CONNECT_TIMEOUT error after `ms`: while the database refuses
+ * connections postgres.js can keep a reservation waiting until it is back. A connection that comes
+ * after the timeout is handed back.
+ */
+async function reserveWithin(pool: Sql, ms: number): Promise<Tx> {
+  const pending = pool.reserve();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`no database connection within ${ms} ms`), { code: 'CONNECT_TIMEOUT' }),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([pending, timeout]);
+  } catch (error) {
+    pending.then(
+      (tx) => tx.release(),
+      () => {},
+    );
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -112,7 +147,14 @@ function inPipelinedTransaction<T>(
   settings: Record<string, string>,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
-  return onReservedConnection(pool, async (tx) => {
+  return onReservedConnection(pool, pipelined(settings, fn), PIPELINE_RESERVE_TIMEOUT_MS);
+}
+
+/** How long a pipelined transaction (the webhook route's) waits for a connection before failing. */
+const PIPELINE_RESERVE_TIMEOUT_MS = 1500;
+
+function pipelined<T>(settings: Record<string, string>, fn: (tx: Tx) => Promise<T>): (tx: Tx) => Promise<T> {
+  return async (tx) => {
     let closed = false;
     const guarded = new Proxy(tx, {
       apply(target, thisArg, args) {
@@ -131,7 +173,7 @@ function inPipelinedTransaction<T>(
     const [, , value, committed] = await Promise.all([begin, set, result, commit]);
     if (committed.command !== 'COMMIT') throw new Error(`the transaction ended with ${committed.command}`);
     return value;
-  });
+  };
 }
 
 /** One transaction on `pool` as whoever the pool logs in as (the migrating role: seed, tools, tests). */
@@ -180,11 +222,12 @@ export async function withWorkerRouting<T>(db: Db, fn: (tx: Tx) => Promise<T>): 
 }
 
 /**
- * withWorkerRouting in one round trip (inPipelinedTransaction): `fn` sends all its statements before
- * it returns — a routing read, then per workspace actForWorkspace and its writes, say.
+ * withWorkerRouting in one round trip (inPipelinedTransaction), on the webhook route's own pool:
+ * `fn` sends all its statements before it returns — a routing read, then per workspace
+ * actForWorkspace and its writes, say.
  */
 export function withWorkerPipeline<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return inPipelinedTransaction(poolFor(db, 'worker'), { role: 'app_worker', 'app.workspace_id': '' }, fn);
+  return inPipelinedTransaction(poolFor(db, 'ingest'), { role: 'app_worker', 'app.workspace_id': '' }, fn);
 }
 
 /** Switches an open transaction to `app_worker` for a workspace (after routing a webhook, say). */

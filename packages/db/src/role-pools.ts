@@ -5,7 +5,8 @@ import { createSql, type Sql } from './client.ts';
 /**
  * The application's connections, one pool per role it acts as. Each pool LOGS IN as its role, so a
  * session can never climb back to the superuser (RESET ROLE / SET ROLE lead nowhere): app_user serves
- * user requests, app_worker the webhook route and workers, app_auth login and sessions. `owner` (the
+ * user requests, app_worker the workers and (in a pool of its own) the webhook route, app_auth login
+ * and sessions. `owner` (the
  * migrating role) is kept for migrations and the job queue's own bookkeeping, never for tenant data.
  */
 export type RolePools = {
@@ -14,6 +15,11 @@ export type RolePools = {
   readonly owner: Sql;
   readonly user: Sql;
   readonly worker: Sql;
+  /**
+   * Also app_worker, for the webhook route alone: acks never wait behind job processing for a
+   * connection, however busy (or stuck on locks) the workers are.
+   */
+  readonly ingest: Sql;
   readonly auth: Sql;
   end: (options?: { timeout?: number }) => Promise<void>;
 };
@@ -80,7 +86,13 @@ async function setRolePassword(owner: Sql, ownerUrl: string, role: AppRole): Pro
   }
 }
 
-export type RolePoolSizes = { owner?: number; user?: number; worker?: number; auth?: number };
+export type RolePoolSizes = {
+  owner?: number;
+  user?: number;
+  worker?: number;
+  ingest?: number;
+  auth?: number;
+};
 
 /**
  * Connects the role pools for a migrated database, given the owner's URL. A role that cannot log in
@@ -112,6 +124,10 @@ export async function connectRolePools(
     max: sizes.worker ?? 10,
     applicationName: `${name}-worker`,
   });
+  const ingest = createSql(roleUrl(ownerUrl, 'app_worker'), {
+    max: sizes.ingest ?? 4,
+    applicationName: `${name}-ingest`,
+  });
   const auth = createSql(roleUrl(ownerUrl, 'app_auth'), {
     max: sizes.auth ?? 4,
     applicationName: `${name}-auth`,
@@ -122,9 +138,16 @@ export async function connectRolePools(
     owner,
     user,
     worker,
+    ingest,
     auth,
     end: async (opts) => {
-      await Promise.all([owner.end(opts), user.end(opts), worker.end(opts), auth.end(opts)]);
+      await Promise.all([
+        owner.end(opts),
+        user.end(opts),
+        worker.end(opts),
+        ingest.end(opts),
+        auth.end(opts),
+      ]);
     },
   };
 }

@@ -4,6 +4,7 @@
  * transaction: all or nothing, as app_worker under RLS, and nothing may run after its COMMIT.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSql } from '../src/client.ts';
 import { actForWorkspace, PipelineClosedError, withWorkerPipeline } from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
@@ -63,6 +64,23 @@ describe('withWorkerPipeline', () => {
     // The pool's connections are fine afterwards.
     const [row] = await withWorkerPipeline(db.sql, (tx) => tx<{ one: number }[]>`select 1 as one`);
     expect(row?.one).toBe(1);
+  });
+
+  it('fails fast (CONNECT_TIMEOUT) when no connection comes, and hands back the one that comes late', async () => {
+    const one = createSql(db.url, { max: 1 });
+    try {
+      const held = await one.reserve();
+      const started = Date.now();
+      const error = await withWorkerPipeline(one, (tx) => tx`select 1`).catch((e: unknown) => e);
+      expect((error as { code?: string }).code).toBe('CONNECT_TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(4000);
+      held.release();
+      // The reservation that was still waiting got the connection and gave it back.
+      const [row] = await withWorkerPipeline(one, (tx) => tx<{ one: number }[]>`select 1 as one`);
+      expect(row?.one).toBe(1);
+    } finally {
+      await one.end({ timeout: 1 });
+    }
   });
 
   it('refuses a statement sent after COMMIT instead of running it outside the transaction', async () => {

@@ -21,7 +21,6 @@ import {
   insertFailedWebhookEvent,
   insertWebhookEventsAndEnqueue,
   inWorkerPipeline,
-  inWorkerTransaction,
   isConnectionLost,
   type NewWebhookEvent,
   type RoutedIntegration,
@@ -121,7 +120,9 @@ export function createWebhookStore(db: Db, options: WebhookStoreOptions = {}): W
     route: (shopDomain) => routing.submit(shopDomain),
     store: (workspaceId, event) => storing.submit({ workspaceId, event }),
     storeFailed: async (workspaceId, event, reason) => {
-      await inWorkerTransaction(db, workspaceId, (tx) => insertFailedWebhookEvent(tx, event, reason));
+      await inWorkerPipeline(db, (tx) =>
+        Promise.all([actForWorkspaceIn(tx, workspaceId), insertFailedWebhookEvent(tx, event, reason)]),
+      );
     },
   };
 }
