@@ -41,7 +41,7 @@ function cpuNotes(
 export async function ingestSection(options: BenchOptions): Promise<SectionReport> {
   const connections = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 16);
   const fixedSeconds = options.quick ? 10 : 30;
-  const saturationAmount = options.quick ? 6000 : 20000;
+  const saturationAmount = options.quick ? 15000 : 40000;
   const pgbenchSeconds = options.quick ? 8 : 15;
   const db = await createBenchDatabase('ingest');
   const rows: Row[] = [];
