@@ -167,7 +167,12 @@ function pipelined<T>(settings: Record<string, string>, fn: (tx: Tx) => Promise<
     // written — BEGIN and the settings, fn's statements, COMMIT.
     const begin = tx`begin`.execute();
     const set = applySettings(tx, settings)?.execute() ?? null;
-    const result = fn(guarded);
+    let result: Promise<T>;
+    try {
+      result = fn(guarded);
+    } catch (error) {
+      result = Promise.reject(error); // awaited with the rest, so BEGIN's outcome is never left unhandled
+    }
     closed = true;
     const commit = tx`commit`.execute();
     const [, , value, committed] = await Promise.all([begin, set, result, commit]);

@@ -89,7 +89,10 @@ describe('withWorkerPipeline', () => {
     await withWorkerPipeline(db.sql, async (tx) => {
       await actForWorkspace(tx, f.a.id);
       // Only reached after the pipeline was closed: fn awaited before sending this.
-      late = (async () => tx`insert into contacts (workspace_id, name) values (${f.a.id}, ${name})`)();
+      const attempt = (async () =>
+        tx`insert into contacts (workspace_id, name) values (${f.a.id}, ${name})`)();
+      attempt.catch(() => {}); // asserted below; handled here so that it is never an unhandled rejection
+      late = attempt;
     }).catch(() => {});
     expect(late).not.toBeNull();
     await expect(late).rejects.toBeInstanceOf(PipelineClosedError);
