@@ -93,8 +93,10 @@ it.skipIf(!existsSync(FIXTURE))(
     ]);
     expect(res.code).toBe(0);
     await app.runJobs();
-    const [order] = await db.sql<{ shopify_order_id: string; total_value: string }[]>`
-    select shopify_order_id, total_value from orders where workspace_id = ${shop.workspaceId}`;
-    expect(order).toEqual({ shopify_order_id: '6114532901234567891', total_value: '149900.00' });
+    // The shop also holds the orders of the test above: look for the fixture's own.
+    const orders = await db.sql<{ shopify_order_id: string; total_value: string }[]>`
+    select shopify_order_id, total_value from orders
+    where workspace_id = ${shop.workspaceId} and shopify_order_id = '6114532901234567891'`;
+    expect(orders).toEqual([{ shopify_order_id: '6114532901234567891', total_value: '149900.00' }]);
   },
 );

