@@ -3,8 +3,7 @@
  * released by the other runners within seconds; those of a live runner never are, however long its
  * job runs. Real processes: `npm run worker`'s entry as a child, held inside a job by a table lock.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createSql, type Sql } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { findSilentJobRunners, releaseSilentJobRunners } from '@crm/db/worker';
@@ -18,6 +17,8 @@ import {
   deliver,
   orderPayload,
   type Shop,
+  startWorkerProcess,
+  type WorkerProcess,
   waitFor,
 } from './webhook-support.ts';
 
@@ -37,34 +38,6 @@ afterAll(async () => {
   await app?.close();
   await db?.drop();
 });
-
-const API_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-type WorkerProcess = { process: ChildProcess; output: () => string; exited: Promise<unknown> };
-
-function startWorkerProcess(): WorkerProcess {
-  let output = '';
-  const p = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
-    cwd: API_DIR,
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      APP_ENCRYPTION_KEY: db.key.bytes.toString('base64'),
-      WORKER_CONCURRENCY: '1',
-      DB_POOL_SIZE: '3',
-      LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(p);
-  const collect = (d: Buffer) => {
-    output += d.toString();
-  };
-  p.stdout?.on('data', collect);
-  p.stderr?.on('data', collect);
-  const exited = new Promise((resolve) => p.once('exit', resolve));
-  return { process: p, output: () => output, exited };
-}
 
 /**
  * Delivers an order while order_products is locked, starts a worker process and waits until that
@@ -118,7 +91,8 @@ describe('a job runner in this process, next to a worker process', () => {
   it('releases the job of a SIGKILLed worker process within seconds, and runs it (one order)', async () => {
     const lock = await db.sql.reserve();
     let locked = true;
-    const worker = startWorkerProcess();
+    const worker = startWorkerProcess(db);
+    children.push(worker.process);
     try {
       await lock`begin`;
       const { jobKey, pool, runner: dead } = await workerHeldInsideJob(lock, 'liveness-killed', worker);
@@ -176,7 +150,8 @@ describe('a job runner in this process, next to a worker process', () => {
     const releasesBefore = log.lines.length;
     const lock = await db.sql.reserve();
     let locked = true;
-    const worker = startWorkerProcess();
+    const worker = startWorkerProcess(db);
+    children.push(worker.process);
     try {
       await lock`begin`;
       const { jobKey, pool, runner: live } = await workerHeldInsideJob(lock, 'liveness-live', worker);
@@ -237,7 +212,8 @@ describe('a job runner in this process, next to a worker process', () => {
 
 describe('a worker process told to stop', () => {
   it('on SIGTERM drains, removes its runner record and exits 0 (nothing else exits it first)', async () => {
-    const worker = startWorkerProcess();
+    const worker = startWorkerProcess(db);
+    children.push(worker.process);
     const pid = worker.process.pid;
     await waitFor(
       async () => {

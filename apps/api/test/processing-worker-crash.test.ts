@@ -3,13 +3,12 @@
  * transaction never commits, its job stays locked until the stalled-worker sweep releases it, and the
  * next worker runs it again — still one order.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { unlockStalledWebhookWorkers } from '@crm/db/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { count, createShop, deliver, orderPayload, waitFor } from './webhook-support.ts';
+import { count, createShop, deliver, orderPayload, startWorkerProcess, waitFor } from './webhook-support.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -25,31 +24,6 @@ afterAll(async () => {
   await app?.close();
   await db?.drop();
 });
-
-const API_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-function startWorkerProcess(): { process: ChildProcess; output: () => string } {
-  let output = '';
-  const p = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
-    cwd: API_DIR,
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      APP_ENCRYPTION_KEY: db.key.bytes.toString('base64'),
-      WORKER_CONCURRENCY: '1',
-      DB_POOL_SIZE: '3',
-      LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  p.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  p.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  return { process: p, output: () => output };
-}
 
 it('a worker killed mid-job: the job runs again and there is still one order', async () => {
   const shop = await createShop(db);
@@ -71,7 +45,7 @@ it('a worker killed mid-job: the job runs again and there is still one order', a
     const [event] = await db.sql<{ id: string }[]>`select id from webhook_events where external_id = 'crash'`;
     const jobKey = `webhook_event:${event?.id}`;
 
-    const worker = startWorkerProcess();
+    const worker = startWorkerProcess(db);
     child = worker.process;
     const deadWorker = await waitFor(
       async () => {

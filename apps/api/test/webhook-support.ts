@@ -3,7 +3,9 @@
  * Shopify integration) in a test database, Shopify-shaped order payloads with ids above 2^53, signed
  * deliveries over real HTTP, and polling helpers.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { encryptSecret, last4, type Sql } from '@crm/db';
 import type { TestDatabase } from '@crm/db/testing';
 import type { LogFields, Logger } from '../src/log.ts';
@@ -260,4 +262,30 @@ export function captureLogger(): Logger & { lines: LogLine[] } {
       lines.push({ level, msg, fields });
     };
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export type WorkerProcess = { process: ChildProcess; output: () => string; exited: Promise<number | null> };
+
+/** `npm run worker`'s entry as a child process against the test database (one worker, small pools). */
+export function startWorkerProcess(db: TestDatabase): WorkerProcess {
+  let output = '';
+  const p = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      APP_ENCRYPTION_KEY: db.key.bytes.toString('base64'),
+      WORKER_CONCURRENCY: '1',
+      DB_POOL_SIZE: '3',
+      LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collect = (d: Buffer) => {
+    output += d.toString();
+  };
+  p.stdout?.on('data', collect);
+  p.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
+  return { process: p, output: () => output, exited };
 }
