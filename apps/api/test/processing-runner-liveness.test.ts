@@ -20,6 +20,8 @@ import {
   startWorkerProcess,
   type WorkerProcess,
   waitFor,
+  waitUntilInsideJob,
+  waitUntilProcessed,
 } from './webhook-support.ts';
 
 let db: TestDatabase;
@@ -57,19 +59,7 @@ async function workerHeldInsideJob(lock: Sql, webhookId: string, worker: WorkerP
     { id: string }[]
   >`select id from webhook_events where external_id = ${webhookId}`;
   const jobKey = `webhook_event:${event?.id}`;
-  const pool = await waitFor(
-    async () => {
-      if (worker.process.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
-      const [row] = await db.sql<{ locked_by: string | null; waiting: boolean }[]>`
-        select j.locked_by,
-               exists (select 1 from pg_stat_activity a
-                       where a.datname = current_database() and a.application_name like 'crm-worker%'
-                         and a.wait_event_type = 'Lock') as waiting
-        from graphile_worker.jobs j where j.key = ${jobKey}`;
-      return row?.locked_by && row.waiting ? row.locked_by : null;
-    },
-    { timeoutMs: 45_000, intervalMs: 50, what: 'the worker process to be inside the job' },
-  );
+  const pool = await waitUntilInsideJob(db, worker, jobKey);
   const [runner] = await db.sql<{ id: string; pid: number }[]>`
     select id, pid from job_runners.processes where ${pool} = any(pool_ids)`;
   return { jobKey, pool, runner };
@@ -120,17 +110,7 @@ describe('a job runner in this process, next to a worker process', () => {
       );
       const releasedAfterS = (performance.now() - killedAt) / 1000;
       expect(releasedAfterS).toBeLessThan(30);
-      await waitFor(
-        async () => {
-          const [row] = await db.sql<{ status: string }[]>`
-            select status from webhook_events where external_id = 'liveness-killed'`;
-          return row?.status === 'processed';
-        },
-        { timeoutMs: 20_000, what: 'the event to be processed' },
-      );
-      const [done] = await db.sql<{ attempts: number }[]>`
-        select attempts from webhook_events where external_id = 'liveness-killed'`;
-      expect(done?.attempts).toBe(2);
+      expect(await waitUntilProcessed(db, 'liveness-killed')).toBe(2);
       expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(1);
       expect(
         log.lines.filter((l) => l.msg === 'released the jobs of a dead job runner').map((l) => l.fields),
@@ -167,17 +147,7 @@ describe('a job runner in this process, next to a worker process', () => {
       }
       await lock`commit`;
       locked = false;
-      await waitFor(
-        async () => {
-          const [row] = await db.sql<{ status: string }[]>`
-            select status from webhook_events where external_id = 'liveness-live'`;
-          return row?.status === 'processed';
-        },
-        { timeoutMs: 20_000, what: 'the event to be processed' },
-      );
-      const [done] = await db.sql<{ attempts: number }[]>`
-        select attempts from webhook_events where external_id = 'liveness-live'`;
-      expect(done?.attempts).toBe(1);
+      expect(await waitUntilProcessed(db, 'liveness-live')).toBe(1);
       expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(ordersBefore + 1);
       expect(log.lines.slice(releasesBefore).filter((l) => l.msg.startsWith('released'))).toEqual([]);
     } finally {

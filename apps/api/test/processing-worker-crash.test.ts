@@ -8,7 +8,15 @@ import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { unlockStalledWebhookWorkers } from '@crm/db/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { count, createShop, deliver, orderPayload, startWorkerProcess, waitFor } from './webhook-support.ts';
+import {
+  count,
+  createShop,
+  deliver,
+  orderPayload,
+  startWorkerProcess,
+  waitFor,
+  waitUntilInsideJob,
+} from './webhook-support.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -47,19 +55,7 @@ it('a worker killed mid-job: the job runs again and there is still one order', a
 
     const worker = startWorkerProcess(db);
     child = worker.process;
-    const deadWorker = await waitFor(
-      async () => {
-        if (worker.process.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
-        const [row] = await db.sql<{ locked_by: string | null; waiting: boolean }[]>`
-          select j.locked_by,
-                 exists (select 1 from pg_stat_activity a
-                         where a.datname = current_database() and a.application_name like 'crm-worker%'
-                           and a.wait_event_type = 'Lock') as waiting
-          from graphile_worker.jobs j where j.key = ${jobKey}`;
-        return row?.locked_by && row.waiting ? row.locked_by : null;
-      },
-      { timeoutMs: 45_000, intervalMs: 50, what: 'the worker process to be inside the job' },
-    );
+    const deadWorker = await waitUntilInsideJob(db, worker, jobKey);
 
     const exited = new Promise((resolve) => worker.process.once('exit', resolve));
     worker.process.kill('SIGKILL');

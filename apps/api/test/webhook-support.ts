@@ -289,3 +289,39 @@ export function startWorkerProcess(db: TestDatabase): WorkerProcess {
   const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
   return { process: p, output: () => output, exited };
 }
+
+/**
+ * Waits until a worker process holds the job (locked by one of its pools) and is stuck inside it on a
+ * lock (the tests hold order_products); returns the pool id that locked it.
+ */
+export async function waitUntilInsideJob(
+  db: TestDatabase,
+  worker: WorkerProcess,
+  jobKey: string,
+): Promise<string> {
+  return waitFor(
+    async () => {
+      if (worker.process.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
+      const [row] = await db.sql<{ locked_by: string | null; waiting: boolean }[]>`
+        select j.locked_by,
+               exists (select 1 from pg_stat_activity a
+                       where a.datname = current_database() and a.application_name like 'crm-worker%'
+                         and a.wait_event_type = 'Lock') as waiting
+        from graphile_worker.jobs j where j.key = ${jobKey}`;
+      return row?.locked_by && row.waiting ? row.locked_by : null;
+    },
+    { timeoutMs: 45_000, intervalMs: 50, what: 'the worker process to be inside the job' },
+  );
+}
+
+/** Waits until the event of a webhook id is processed; returns how many attempts it took. */
+export async function waitUntilProcessed(db: TestDatabase, webhookId: string): Promise<number> {
+  return waitFor(
+    async () => {
+      const [row] = await db.sql<{ status: string; attempts: number }[]>`
+        select status, attempts from webhook_events where external_id = ${webhookId}`;
+      return row?.status === 'processed' ? row.attempts : null;
+    },
+    { timeoutMs: 20_000, what: 'the event to be processed' },
+  );
+}
