@@ -7,11 +7,11 @@
 // double-metaphone (packages/shopify), the database's index uses PostgreSQL's dmetaphone(); the two
 // differ on a few spellings (a doubled "jj", "cia", …). A candidate that sounds alike only by the
 // JavaScript keys cannot be found through an index of the database's keys.
-import type { Queryable } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
-import { findContactCandidatesByName } from '@crm/db/worker';
+import { findContactCandidatesByName, type WorkerTx } from '@crm/db/worker';
 import { FUZZY_THRESHOLDS, scoreContactCandidate } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CANDIDATE_SCORE_WEIGHTS, findBestContactCandidate } from '../src/jobs/contact-candidate.ts';
 
 let db: TestDatabase;
 let workspaceId: string;
@@ -203,20 +203,30 @@ function soundAlikeByDbKeys(a: string[][], b: string[][]): boolean {
   return short.every((keys) => long.some((other) => keys.some((k) => other.includes(k))));
 }
 
-async function lookup(probe: Person): Promise<Set<string>> {
+/** `fn` in a transaction as app_worker for `workspace`, as the jobs run. */
+async function asWorker<T>(workspace: string, fn: (conn: WorkerTx) => Promise<T>): Promise<T> {
   const conn = await db.sql.reserve();
   try {
     await conn`begin`;
-    await conn`select set_config('role', 'app_worker', true), set_config('app.workspace_id', ${workspaceId}, true)`;
-    const rows = await findContactCandidatesByName(conn as Queryable, probe, {
-      limit: 10_000,
-      nameSimilarity: FUZZY_THRESHOLDS.nameSimilarity,
-    });
+    await conn`select set_config('role', 'app_worker', true), set_config('app.workspace_id', ${workspace}, true)`;
+    const result = await fn(conn);
     await conn`commit`;
-    return new Set(rows.map((r) => r.id));
+    return result;
   } finally {
     conn.release();
   }
+}
+
+/** Every row of the lookup (no limit in practice), with its score bound. */
+async function lookup(probe: Person): Promise<Map<string, number>> {
+  const rows = await asWorker(workspaceId, (conn) =>
+    findContactCandidatesByName(conn, probe, {
+      limit: 10_000,
+      nameSimilarity: FUZZY_THRESHOLDS.nameSimilarity,
+      weights: CANDIDATE_SCORE_WEIGHTS,
+    }),
+  );
+  return new Map(rows.map((r) => [r.id, r.scoreBound]));
 }
 
 describe('findContactCandidatesByName returns every contact the scorer accepts', () => {
@@ -258,6 +268,7 @@ describe('findContactCandidatesByName returns every contact the scorer accepts',
     const lost: string[] = [];
     const parity: string[] = [];
     let linkedFirst = 0;
+    const underBound: string[] = [];
     for (const [pi, probe] of probes.entries()) {
       // apply-order links a contact with the same phone or email (case-insensitive) and stops there.
       const email = probe.email?.toLowerCase();
@@ -273,6 +284,12 @@ describe('findContactCandidatesByName returns every contact the scorer accepts',
       returned += found.size;
       for (const [id, contact] of byId) {
         const s = scoreContactCandidate(probe, contact);
+        // The order the lookup cuts by never ranks a row below its score.
+        const bound = found.get(id);
+        if (bound !== undefined && bound < s.score)
+          underBound.push(
+            `${JSON.stringify(probe)} → ${JSON.stringify(contact)}: ${s.score} > bound ${bound}`,
+          );
         if (!s.isCandidate) continue;
         accepted++;
         if (found.has(id)) continue;
@@ -291,7 +308,44 @@ describe('findContactCandidatesByName returns every contact the scorer accepts',
       parity,
     );
     expect(lost).toEqual([]);
+    expect(underBound).toEqual([]);
     expect(accepted).toBeGreaterThan(150);
     expect(parity.length).toBeLessThanOrEqual(Math.ceil(accepted * 0.02));
   }, 300_000);
+});
+
+describe('findBestContactCandidate', () => {
+  it('finds the best candidate behind more than a limit of namesakes that score less', async () => {
+    const [ws] = await db.sql<{ id: string }[]>`
+      insert into workspaces (name, slug) values ('Namesakes', 'namesakes') returning id`;
+    if (!ws) throw new Error('no workspace');
+    // 40 older contacts sharing three of the probe's four words (found by the sound-alike keys, more
+    // similar by trigrams than the right one, 58% against 47%, but not sounding alike: 0.54, no candidate), then the
+    // same person spelt otherwise (0.65: same phonetic name, same city).
+    await db.sql`
+      insert into contacts (workspace_id, name, city, created_at)
+      select ${ws.id}::uuid, 'Juan Carlos Pérez Zuluaga', 'Medellín', now() - make_interval(days => g)
+      from generate_series(1, 40) g`;
+    const [right] = await db.sql<{ id: string }[]>`
+      insert into contacts (workspace_id, name, city) values (${ws.id}, 'Jhuan Karlos Peres Gomes', 'Medellín')
+      returning id`;
+    const probe = { name: 'Juan Carlos Pérez Gómez', city: 'Medellin', phone: null, email: null };
+    const first = await asWorker(ws.id, (conn) =>
+      findContactCandidatesByName(conn, probe, {
+        limit: 25,
+        nameSimilarity: FUZZY_THRESHOLDS.nameSimilarity,
+        weights: CANDIDATE_SCORE_WEIGHTS,
+      }),
+    );
+    // The first 25 rows hold no candidate: the right one was cut.
+    expect(first).toHaveLength(25);
+    expect(first.some((r) => scoreContactCandidate(probe, r).isCandidate)).toBe(false);
+    expect(first.map((r) => r.id)).not.toContain(right?.id);
+
+    const { best, rounds } = await asWorker(ws.id, (conn) => findBestContactCandidate(conn, probe));
+    expect(rounds).toBe(2);
+    expect(best?.id).toBe(right?.id);
+    expect(best?.reasons).toContain('same phonetic name');
+    expect(best?.score).toBeCloseTo(0.65, 3);
+  });
 });

@@ -5,7 +5,18 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
-import { findContactCandidatesByName } from '../src/worker/contacts.ts';
+import { type CandidateScoreWeights, findContactCandidatesByName } from '../src/worker/contacts.ts';
+
+/** Weights for the lookup's order (the scorer's own live in @crm/shopify; these tests check what is found). */
+const weights: CandidateScoreWeights = {
+  name: 0.5,
+  sameCity: 0.25,
+  otherCity: -0.1,
+  samePhone: 0.4,
+  nearPhone: 0.35,
+  sameEmail: 0.4,
+  phoneticName: 0.8,
+};
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -167,7 +178,7 @@ describe('app.crm_phone_near_keys', () => {
 });
 
 describe('findContactCandidatesByName under RLS', () => {
-  it('uses the 0009 indexes as app_worker, and sees only its workspace', async () => {
+  it('uses the 0009 and 0012 indexes as app_worker, and sees only its workspace', async () => {
     const [ws, other] = await db.sql<{ id: string }[]>`
       insert into workspaces (name, slug) values ('Lookup A', 'lookup-a'), ('Lookup B', 'lookup-b') returning id`;
     if (!ws || !other) throw new Error('no workspaces');
@@ -184,12 +195,16 @@ describe('findContactCandidatesByName under RLS', () => {
     try {
       await conn`begin`;
       await conn`select set_config('role', 'app_worker', true), set_config('app.workspace_id', ${ws.id}, true)`;
-      const found = await findContactCandidatesByName(conn, {
-        name: 'Jessica Gomes',
-        city: 'bogota',
-        phone: '+573001112243',
-        email: null,
-      });
+      const found = await findContactCandidatesByName(
+        conn,
+        {
+          name: 'Jessica Gomes',
+          city: 'bogota',
+          phone: '+573001112243',
+          email: null,
+        },
+        { weights },
+      );
       expect(found.map((r) => r.name)).toEqual(['Yésica Gómez']);
       await conn`set local enable_seqscan = off`;
       const plan = (
@@ -203,6 +218,32 @@ describe('findContactCandidatesByName under RLS', () => {
         .join('\n');
       expect(plan).toContain('contacts_name_city_keys_idx');
       expect(plan).toContain('contacts_phone_near_keys_idx');
+      // The trigram arm reads only the partial index of the probe's (workspace, city) bucket.
+      const [{ bucket } = { bucket: -1 }] = await conn<{ bucket: number }[]>`
+        select app.crm_lookup_bucket(${ws.id}, 'bogota') as bucket`;
+      await conn`select set_config('pg_trgm.similarity_threshold', '0.69', true)`;
+      const trigramPlan = (
+        await conn.unsafe<{ 'QUERY PLAN': string }[]>(
+          `explain select id from contacts where workspace_id = app.current_workspace_id()
+             and name_norm % 'yesica gomez' and city_norm = 'bogota'
+             and app.crm_lookup_bucket(workspace_id, city_norm) = ${bucket}`,
+        )
+      )
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
+      expect(trigramPlan).toContain(`contacts_name_trgm_b${bucket}_idx`);
+      expect(trigramPlan).not.toMatch(/Seq Scan/);
+      const similar = await findContactCandidatesByName(
+        conn,
+        {
+          name: 'Yesica Gomes',
+          city: 'Bogotá',
+          phone: null,
+          email: null,
+        },
+        { weights },
+      );
+      expect(similar.map((r) => r.name)).toEqual(['Yésica Gómez']);
       await conn`commit`;
     } finally {
       conn.release();
@@ -212,12 +253,16 @@ describe('findContactCandidatesByName under RLS', () => {
   it('queries nothing when neither a city, a phone nor an email could make a candidate', async () => {
     const conn = await db.sql.reserve();
     try {
-      const found = await findContactCandidatesByName(conn, {
-        name: 'María',
-        city: ' ',
-        phone: null,
-        email: null,
-      });
+      const found = await findContactCandidatesByName(
+        conn,
+        {
+          name: 'María',
+          city: ' ',
+          phone: null,
+          email: null,
+        },
+        { weights },
+      );
       expect(found).toEqual([]);
     } finally {
       conn.release();

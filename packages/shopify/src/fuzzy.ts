@@ -35,14 +35,15 @@ export const FUZZY_THRESHOLDS = {
   phoneDigits: 2,
 } as const;
 
-const WEIGHTS = {
+/** The weights of the score above (the lookup orders its rows by an upper bound built from them). */
+export const FUZZY_WEIGHTS = {
   name: 0.5,
   sameCity: 0.25,
   otherCity: -0.1,
   samePhone: 0.4,
   nearPhone: 0.35,
   sameEmail: 0.4,
-};
+} as const;
 
 /** Distinct trigrams of a string as pg_trgm builds them: lowercase words, "  word " padded. */
 function trigrams(s: string): Set<string> {
@@ -126,26 +127,26 @@ export function scoreContactCandidate(
   const name = Math.max(similarity, phonetic ? FUZZY_THRESHOLDS.phoneticName : 0);
   if (phonetic) reasons.push('same phonetic name');
   reasons.push(`name ${Math.round(similarity * 100)}% similar`);
-  let score = WEIGHTS.name * name;
+  let score = FUZZY_WEIGHTS.name * name;
 
   const [cityA, cityB] = [normalizeText(input.city), normalizeText(candidate.city)];
   if (cityA && cityB) {
-    score += cityA === cityB ? WEIGHTS.sameCity : WEIGHTS.otherCity;
+    score += cityA === cityB ? FUZZY_WEIGHTS.sameCity : FUZZY_WEIGHTS.otherCity;
     reasons.push(cityA === cityB ? 'same city' : 'different city');
   }
 
   const distance = phoneDigitDistance(input.phone, candidate.phone);
   if (distance === 0) {
-    score += WEIGHTS.samePhone;
+    score += FUZZY_WEIGHTS.samePhone;
     reasons.push('same phone');
   } else if (distance !== null && distance <= FUZZY_THRESHOLDS.phoneDigits) {
-    score += WEIGHTS.nearPhone;
+    score += FUZZY_WEIGHTS.nearPhone;
     reasons.push(`phone differs by ${distance} digit${distance === 1 ? '' : 's'}`);
   }
 
   const [emailA, emailB] = [input.email?.trim().toLowerCase(), candidate.email?.trim().toLowerCase()];
   if (emailA && emailA === emailB) {
-    score += WEIGHTS.sameEmail;
+    score += FUZZY_WEIGHTS.sameEmail;
     reasons.push('same email');
   }
 

@@ -1,6 +1,7 @@
 export {
   type ContactFacts,
   FUZZY_THRESHOLDS,
+  FUZZY_WEIGHTS,
   phoneDigitDistance,
   scoreContactCandidate,
   trigramSimilarity,

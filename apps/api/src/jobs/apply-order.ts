@@ -17,7 +17,6 @@ import {
   findCancelledStage,
   findContactByEmail,
   findContactByPhone,
-  findContactCandidatesByName,
   findOrderByShopifyIdForUpdate,
   findProductsForMatching,
   insertContactReview,
@@ -33,15 +32,10 @@ import {
   type WorkerTx as Tx,
   updateShopifyOrderIfNewer,
 } from '@crm/db/worker';
-import {
-  FUZZY_THRESHOLDS,
-  type MappedOrder,
-  mapOrder,
-  type ShopifyOrder,
-  scoreContactCandidate,
-} from '@crm/shopify';
+import { FUZZY_THRESHOLDS, type MappedOrder, mapOrder, type ShopifyOrder } from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
 import type { IntegrationSettings } from '../integration-config.ts';
+import { findBestContactCandidate } from './contact-candidate.ts';
 import { ProcessingError } from './errors.ts';
 
 export type ApplyOrderOutcome = 'created' | 'updated' | 'stale' | 'exists' | 'skipped';
@@ -241,21 +235,7 @@ async function resolveContact(
   let candidate: ResolvedContact['review'] = null;
   if (integration.fuzzyMatching && draft.name.trim()) {
     const input = { name: draft.name, city: draft.city, phone: draft.phone, email };
-    const rows = await findContactCandidatesByName(tx, input, {
-      limit: 25,
-      nameSimilarity: FUZZY_THRESHOLDS.nameSimilarity,
-    });
-    let best: { id: string; score: number; reasons: string[] } | null = null;
-    for (const row of rows) {
-      const s = scoreContactCandidate(input, {
-        name: row.name,
-        city: row.city,
-        phone: row.phone,
-        email: row.email,
-      });
-      if (s.isCandidate && (!best || s.score > best.score))
-        best = { id: row.id, score: s.score, reasons: s.reasons };
-    }
+    const { best } = await findBestContactCandidate(tx, input);
     if (best) candidate = { candidateContactId: best.id, reasons: best.reasons, score: best.score };
   }
 

@@ -42,7 +42,31 @@ export async function findContactByEmail(tx: Tx, email: string): Promise<Contact
   return row ?? null;
 }
 
-export type ContactCandidateRow = ContactRow & { similarity: number };
+export type ContactCandidateRow = ContactRow & {
+  similarity: number;
+  /** No less than the scorer's score for this row (see CandidateScoreWeights); rows come ordered by it. */
+  scoreBound: number;
+};
+
+/**
+ * The scorer's weights (FUZZY_WEIGHTS and FUZZY_THRESHOLDS.phoneticName in @crm/shopify), passed in by
+ * the caller so that the two cannot drift: the lookup orders its rows by an upper bound of the score,
+ *   w.name × max(similarity, phoneticName if the names share a double-metaphone key)
+ *   + city (same / other, when both are known) + phone (same / 1–2 digits off) + same email,
+ * clamped to [0, 1] and rounded to three decimals as the scorer does. Sounding alike needs a shared
+ * key, so this is never below the score (up to the database's dmetaphone() differing from the
+ * scorer's on a few spellings — see the tests in apps/api), and equal to it for a row that sounds
+ * alike or has a similarity above the phonetic score.
+ */
+export type CandidateScoreWeights = {
+  name: number;
+  sameCity: number;
+  otherCity: number;
+  samePhone: number;
+  nearPhone: number;
+  sameEmail: number;
+  phoneticName: number;
+};
 
 /**
  * What an order says about its customer, to look for possible duplicates of. The email is not searched:
@@ -67,17 +91,25 @@ export const CANDIDATE_NAME_SIMILARITY = { sameCity: 0.69, nearPhone: 0.5 } as c
  * Possible duplicates of the contact an order describes, found through indexes (migration 0009), in
  * the ways the scorer can accept one — never a scan of the workspace's contacts:
  * - same city (accent- and case-folded) and the names sound alike (double-metaphone pairs of words,
- *   GIN on app.crm_name_city_keys) or are ≥ `sameCitySimilarity` similar (trigram GIN on name_norm,
- *   pg_trgm's `%` at that threshold, transaction-local);
+ *   GIN on app.crm_name_city_keys) or are ≥ `sameCitySimilarity` similar (the trigram GIN on
+ *   name_norm of the probe's (workspace, city) bucket, migration 0012; pg_trgm's `%` at that
+ *   threshold, transaction-local);
  * - a phone at most 2 digits off (GIN on app.crm_phone_near_keys, then levenshtein()), with a name
  *   ≥ `nameSimilarity` similar or sharing a double-metaphone key.
  * Without a city or a phone no contact can be a candidate and nothing is queried. At most
- * `limit` rows: near phones first, then the most similar names. Scoring is the caller's.
+ * `limit` rows, highest score bound first (then oldest): a caller that finds a score at least the last
+ * row's bound has the best candidate; otherwise it asks again with a larger limit. Scoring is the
+ * caller's.
  */
 export async function findContactCandidatesByName(
   tx: Tx,
   probe: ContactProbe,
-  options: { limit?: number; sameCitySimilarity?: number; nameSimilarity?: number } = {},
+  options: {
+    weights: CandidateScoreWeights;
+    limit?: number;
+    sameCitySimilarity?: number;
+    nameSimilarity?: number;
+  },
 ): Promise<ContactCandidateRow[]> {
   const limit = options.limit ?? 25;
   const sameCity = options.sameCitySimilarity ?? CANDIDATE_NAME_SIMILARITY.sameCity;
@@ -97,27 +129,36 @@ export async function findContactCandidatesByName(
       cityKeys: string[];
       phoneKeys: string[];
       phonetic: string[];
+      bucket: number;
     }[]
   >`
     select app.crm_normalize(${probe.name}) as q, app.crm_normalize(${probe.city}) as city,
+           app.crm_lookup_bucket(app.current_workspace_id(), app.crm_normalize(${probe.city})) as bucket,
            app.crm_name_city_probe(${probe.name}, ${probe.city}) as "cityKeys",
            app.crm_phone_near_keys(${phone})::text[] as "phoneKeys",
            app.crm_phonetic_keys(${probe.name}) as phonetic,
            set_config('pg_trgm.similarity_threshold', ${String(sameCity)}, true)`;
   if (!p?.q) return [];
+  const bucket = Number(p.bucket);
+  if (!Number.isInteger(bucket))
+    throw new Error(`findContactCandidatesByName: bucket ${p.bucket} is not an integer`);
 
   // One branch per way in, each with its index condition alone at the top (what a filter such as
   // levenshtein() or similarity(), not leakproof, would otherwise keep from the index); each returns
   // the whole row, so that nothing joins back to the table.
-  const columns = tx`select ${tx.unsafe(CONTACT_COLUMNS)}, created_at, similarity(name_norm, ${p.q}) as similarity,
-    ${phone ? tx`phone is not null and levenshtein(substr(phone, 2), ${digits}) <= 2` : tx`false`} as near_phone
+  const columns = tx`select ${tx.unsafe(CONTACT_COLUMNS)}, created_at, name_phonetic, city_norm,
+    similarity(name_norm, ${p.q}) as similarity,
+    ${phone ? tx`case when phone is not null then levenshtein(substr(phone, 2), ${digits}) end` : tx`null::int`} as phone_distance
     from contacts where workspace_id = app.current_workspace_id()`;
   const nameIsClose = tx`(similarity(name_norm, ${p.q}) >= ${nameFloor} or name_phonetic && ${p.phonetic}::text[])`;
   const arms = [];
   if (p.city) {
     arms.push(
       tx`${columns} and app.crm_name_city_keys(name, city) && ${p.cityKeys}::text[] and city_norm = ${p.city}`,
-      tx`${columns} and name_norm % ${p.q} and city_norm = ${p.city}`,
+      // The bucket as a constant, so the planner picks the one partial trigram index (0012) that holds
+      // this workspace's contacts of this city.
+      tx`${columns} and name_norm % ${p.q} and city_norm = ${p.city}
+           and app.crm_lookup_bucket(workspace_id, city_norm) = ${tx.unsafe(String(bucket))}`,
     );
   }
   if (phone) {
@@ -127,11 +168,30 @@ export async function findContactCandidatesByName(
     );
   }
   const found = arms.reduce((acc, arm) => tx`${acc} union ${arm}`);
-  const rows = await tx<(ContactRow & { similarity: string | number })[]>`
-    select ${tx.unsafe(CONTACT_COLUMNS)}, similarity from (${found}) as f
-    order by near_phone desc, similarity desc, created_at, id
+  const w = options.weights;
+  const email = probe.email?.trim().toLowerCase() ?? '';
+  const rows = await tx<(ContactRow & { similarity: string | number; score_bound: string | number })[]>`
+    select ${tx.unsafe(CONTACT_COLUMNS)}, similarity, score_bound from (
+      -- The scorer's sum, in its order and precision, clamped and rounded as it does (Math.round).
+      select f.*, floor(least(1, greatest(0,
+          ${w.name}::float8 * greatest(similarity,
+            case when name_phonetic && ${p.phonetic}::text[] then ${w.phoneticName}::float8 else 0 end)
+          + case when ${p.city ?? ''}::text <> '' and city_norm <> ''
+              then case when city_norm = ${p.city ?? ''}::text then ${w.sameCity}::float8 else ${w.otherCity}::float8 end
+              else 0 end
+          + case when phone_distance = 0 then ${w.samePhone}::float8
+              when phone_distance <= 2 then ${w.nearPhone}::float8 else 0 end
+          + case when ${email}::text <> '' and lower(btrim(email)) = ${email}::text then ${w.sameEmail}::float8 else 0 end
+        )) * 1000 + 0.5) / 1000 as score_bound
+      from (${found}) as f
+    ) as b
+    order by score_bound desc, created_at, id
     limit ${limit}`;
-  return rows.map((r) => ({ ...r, similarity: Number(r.similarity) }));
+  return rows.map(({ score_bound, ...r }) => ({
+    ...r,
+    similarity: Number(r.similarity),
+    scoreBound: Number(score_bound),
+  }));
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 export {
   CANDIDATE_NAME_SIMILARITY,
+  type CandidateScoreWeights,
   type ContactCandidateRow,
   type ContactFields,
   type ContactProbe,
