@@ -13,7 +13,7 @@ import {
   seed,
   withDatabaseName,
 } from '@crm/db';
-import { CITIES, FIRST_NAMES, LAST_NAMES, sqlTextArray } from './names.ts';
+import { CITIES, FIRST_NAMES, generatedPhoneSql, LAST_NAMES, sqlTextArray } from './names.ts';
 
 export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const DEMO_SECRET = 'demo-webhook-secret';
@@ -97,8 +97,8 @@ export async function dropLeftoverBenchDatabases(admin = adminUrl()): Promise<st
 
 /**
  * `count` contacts in the workspace, generated in SQL (generate_series over arrays of Spanish and
- * English names and cities): 1–2 given names and 1–2 surnames, unique +57 mobile phones, emails for
- * 70%. Secondary indexes are dropped and re-created around the load (same definitions), then ANALYZE.
+ * English names and cities): 1–2 given names and 1–2 surnames, unique +57 mobile phones spread over
+ * the +57 300–319 block (generatedPhone), emails for 70%. Secondary indexes are dropped and re-created around the load (same definitions), then ANALYZE.
  */
 export async function generateContacts(sql: Sql, workspaceId: string, count: number): Promise<void> {
   const indexes = await sql<{ name: string; def: string }[]>`
@@ -117,7 +117,7 @@ export async function generateContacts(sql: Sql, workspaceId: string, count: num
     select '${workspaceId}'::uuid,
            f1 || case when h2 % 10 < 3 then ' ' || f2 else '' end || ' ' || l1
               || case when h3 % 10 < 6 then ' ' || l2 else '' end,
-           '+57' || (3000000000 + ${base} + g)::text,
+           ${generatedPhoneSql(`${base} + g`)},
            case when h1 % 10 < 7 then lower(translate(f1, 'áéíóúñÁÉÍÓÚ', 'aeiounAEIOU')) || '.'
                 || lower(translate(l1, 'áéíóúñÁÉÍÓÚ', 'aeiounAEIOU')) || g || '@example.com' end,
            ${cities}[1 + ci], ${departments}[1 + ci],

@@ -4,6 +4,27 @@
  */
 import { pick } from './stats.ts';
 
+/**
+ * Generated contacts' phones: contact k (1, 2, …) gets +57 3000000000 + (k × 3¹⁸ mod 2·10⁸), a
+ * permutation of the 200 million numbers +57 300… to +57 319… (3¹⁸ shares no factor with 2·10⁸), so
+ * every contact has its own number and numbers are spread like real customers' rather than packed
+ * together: at 1M contacts 0.5% of the block is taken, and a phone has about as many neighbours 1–2
+ * digits away as that density gives. Numbers outside the block (+57 35…) belong to no generated contact.
+ */
+export const GENERATED_PHONE = { base: 3_000_000_000, span: 200_000_000, step: 387_420_489 } as const;
+
+/** The phone of generated contact k (k ≥ 1), as generateContacts writes it. */
+export function generatedPhone(k: number): string {
+  const { base, span, step } = GENERATED_PHONE;
+  return `+57${base + Number((BigInt(k) * BigInt(step)) % BigInt(span))}`;
+}
+
+/** The same as SQL over a bigint expression `k`. */
+export function generatedPhoneSql(k: string): string {
+  const { base, span, step } = GENERATED_PHONE;
+  return `'+57' || (${base} + ((${k})::bigint * ${step}) % ${span})::text`;
+}
+
 export const FIRST_NAMES = [
   'María',
   'José',

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { signShopifyWebhook } from '@crm/shopify';
 import { DEMO_SECRET, DEMO_SHOP } from './db.ts';
-import { misspell, randomCity, randomName } from './names.ts';
+import { generatedPhone, misspell, randomCity, randomName } from './names.ts';
 
 export type Delivery = { webhookId: string; topic: string; body: Buffer; headers: Record<string, string> };
 
@@ -146,11 +146,11 @@ export function randomOrder(
   const base = { orderId: orderIdFor(n, runTag), number: 100_000 + n, city, department, skus };
   if (r < 0.4 && contacts > 0) {
     const k = 1 + Math.floor(random() * contacts);
-    return { ...base, name: randomName(random), phone: `+57${3_000_000_000 + k}`, email: null };
+    return { ...base, name: randomName(random), phone: generatedPhone(k), email: null };
   }
   const name = randomName(random);
-  // New phones outside the generated range (+57 31x…).
-  const phone = `+57${3_100_000_000 + runTag * 1_000_000 + n}`;
+  // New phones outside the generated block (+57 35x…).
+  const phone = `+57${3_500_000_000 + runTag * 1_000_000 + n}`;
   if (r < 0.5) return { ...base, name: misspell(random, name), phone, email: null };
   return { ...base, name, phone, email: random() < 0.5 ? `c${runTag}.${n}@example.org` : null };
 }
