@@ -9,9 +9,9 @@
 // JavaScript keys cannot be found through an index of the database's keys.
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { findContactCandidatesByName, type WorkerTx } from '@crm/db/worker';
-import { FUZZY_THRESHOLDS, scoreContactCandidate } from '@crm/shopify';
+import { CANDIDATE_SCORE_WEIGHTS, FUZZY_THRESHOLDS, scoreContactCandidate } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CANDIDATE_SCORE_WEIGHTS, findBestContactCandidate } from '../src/jobs/contact-candidate.ts';
+import { findBestContactCandidate } from '../src/jobs/contact-candidate.ts';
 
 let db: TestDatabase;
 let workspaceId: string;

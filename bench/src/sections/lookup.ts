@@ -4,10 +4,10 @@
  * rows scored, asked again with a larger limit when the cut rows might win) at
  * 10k, 100k and 1M contacts generated in SQL, with EXPLAIN (ANALYZE, BUFFERS) of the same SQL.
  */
-import { CANDIDATE_SCORE_WEIGHTS, findBestContactCandidate } from '@crm/api/contact-candidate';
+import { findBestContactCandidate } from '@crm/api/contact-candidate';
 import type { Sql, Tx } from '@crm/db';
 import { CANDIDATE_NAME_SIMILARITY, findContactCandidatesByName } from '@crm/db/worker';
-import { FUZZY_THRESHOLDS } from '@crm/shopify';
+import { CANDIDATE_SCORE_WEIGHTS, FUZZY_THRESHOLDS } from '@crm/shopify';
 import { createBenchDatabase, generateContacts } from '../lib/db.ts';
 import { generatedPhone, misspell, randomCity, randomName } from '../lib/names.ts';
 import type { BenchOptions } from '../lib/options.ts';

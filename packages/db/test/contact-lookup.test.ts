@@ -2,21 +2,11 @@
 // double-metaphone: every pair of names that sounds alike (the scorer's rule, here on dmetaphone keys)
 // in the same city shares a key, and every pair of phones at most 2 edits apart shares a phone key.
 // The cross-check against the scorer of @crm/shopify itself is apps/api/test/contact-candidates.test.ts.
+import { CANDIDATE_SCORE_WEIGHTS as weights } from '@crm/shopify';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
-import { type CandidateScoreWeights, findContactCandidatesByName } from '../src/worker/contacts.ts';
-
-/** Weights for the lookup's order (the scorer's own live in @crm/shopify; these tests check what is found). */
-const weights: CandidateScoreWeights = {
-  name: 0.5,
-  sameCity: 0.25,
-  otherCity: -0.1,
-  samePhone: 0.4,
-  nearPhone: 0.35,
-  sameEmail: 0.4,
-  phoneticName: 0.8,
-};
+import { findContactCandidatesByName } from '../src/worker/contacts.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {

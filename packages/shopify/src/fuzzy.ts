@@ -45,6 +45,12 @@ export const FUZZY_WEIGHTS = {
   sameEmail: 0.4,
 } as const;
 
+/** The weights and the phonetic name score together: what the lookup's upper bound of the score needs. */
+export const CANDIDATE_SCORE_WEIGHTS = {
+  ...FUZZY_WEIGHTS,
+  phoneticName: FUZZY_THRESHOLDS.phoneticName,
+} as const;
+
 /** Distinct trigrams of a string as pg_trgm builds them: lowercase words, "  word " padded. */
 function trigrams(s: string): Set<string> {
   const set = new Set<string>();

@@ -1,4 +1,5 @@
 export {
+  CANDIDATE_SCORE_WEIGHTS,
   type ContactFacts,
   FUZZY_THRESHOLDS,
   FUZZY_WEIGHTS,

@@ -32,7 +32,7 @@ import {
   type WorkerTx as Tx,
   updateShopifyOrderIfNewer,
 } from '@crm/db/worker';
-import { FUZZY_THRESHOLDS, type MappedOrder, mapOrder, type ShopifyOrder } from '@crm/shopify';
+import { type MappedOrder, mapOrder, type ShopifyOrder } from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
 import type { IntegrationSettings } from '../integration-config.ts';
 import { findBestContactCandidate } from './contact-candidate.ts';

@@ -1,13 +1,15 @@
 import { findContactCandidatesByName, type WorkerTx as Tx } from '@crm/db/worker';
-import { type ContactFacts, FUZZY_THRESHOLDS, FUZZY_WEIGHTS, scoreContactCandidate } from '@crm/shopify';
+import {
+  CANDIDATE_SCORE_WEIGHTS,
+  type ContactFacts,
+  FUZZY_THRESHOLDS,
+  scoreContactCandidate,
+} from '@crm/shopify';
 
 export type BestContactCandidate = { id: string; score: number; reasons: string[] };
 
 /** The best candidate, and what finding it took: rows scored and queries made. */
 export type ContactCandidateSearch = { best: BestContactCandidate | null; rows: number; rounds: number };
-
-/** The scorer's weights, as the lookup's upper bound of the score needs them. */
-export const CANDIDATE_SCORE_WEIGHTS = { ...FUZZY_WEIGHTS, phoneticName: FUZZY_THRESHOLDS.phoneticName };
 
 /**
  * The existing contact most likely to be the customer an order describes (the highest score the
