@@ -2,7 +2,7 @@
 // double-metaphone: every pair of names that sounds alike (the scorer's rule, here on dmetaphone keys)
 // in the same city shares a key, and every pair of phones at most 2 edits apart shares a phone key.
 // The cross-check against the scorer of @crm/shopify itself is apps/api/test/contact-candidates.test.ts.
-import { CANDIDATE_SCORE_WEIGHTS as weights } from '@crm/shopify';
+import { levenshtein, CANDIDATE_SCORE_WEIGHTS as weights } from '@crm/shopify';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
@@ -109,21 +109,6 @@ describe('app.crm_name_city_keys / app.crm_name_city_probe', () => {
     });
   });
 });
-
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
-}
 
 describe('app.crm_phone_near_keys', () => {
   it('share a key for every pair of phones at most 2 edits apart', async () => {

@@ -74,7 +74,8 @@ export function trigramSimilarity(a: string, b: string): number {
   return all === 0 ? 0 : Math.fround(common / all);
 }
 
-function levenshtein(a: string, b: string): number {
+/** Edit distance (insertions, deletions, substitutions) between two strings, by UTF-16 code unit. */
+export function levenshtein(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];

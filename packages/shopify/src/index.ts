@@ -3,6 +3,7 @@ export {
   type ContactFacts,
   FUZZY_THRESHOLDS,
   FUZZY_WEIGHTS,
+  levenshtein,
   phoneDigitDistance,
   scoreContactCandidate,
   trigramSimilarity,
