@@ -43,7 +43,6 @@ export async function findContactByEmail(tx: Tx, email: string): Promise<Contact
 }
 
 export type ContactCandidateRow = ContactRow & {
-  similarity: number;
   /** No less than the scorer's score for this row (see CandidateScoreWeights); rows come ordered by it. */
   scoreBound: number;
 };
@@ -170,8 +169,8 @@ export async function findContactCandidatesByName(
   const found = arms.reduce((acc, arm) => tx`${acc} union ${arm}`);
   const w = options.weights;
   const email = probe.email?.trim().toLowerCase() ?? '';
-  const rows = await tx<(ContactRow & { similarity: string | number; score_bound: string | number })[]>`
-    select ${tx.unsafe(CONTACT_COLUMNS)}, similarity, score_bound from (
+  const rows = await tx<(ContactRow & { score_bound: string | number })[]>`
+    select ${tx.unsafe(CONTACT_COLUMNS)}, score_bound from (
       -- The scorer's sum, in its order and precision, clamped and rounded as it does (Math.round).
       select f.*, floor(least(1, greatest(0,
           ${w.name}::float8 * greatest(similarity,
@@ -187,11 +186,7 @@ export async function findContactCandidatesByName(
     ) as b
     order by score_bound desc, created_at, id
     limit ${limit}`;
-  return rows.map(({ score_bound, ...r }) => ({
-    ...r,
-    similarity: Number(r.similarity),
-    scoreBound: Number(score_bound),
-  }));
+  return rows.map(({ score_bound, ...r }) => ({ ...r, scoreBound: Number(score_bound) }));
 }
 
 /**
