@@ -1,4 +1,3 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { lowerLikePostgres, normalizeText, phoneticKeys } from './text.ts';
 
 /**
@@ -31,7 +30,7 @@ export const FUZZY_THRESHOLDS = {
    * few trigrams (0.35) but are the same name said aloud; 0.8 ranks them like an 80% similar spelling.
    */
   phoneticName: 0.8,
-  /** Phones at most this many digits apart (Levenshtein over national digits) count as "near": a typo. */
+  /** Phones at most this many digits apart (Levenshtein over their digits: for one country, their national numbers) count as "near": a typo. */
   phoneDigits: 2,
 } as const;
 
@@ -55,10 +54,19 @@ export const CANDIDATE_SCORE_WEIGHTS = {
 function trigrams(s: string): Set<string> {
   const set = new Set<string>();
   for (const word of lowerLikePostgres(s).match(/[\p{L}\p{N}]+/gu) ?? []) {
-    const chars = [...`  ${word} `];
-    for (let i = 0; i + 3 <= chars.length; i++) set.add(chars.slice(i, i + 3).join(''));
+    // By code point, as pg_trgm counts characters.
+    const chars = [' ', ' ', ...word, ' '];
+    for (let i = 0; i + 3 <= chars.length; i++) set.add(`${chars[i]}${chars[i + 1]}${chars[i + 2]}`);
   }
   return set;
+}
+
+/** pg_trgm's similarity of two trigram sets, as the float4 PostgreSQL returns. */
+function setSimilarity(ta: ReadonlySet<string>, tb: ReadonlySet<string>): number {
+  let common = 0;
+  for (const t of ta) if (tb.has(t)) common++;
+  const all = ta.size + tb.size - common;
+  return all === 0 ? 0 : Math.fround(common / all);
 }
 
 /**
@@ -66,12 +74,7 @@ function trigrams(s: string): Set<string> {
  * PostgreSQL returns (similarity('word', 'two words') = 4/11 → 0.36363637).
  */
 export function trigramSimilarity(a: string, b: string): number {
-  const ta = trigrams(a);
-  const tb = trigrams(b);
-  let common = 0;
-  for (const t of ta) if (tb.has(t)) common++;
-  const all = ta.size + tb.size - common;
-  return all === 0 ? 0 : Math.fround(common / all);
+  return setSimilarity(trigrams(a), trigrams(b));
 }
 
 /** Edit distance (insertions, deletions, substitutions) between two strings, by UTF-16 code unit. */
@@ -92,26 +95,43 @@ export function levenshtein(a: string, b: string): number {
 }
 
 /**
- * Edit distance between two phones' national digits (+573001234567 vs +573001234576 → 2), null if
- * either is missing. Phones of different countries are compared on all their digits.
+ * Edit distance between two phones' digits (+573001234567 vs +573001234576 → 2), null if either is
+ * missing. For two E.164 phones of one country this is the distance of their national numbers (a
+ * common prefix changes no edit distance, and E.164 has no national prefix: the test checks every
+ * country's example number); phones of different countries differ in all their digits. It is what
+ * the database's lookup computes (levenshtein() over the digits, findContactCandidatesByName).
  */
 export function phoneDigitDistance(a: string | null, b: string | null): number | null {
   if (!a || !b) return null;
-  const pa = parsePhoneNumberFromString(a);
-  const pb = parsePhoneNumberFromString(b);
-  const sameCountry = pa && pb && pa.countryCallingCode === pb.countryCallingCode;
-  const digits = (s: string) => s.replace(/\D/g, '');
-  return sameCountry ? levenshtein(pa.nationalNumber, pb.nationalNumber) : levenshtein(digits(a), digits(b));
+  return levenshtein(a.replace(/\D/g, ''), b.replace(/\D/g, ''));
+}
+
+/**
+ * Double-metaphone keys of words already seen: names repeat (a lookup scores many namesakes), and
+ * the keys of a word never change. Emptied when full, so it stays small.
+ */
+const wordKeys = new Map<string, string[]>();
+const WORD_KEYS_MAX = 20_000;
+
+/** The double-metaphone keys of each word (of two letters or more) of a normalised name. */
+function phoneticWords(normalized: string): string[][] {
+  const words: string[][] = [];
+  for (const word of normalized.split(' ')) {
+    if (word.length < 2) continue;
+    let keys = wordKeys.get(word);
+    if (!keys) {
+      if (wordKeys.size >= WORD_KEYS_MAX) wordKeys.clear();
+      keys = phoneticKeys(word);
+      wordKeys.set(word, keys);
+    }
+    words.push(keys);
+  }
+  return words;
 }
 
 /** Every word of the shorter name has a double-metaphone key in common with a word of the other. */
-function soundAlike(a: string, b: string): boolean {
-  const words = (s: string) =>
-    normalizeText(s)
-      .split(' ')
-      .filter((w) => w.length >= 2)
-      .map(phoneticKeys);
-  const [short, long] = [words(a), words(b)].sort((x, y) => x.length - y.length) as [string[][], string[][]];
+function soundAlike(a: readonly string[][], b: readonly string[][]): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
   // One word only matches one word: "María" alone says little about "María López".
   if (short.length === 0 || (short.length < 2 && long.length !== short.length)) return false;
   return short.every((keys) => long.some((other) => keys.some((k) => other.includes(k))));
@@ -119,46 +139,62 @@ function soundAlike(a: string, b: string): boolean {
 
 export type ContactFacts = { name: string; city: string | null; phone: string | null; email: string | null };
 
+export type ContactScore = { score: number; isCandidate: boolean; reasons: string[] };
+
 /**
  * How likely `candidate` (an existing contact) is the same person as `input` (from an order), with the
  * reasons in words an agent understands ("same phonetic name", "name 82% similar", "same city",
  * "phone differs by 1 digit"). See FUZZY_THRESHOLDS for the scale.
  */
-export function scoreContactCandidate(
-  input: ContactFacts,
-  candidate: ContactFacts,
-): { score: number; isCandidate: boolean; reasons: string[] } {
-  const reasons: string[] = [];
-  const similarity = trigramSimilarity(normalizeText(input.name), normalizeText(candidate.name));
-  const phonetic = soundAlike(input.name, candidate.name);
-  const name = Math.max(similarity, phonetic ? FUZZY_THRESHOLDS.phoneticName : 0);
-  if (phonetic) reasons.push('same phonetic name');
-  reasons.push(`name ${Math.round(similarity * 100)}% similar`);
-  let score = FUZZY_WEIGHTS.name * name;
+export function scoreContactCandidate(input: ContactFacts, candidate: ContactFacts): ContactScore {
+  return contactScorer(input)(candidate);
+}
 
-  const [cityA, cityB] = [normalizeText(input.city), normalizeText(candidate.city)];
-  if (cityA && cityB) {
-    score += cityA === cityB ? FUZZY_WEIGHTS.sameCity : FUZZY_WEIGHTS.otherCity;
-    reasons.push(cityA === cityB ? 'same city' : 'different city');
-  }
+/**
+ * scoreContactCandidate for one `input` and many candidates: the input's normalised name, trigrams,
+ * phonetic keys, city, phone and email are worked out once, not once per candidate (a lookup scores
+ * up to a few hundred namesakes per order).
+ */
+export function contactScorer(input: ContactFacts): (candidate: ContactFacts) => ContactScore {
+  const name = normalizeText(input.name);
+  const nameTrigrams = trigrams(name);
+  const nameWords = phoneticWords(name);
+  const city = normalizeText(input.city);
+  const email = input.email?.trim().toLowerCase();
 
-  const distance = phoneDigitDistance(input.phone, candidate.phone);
-  if (distance === 0) {
-    score += FUZZY_WEIGHTS.samePhone;
-    reasons.push('same phone');
-  } else if (distance !== null && distance <= FUZZY_THRESHOLDS.phoneDigits) {
-    score += FUZZY_WEIGHTS.nearPhone;
-    reasons.push(`phone differs by ${distance} digit${distance === 1 ? '' : 's'}`);
-  }
+  return (candidate) => {
+    const reasons: string[] = [];
+    const candidateName = normalizeText(candidate.name);
+    const similarity = setSimilarity(nameTrigrams, trigrams(candidateName));
+    const phonetic = soundAlike(nameWords, phoneticWords(candidateName));
+    const nameScore = Math.max(similarity, phonetic ? FUZZY_THRESHOLDS.phoneticName : 0);
+    if (phonetic) reasons.push('same phonetic name');
+    reasons.push(`name ${Math.round(similarity * 100)}% similar`);
+    let score = FUZZY_WEIGHTS.name * nameScore;
 
-  const [emailA, emailB] = [input.email?.trim().toLowerCase(), candidate.email?.trim().toLowerCase()];
-  if (emailA && emailA === emailB) {
-    score += FUZZY_WEIGHTS.sameEmail;
-    reasons.push('same email');
-  }
+    const candidateCity = normalizeText(candidate.city);
+    if (city && candidateCity) {
+      score += city === candidateCity ? FUZZY_WEIGHTS.sameCity : FUZZY_WEIGHTS.otherCity;
+      reasons.push(city === candidateCity ? 'same city' : 'different city');
+    }
 
-  // Rounded so that sums such as 0.35 + 0.25 meet a 0.6 threshold despite binary fractions.
-  score = Math.round(Math.min(1, Math.max(0, score)) * 1000) / 1000;
-  const isCandidate = name >= FUZZY_THRESHOLDS.nameSimilarity && score >= FUZZY_THRESHOLDS.candidate;
-  return { score, isCandidate, reasons };
+    const distance = phoneDigitDistance(input.phone, candidate.phone);
+    if (distance === 0) {
+      score += FUZZY_WEIGHTS.samePhone;
+      reasons.push('same phone');
+    } else if (distance !== null && distance <= FUZZY_THRESHOLDS.phoneDigits) {
+      score += FUZZY_WEIGHTS.nearPhone;
+      reasons.push(`phone differs by ${distance} digit${distance === 1 ? '' : 's'}`);
+    }
+
+    if (email && email === candidate.email?.trim().toLowerCase()) {
+      score += FUZZY_WEIGHTS.sameEmail;
+      reasons.push('same email');
+    }
+
+    // Rounded so that sums such as 0.35 + 0.25 meet a 0.6 threshold despite binary fractions.
+    score = Math.round(Math.min(1, Math.max(0, score)) * 1000) / 1000;
+    const isCandidate = nameScore >= FUZZY_THRESHOLDS.nameSimilarity && score >= FUZZY_THRESHOLDS.candidate;
+    return { score, isCandidate, reasons };
+  };
 }

@@ -1,6 +1,8 @@
 export {
   CANDIDATE_SCORE_WEIGHTS,
   type ContactFacts,
+  type ContactScore,
+  contactScorer,
   FUZZY_THRESHOLDS,
   FUZZY_WEIGHTS,
   levenshtein,

@@ -1,6 +1,15 @@
+import {
+  type CountryCode,
+  getCountries,
+  getExampleNumber,
+  parsePhoneNumberFromString,
+} from 'libphonenumber-js/max';
+import examples from 'libphonenumber-js/mobile/examples';
 import { describe, expect, it } from 'vitest';
 import {
+  contactScorer,
   FUZZY_THRESHOLDS,
+  levenshtein,
   normalizeText,
   phoneDigitDistance,
   phoneticKeys,
@@ -69,10 +78,49 @@ describe('phoneDigitDistance', () => {
     expect(phoneDigitDistance('+573001234567', '+57300123456')).toBe(1);
     expect(phoneDigitDistance('+573001234567', '+14155552671')).toBe(10); // other country: all digits
   });
+  it("is, for two E.164 phones of one country, the distance of libphonenumber's national numbers", () => {
+    const countries = getCountries();
+    let compared = 0;
+    for (const [i, country] of countries.entries()) {
+      const example = getExampleNumber(country as CountryCode, examples)?.number;
+      if (!example) continue;
+      const digits = [...example.slice(1)];
+      // One digit of the national part changed, and one dropped: a typo and a missed key.
+      const at = digits.length - 1 - (i % 4);
+      const typo = `+${digits.map((d, k) => (k === at ? String((Number(d) + 1) % 10) : d)).join('')}`;
+      const short = `+${digits.filter((_, k) => k !== at - 1).join('')}`;
+      for (const other of [typo, short]) {
+        const a = parsePhoneNumberFromString(example);
+        const b = parsePhoneNumberFromString(other);
+        if (!a || !b || a.countryCallingCode !== b.countryCallingCode) continue;
+        expect(phoneDigitDistance(example, other), `${country} ${example} ${other}`).toBe(
+          levenshtein(a.nationalNumber, b.nationalNumber),
+        );
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(400);
+  });
   it('is null when either is missing', () => {
     expect(phoneDigitDistance(null, '+573001234567')).toBeNull();
     expect(phoneDigitDistance('+573001234567', null)).toBeNull();
     expect(phoneDigitDistance('', '')).toBeNull();
+  });
+});
+
+describe('contactScorer', () => {
+  it('scores each candidate as scoreContactCandidate does, whatever it scored before', () => {
+    const input = { name: 'Yésica Gómez', city: 'Medellín', phone: '+573001234567', email: 'y@x.co' };
+    const candidates = [
+      { name: 'Jessica Gomes', city: 'medellin', phone: '+573001234576', email: null },
+      { name: 'Pedro Gómez', city: 'Cali', phone: null, email: 'Y@X.co ' },
+      { name: 'Yesica Gomez Ruiz', city: null, phone: '+573001234567', email: null },
+    ];
+    const score = contactScorer(input);
+    const once = candidates.map((c) => score(c));
+    expect([...candidates].reverse().map((c) => score(c))).toEqual([...once].reverse());
+    expect(once).toEqual(candidates.map((c) => scoreContactCandidate(input, c)));
+    expect(once.map((s) => s.isCandidate)).toEqual([true, false, true]);
   });
 });
 

@@ -1,10 +1,5 @@
 import { findContactCandidatesByName, type WorkerTx as Tx } from '@crm/db/worker';
-import {
-  CANDIDATE_SCORE_WEIGHTS,
-  type ContactFacts,
-  FUZZY_THRESHOLDS,
-  scoreContactCandidate,
-} from '@crm/shopify';
+import { CANDIDATE_SCORE_WEIGHTS, type ContactFacts, contactScorer, FUZZY_THRESHOLDS } from '@crm/shopify';
 
 export type BestContactCandidate = { id: string; score: number; reasons: string[] };
 
@@ -24,6 +19,7 @@ export async function findBestContactCandidate(
   input: ContactFacts,
   firstLimit = 25,
 ): Promise<ContactCandidateSearch> {
+  const score = contactScorer(input);
   for (let limit = firstLimit, rounds = 1; ; limit *= 8, rounds++) {
     const rows = await findContactCandidatesByName(tx, input, {
       limit,
@@ -32,7 +28,7 @@ export async function findBestContactCandidate(
     });
     let best: BestContactCandidate | null = null;
     for (const row of rows) {
-      const s = scoreContactCandidate(input, row);
+      const s = score(row);
       if (s.isCandidate && (!best || s.score > best.score))
         best = { id: row.id, score: s.score, reasons: s.reasons };
     }
