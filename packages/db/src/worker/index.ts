@@ -58,6 +58,7 @@ export { findProductsForMatching, type MatchableProduct } from './products.ts';
 export {
   beatJobRunner,
   countBusyJobs,
+  describeBusyJobs,
   findSilentJobRunners,
   forceUnlockWorkers,
   type JobRunnerProcess,

@@ -12,6 +12,21 @@ export async function countBusyJobs(db: Db): Promise<number> {
   return row?.n ?? 0;
 }
 
+/** What keeps the queue busy, one line per job (locked by whom since when, or due, and its last error). */
+export async function describeBusyJobs(db: Db): Promise<string[]> {
+  const rows = await queueOwnerPool(db)<{ line: string }[]>`
+    select format('job %s %s: %s, attempt %s/%s, last error %s', j.id, t.identifier,
+             case when locked_at is not null
+               then format('locked by %s for %s s', locked_by, round(extract(epoch from now() - locked_at)::numeric, 1))
+               else format('due %s s ago', round(extract(epoch from now() - run_at)::numeric, 1)) end,
+             attempts, max_attempts, coalesce(left(last_error, 200), 'none')) as line
+    from graphile_worker._private_jobs as j
+    left join graphile_worker._private_tasks as t on t.id = j.task_id
+    where locked_at is not null or (run_at <= now() and attempts < max_attempts)
+    order by j.id limit 20`;
+  return rows.map((r) => r.line);
+}
+
 /**
  * Releases the jobs of workers that hold a `process_webhook_event` job for longer than `olderThanSeconds`
  * — a webhook job takes milliseconds, so such a worker has died (killed, machine lost) or hung, and
