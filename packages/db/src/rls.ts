@@ -124,13 +124,25 @@ function inTransaction<T>(
   settings: Record<string, string>,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
-  return onReservedConnection(pool, async (tx) => {
-    await Promise.all([tx`begin`, applySettings(tx, settings)]);
-    const result = await fn(tx);
-    await tx`commit`;
-    return result;
-  });
+  return onReservedConnection(
+    pool,
+    async (tx) => {
+      await Promise.all([tx`begin`, applySettings(tx, settings)]);
+      const result = await fn(tx);
+      await tx`commit`;
+      return result;
+    },
+    RESERVE_TIMEOUT_MS,
+  );
 }
+
+/**
+ * How long a transaction waits for a connection before failing: after the database refused
+ * connections for a while, postgres.js can leave a reservation waiting for good, and a job worker
+ * waiting on it would hold its job locked (seen in CI: every worker of a pool stuck after an outage).
+ * Failing instead lets the queue retry the job.
+ */
+const RESERVE_TIMEOUT_MS = 10_000;
 
 /** Thrown by a pipelined transaction's `tx` used after its COMMIT was sent. */
 export class PipelineClosedError extends Error {}
