@@ -1,20 +1,27 @@
 import type { Db } from '../rls.ts';
 import { queueOwnerPool } from './tx.ts';
 
+/** A job running or due now: locked, or due with attempts left (a retry scheduled for later is not). */
+const BUSY_JOB = 'locked_at is not null or (run_at <= now() and attempts < max_attempts)';
+
 /**
  * How many jobs are running or due now (not counting retries scheduled for later, nor jobs that
  * exhausted their attempts). Runs as the connecting role, which owns graphile-worker's schema.
  */
 export async function countBusyJobs(db: Db): Promise<number> {
-  const [row] = await queueOwnerPool(db)<{ n: number }[]>`
-    select count(*)::int as n from graphile_worker._private_jobs
-    where locked_at is not null or (run_at <= now() and attempts < max_attempts)`;
+  const sql = queueOwnerPool(db);
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from graphile_worker._private_jobs where ${sql.unsafe(BUSY_JOB)}`;
   return row?.n ?? 0;
 }
 
-/** What keeps the queue busy, one line per job (locked by whom since when, or due, and its last error). */
+/**
+ * The jobs countBusyJobs counts, one line each (locked by whom for how long, or due since when, and
+ * its last error); the first 20.
+ */
 export async function describeBusyJobs(db: Db): Promise<string[]> {
-  const rows = await queueOwnerPool(db)<{ line: string }[]>`
+  const sql = queueOwnerPool(db);
+  const rows = await sql<{ line: string }[]>`
     select format('job %s %s: %s, attempt %s/%s, last error %s', j.id, t.identifier,
              case when locked_at is not null
                then format('locked by %s for %s s', locked_by, round(extract(epoch from now() - locked_at)::numeric, 1))
@@ -22,7 +29,7 @@ export async function describeBusyJobs(db: Db): Promise<string[]> {
              attempts, max_attempts, coalesce(left(last_error, 200), 'none')) as line
     from graphile_worker._private_jobs as j
     left join graphile_worker._private_tasks as t on t.id = j.task_id
-    where locked_at is not null or (run_at <= now() and attempts < max_attempts)
+    where ${sql.unsafe(BUSY_JOB)}
     order by j.id limit 20`;
   return rows.map((r) => r.line);
 }
