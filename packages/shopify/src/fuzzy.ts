@@ -152,8 +152,8 @@ export function scoreContactCandidate(input: ContactFacts, candidate: ContactFac
 
 /**
  * scoreContactCandidate for one `input` and many candidates: the input's normalised name, trigrams,
- * phonetic keys, city, phone and email are worked out once, not once per candidate (a lookup scores
- * up to a few hundred namesakes per order).
+ * phonetic keys, city and email are worked out once, not once per candidate (a lookup scores up to a
+ * few hundred namesakes per order).
  */
 export function contactScorer(input: ContactFacts): (candidate: ContactFacts) => ContactScore {
   const name = normalizeText(input.name);
