@@ -1,6 +1,7 @@
 // What keeps the job queue busy, as the test app and an on-call engineer read it.
+import { createSql } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
-import { countBusyJobs, describeBusyJobs } from '@crm/db/worker';
+import { countBusyJobs, describeBusyJobs, describeDatabaseSessions } from '@crm/db/worker';
 import { runMigrations } from 'graphile-worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -35,4 +36,22 @@ it('counts and describes locked and due jobs, not those scheduled for later', as
   expect(lines[1]).toMatch(
     /^job \d+ process_webhook_event: locked by pool-x for 1\d(\.\d)? s, attempt 1\/\d+, last error boom$/,
   );
+});
+
+it("describes the database's other sessions: who, in what state, waiting on what, for how long", async () => {
+  const other = createSql(db.url, { max: 1, applicationName: 'crm-idle-in-tx' });
+  try {
+    const tx = await other.reserve();
+    await tx`begin`;
+    await tx`select 1 as held`;
+    const lines = await describeDatabaseSessions(db.sql);
+    const line = lines.find((l) => l.includes('crm-idle-in-tx'));
+    expect(line).toMatch(
+      /^session \d+ crm-idle-in-tx as \S+: idle in transaction waiting on Client\/ClientRead, transaction [\d.]+ s, state [\d.]+ s: select 1 as held$/,
+    );
+    await tx`rollback`;
+    tx.release();
+  } finally {
+    await other.end();
+  }
 });

@@ -3,7 +3,7 @@
  */
 import { connectRolePools } from '@crm/db';
 import type { TestDatabase } from '@crm/db/testing';
-import { countBusyJobs, describeBusyJobs } from '@crm/db/worker';
+import { countBusyJobs, describeBusyJobs, describeDatabaseSessions } from '@crm/db/worker';
 import { type AppConfig, loadConfig } from '../config.ts';
 import type { AppDeps } from '../deps.ts';
 import { type JobRunner, startJobRunner } from '../jobs/runner.ts';
@@ -26,7 +26,12 @@ export async function waitForIdleQueue(deps: AppDeps, timeoutMs = 20_000): Promi
   while ((await countBusyJobs(deps.sql)) > 0) {
     if (Date.now() > deadline) {
       const busy = await describeBusyJobs(deps.sql).catch((e: unknown) => [`(not described: ${e})`]);
-      throw new Error(`the job queue was still busy after ${timeoutMs} ms:\n${busy.join('\n')}`);
+      const sessions = await describeDatabaseSessions(deps.sql).catch((e: unknown) => [
+        `(not described: ${e})`,
+      ]);
+      throw new Error(
+        `the job queue was still busy after ${timeoutMs} ms:\n${busy.join('\n')}\nsessions:\n${sessions.join('\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 15));
   }

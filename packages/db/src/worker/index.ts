@@ -59,6 +59,7 @@ export {
   beatJobRunner,
   countBusyJobs,
   describeBusyJobs,
+  describeDatabaseSessions,
   findSilentJobRunners,
   forceUnlockWorkers,
   type JobRunnerProcess,

@@ -35,6 +35,27 @@ export async function describeBusyJobs(db: Db): Promise<string[]> {
 }
 
 /**
+ * What every session of this database is doing (application, state, wait, how long, statement), for
+ * the report of a queue that stays busy: a worker stuck on a lock, idle in a transaction, or with no
+ * session at all (waiting in the process) looks different here. Needs a role that may see the other
+ * sessions' statements (the owner in tests and tools).
+ */
+export async function describeDatabaseSessions(db: Db): Promise<string[]> {
+  const sql = queueOwnerPool(db);
+  const rows = await sql<{ line: string }[]>`
+    select format('session %s %s as %s: %s%s, transaction %s s, state %s s: %s', pid,
+             coalesce(nullif(application_name, ''), '?'), usename, coalesce(state, '?'),
+             coalesce(' waiting on ' || wait_event_type || '/' || wait_event, ''),
+             coalesce(round(extract(epoch from now() - xact_start)::numeric, 1)::text, '-'),
+             coalesce(round(extract(epoch from now() - state_change)::numeric, 1)::text, '-'),
+             left(regexp_replace(coalesce(query, ''), '[[:space:]]+', ' ', 'g'), 120)) as line
+    from pg_stat_activity
+    where datname = current_database() and pid <> pg_backend_pid()
+    order by application_name, pid`;
+  return rows.map((r) => r.line);
+}
+
+/**
  * Releases the jobs of workers that hold a `process_webhook_event` job for longer than `olderThanSeconds`
  * — a webhook job takes milliseconds, so such a worker has died (killed, machine lost) or hung, and
  * its jobs would otherwise wait for graphile-worker's own 4-hour lock expiry. Uses graphile-worker's
