@@ -7,39 +7,24 @@
  * open connection to it terminated: the same errors the app sees when its server stops, but fast and
  * reliable on a shared test cluster.
  */
-import { createSql, type Sql } from '@crm/db';
-import { createTestDatabase, type TestDatabase, testAdminUrl } from '@crm/db/testing';
+import { createTestDatabase, setTestDatabaseDown, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
 import { createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
 
 let db: TestDatabase;
 let app: TestApp;
-let admin: Sql;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   app = await startTestApp(db);
-  admin = createSql(testAdminUrl(), { max: 1 });
 });
 
 afterAll(async () => {
-  await admin`alter database ${admin(db.name)} with allow_connections true`.catch(() => {});
-  await admin?.end();
+  if (db) await setTestDatabaseDown(db.name, false).catch(() => {});
   await app?.close();
   await db?.drop();
 });
-
-async function databaseDown(): Promise<void> {
-  await admin`alter database ${admin(db.name)} with allow_connections false`;
-  await admin`
-    select pg_terminate_backend(pid) from pg_stat_activity
-    where datname = ${db.name} and pid <> pg_backend_pid()`;
-}
-
-async function databaseUp(): Promise<void> {
-  await admin`alter database ${admin(db.name)} with allow_connections true`;
-}
 
 type Sent = { webhookId: string; body: string; status: number };
 
@@ -65,9 +50,9 @@ it('503 while the database is down, every 200 durable, and all processed once it
     }
   })();
   await waitFor(async () => sent.length >= 10, { what: 'the first deliveries' });
-  await databaseDown();
+  await setTestDatabaseDown(db.name, true);
   await waitFor(async () => sent.length >= 25, { what: 'deliveries during the outage' });
-  await databaseUp();
+  await setTestDatabaseDown(db.name, false);
   await stream;
 
   const statuses = new Set(sent.map((s) => s.status));

@@ -137,10 +137,11 @@ function inTransaction<T>(
 }
 
 /**
- * How long a transaction waits for a connection before failing: after the database refused
- * connections for a while, postgres.js can leave a reservation waiting for good, and a job worker
- * waiting on it would hold its job locked (seen in CI: every worker of a pool stuck after an outage).
- * Failing instead lets the queue retry the job.
+ * How long a transaction waits for a connection before failing: postgres.js 3.4.9 drops a reservation
+ * that was queued when one of the pool's connections closed (porsager/postgres#1195: it is handed to
+ * that connection's reconnect, which discards it), so after an outage a reservation can wait for good,
+ * and a job worker waiting on it would hold its job locked. Failing instead lets the queue retry the
+ * job.
  */
 const RESERVE_TIMEOUT_MS = 10_000;
 

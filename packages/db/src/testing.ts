@@ -90,3 +90,21 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     },
   };
 }
+
+/**
+ * Takes a test database away — it refuses new connections (`allow_connections = false`) and every open
+ * session to it is terminated: the errors an app sees when its server stops, but fast and reliable on
+ * a shared cluster — or gives it back (`down = false`).
+ */
+export async function setTestDatabaseDown(name: string, down: boolean): Promise<void> {
+  const admin = createSql(testAdminUrl(), { max: 1 });
+  try {
+    await admin`alter database ${admin(name)} with allow_connections ${admin.unsafe(down ? 'false' : 'true')}`;
+    if (down)
+      await admin`
+        select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = ${name} and pid <> pg_backend_pid()`;
+  } finally {
+    await admin.end();
+  }
+}

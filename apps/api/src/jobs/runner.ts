@@ -92,20 +92,78 @@ export async function prepareJobQueue(deps: AppDeps, options: JobQueueOptions = 
 /**
  * graphile-worker 0.17 records a job's success or failure fire-and-forget by default: while the
  * database is away that is an unhandled rejection (which ends a Node process) and a job left locked
- * for hours. Batched (even with no delay), the recording is retried with backoff for minutes, and
- * if it still fails the pool shuts down, which startJobRunner notices and repairs.
+ * for hours. Batched (even with no delay), a failed recording shuts the pool down instead, which
+ * startJobRunner notices and repairs. (The batcher's retry loop gives up at the first failure,
+ * graphile/worker#636: there is no retry inside graphile-worker.)
  */
 const RELIABLE_COMPLETION = { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } };
 
 /**
- * The preset of a runner's pools: reliable completion, and a pool's workers take no job before the
- * pool is recorded as this process's (liveness.ts), so that if the process dies every job it locked
- * can be attributed to it and released by the other runners.
+ * How long a pool may take to terminate once its graceful shutdown has completed (every worker
+ * released, nothing left to run). graphile-worker 0.17.3's job-outcome batcher hangs that termination
+ * for good once two recordings have failed (its count of pending batches goes below zero, so its
+ * release never resolves): the runner would then never end, so never be restarted, and the jobs of
+ * the pool would stay locked by it. Seen in CI after a database outage: all four workers' jobs locked
+ * for good, no error, no session.
  */
-function runnerPreset(liveness: RunnerLiveness, cancelled: () => boolean): GraphileConfig.Preset {
+export const POOL_TERMINATE_TIMEOUT_MS = 5000;
+
+/**
+ * Bounds a pool's termination (see POOL_TERMINATE_TIMEOUT_MS): its graceful shutdown settles as
+ * graphile-worker's does, or fails once the workers are all released and termination has not
+ * finished in time — the pool then counts as ended, its runner stops, and startJobRunner releases the
+ * pool's jobs and starts another.
+ */
+function boundedPoolTermination(events: WorkerEvents, timeoutMs: number): GraphileConfig.Plugin {
+  return {
+    name: 'CrmBoundedPoolTerminationPlugin',
+    version: '1.0.0',
+    worker: {
+      middleware: {
+        poolGracefulShutdown: (next, event) =>
+          new Promise((resolve, reject) => {
+            let timer: NodeJS.Timeout | undefined;
+            const onDrained = ({ workerPool }: { workerPool: unknown }) => {
+              if (workerPool !== event.workerPool || timer) return;
+              timer = setTimeout(
+                () =>
+                  reject(
+                    new Error(
+                      `worker pool ${event.workerPool.id} did not terminate within ${timeoutMs} ms of its shutdown`,
+                    ),
+                  ),
+                timeoutMs,
+              );
+            };
+            events.on('pool:gracefulShutdown:complete', onDrained);
+            events.on('pool:gracefulShutdown:error', onDrained);
+            Promise.resolve(next())
+              .then(resolve, reject)
+              .finally(() => {
+                clearTimeout(timer);
+                events.off('pool:gracefulShutdown:complete', onDrained);
+                events.off('pool:gracefulShutdown:error', onDrained);
+              });
+          }),
+      },
+    },
+  };
+}
+
+/**
+ * The preset of a runner's pools: reliable completion with bounded termination, and a pool's workers
+ * take no job before the pool is recorded as this process's (liveness.ts), so that if the process
+ * dies every job it locked can be attributed to it and released by the other runners.
+ */
+function runnerPreset(
+  liveness: RunnerLiveness,
+  cancelled: () => boolean,
+  events: WorkerEvents,
+): GraphileConfig.Preset {
   return {
     ...RELIABLE_COMPLETION,
     plugins: [
+      boundedPoolTermination(events, POOL_TERMINATE_TIMEOUT_MS),
       {
         name: 'CrmRunnerLivenessPlugin',
         version: '1.0.0',
@@ -142,7 +200,10 @@ const RESTART_DELAYS_MS = [250, 1000, 2000, 5000, 10_000];
  */
 export async function startJobRunner(
   deps: AppDeps,
-  options: { concurrency: number } & JobQueueOptions,
+  options: {
+    concurrency: number /** Tests only: run these tasks instead of the app's. */;
+    tasks?: TaskList;
+  } & JobQueueOptions,
 ): Promise<JobRunner> {
   const liveness = await startRunnerLiveness(deps.sql, deps.log);
   const connectionString = liveness.tagConnectionString(options.databaseUrl ?? connectionStringOf(deps.sql));
@@ -164,9 +225,9 @@ export async function startJobRunner(
       // New jobs wake workers through LISTEN/NOTIFY; polling only catches retries that come due.
       pollInterval: 1000,
       logger: graphileLogger(deps.log),
-      preset: runnerPreset(liveness, () => stopped),
+      preset: runnerPreset(liveness, () => stopped, events),
       events,
-      taskList: taskList(deps),
+      taskList: options.tasks ?? taskList(deps),
     });
     runner.promise.then(
       () => onEnded(poolIds, null),
@@ -239,12 +300,14 @@ export async function startJobRunner(
  * rescheduled for later are left for later). For tests, scripts and demos.
  */
 export async function runDueJobs(deps: AppDeps, options: JobQueueOptions = {}): Promise<void> {
+  const events = new EventEmitter() as WorkerEvents;
   await runOnce({
     connectionString: options.databaseUrl ?? connectionStringOf(deps.sql),
     concurrency: 4,
     noHandleSignals: true,
     logger: graphileLogger(deps.log),
-    preset: RELIABLE_COMPLETION,
+    preset: { ...RELIABLE_COMPLETION, plugins: [boundedPoolTermination(events, POOL_TERMINATE_TIMEOUT_MS)] },
+    events,
     taskList: taskList(deps),
   });
 }
