@@ -181,6 +181,9 @@ describe('findContactCandidatesByName under RLS', () => {
         { weights },
       );
       expect(found.map((r) => r.name)).toEqual(['Yésica Gómez']);
+      // No JIT for the lookup's transaction: compiling its plan cost ~30 ms at a million contacts.
+      const [settings] = await conn<{ jit: string }[]>`select current_setting('jit') as jit`;
+      expect(settings?.jit).toBe('off');
       await conn`set local enable_seqscan = off`;
       const plan = (
         await conn.unsafe<{ 'QUERY PLAN': string }[]>(
