@@ -5,7 +5,7 @@
  * 10k, 100k and 1M contacts generated in SQL, with EXPLAIN (ANALYZE, BUFFERS) of the same SQL.
  */
 import { findBestContactCandidate } from '@crm/api/contact-candidate';
-import type { Sql, Tx } from '@crm/db';
+import { createSql, type Sql, type Tx } from '@crm/db';
 import { CANDIDATE_NAME_SIMILARITY, findContactCandidatesByName } from '@crm/db/worker';
 import {
   CANDIDATE_SCORE_WEIGHTS,
@@ -181,6 +181,7 @@ export async function lookupSection(options: BenchOptions): Promise<SectionRepor
     const results: {
       size: number;
       timing: Timing;
+      fresh: Timing;
       plan: string;
       probe: LookupProbe;
       loadSeconds: number;
@@ -199,6 +200,12 @@ export async function lookupSection(options: BenchOptions): Promise<SectionRepor
       // Warm the cache with other probes (another seed), as a database in use would be.
       await timeLookups(db.sql, db.workspaceId, lookupProbes(queries, size, 99), appLookup, 20_000);
       const timing = await timeLookups(db.sql, db.workspaceId, probes, appLookup);
+      // The same probes on a connection of its own, new: its prepared statements start with custom
+      // plans (as after every reconnect of the worker pool), where the warmed one has generic ones.
+      const freshSql = createSql(db.url, { max: 1, applicationName: 'crm-bench-fresh' });
+      const fresh = await timeLookups(freshSql, db.workspaceId, probes, appLookup).finally(() =>
+        freshSql.end(),
+      );
       const probe = probes[1] ?? {
         name: 'Maria Garcia',
         city: 'Bogotá',
@@ -206,10 +213,11 @@ export async function lookupSection(options: BenchOptions): Promise<SectionRepor
         email: 'x@y.z',
       };
       const plan = await explainLookup(db.sql, db.workspaceId, probe);
-      results.push({ size, timing, plan, probe, loadSeconds });
+      results.push({ size, timing, fresh, plan, probe, loadSeconds });
       console.log(
         `  ${size} contacts (loaded in ${fmt(loadSeconds, 0)} s): p50 ${fmt(median(timing.ms), 2)} ms, ` +
-          `p95 ${fmt(percentile(timing.ms, 95), 2)} ms, mean rows ${fmt(mean(timing.rows))}`,
+          `p95 ${fmt(percentile(timing.ms, 95), 2)} ms, mean rows ${fmt(mean(timing.rows))}; ` +
+          `fresh connection p50 ${fmt(median(fresh.ms), 2)} ms, p95 ${fmt(percentile(fresh.ms, 95), 2)} ms`,
       );
     }
     const first = results[0];
@@ -225,6 +233,7 @@ export async function lookupSection(options: BenchOptions): Promise<SectionRepor
         'p99 (ms)',
         'max (ms)',
         'p95 vs 10k',
+        'fresh connection: p50 / p95 (ms)',
         'p95, phone 1 digit off a contact’s (ms)',
         'p95, other phones (ms)',
         'rows (mean)',
@@ -239,6 +248,7 @@ export async function lookupSection(options: BenchOptions): Promise<SectionRepor
         fmt(percentile(r.timing.ms, 99), 2),
         fmt(Math.max(...r.timing.ms), 2),
         first ? `${fmt(p95(r.timing) / p95(first.timing), 1)}×` : '—',
+        `${fmt(median(r.fresh.ms), 2)} / ${fmt(p95(r.fresh), 2)}`,
         fmt(percentile(nearBlock(r.timing.ms), 95), 2),
         fmt(percentile(elsewhere(r.timing.ms), 95), 2),
         fmt(mean(r.timing.rows)),
@@ -264,7 +274,7 @@ export async function lookupSection(options: BenchOptions): Promise<SectionRepor
         `Up to ${queries} probes per size (names: a third as generated, a third misspelt once, a third twice; ` +
         "a city from the generator's 50; a fresh email; a phone: for a third a generated contact's phone " +
         'with one digit changed, else a random +573… mobile); at most ' +
-        `${BUDGET_MS / 1000} s of queries per size, at least 20; timed after a checkpoint, with the cache warmed by as many other probes. Contacts generated in SQL from ` +
+        `${BUDGET_MS / 1000} s of queries per size, at least 20; timed after a checkpoint, with the cache warmed by as many other probes on the same connection (so its prepared statements have their generic plans), and again on a new connection (custom plans first, as after a reconnect). Contacts generated in SQL from ` +
         '146 given names and 136 surnames (Spanish and English), 1–2 of each, 50 cities, unique phones spread ' +
         'over the 200 million numbers +57 300… to 319… (at 1M, 0.5% of them taken).',
       '',
