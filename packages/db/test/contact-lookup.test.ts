@@ -153,7 +153,7 @@ describe('app.crm_phone_near_keys', () => {
 });
 
 describe('findContactCandidatesByName under RLS', () => {
-  it('uses the 0009 and 0012 indexes as app_worker, and sees only its workspace', async () => {
+  it('uses the 0009 and 0013 indexes as app_worker, and sees only its workspace', async () => {
     const [ws, other] = await db.sql<{ id: string }[]>`
       insert into workspaces (name, slug) values ('Lookup A', 'lookup-a'), ('Lookup B', 'lookup-b') returning id`;
     if (!ws || !other) throw new Error('no workspaces');
@@ -227,6 +227,29 @@ describe('findContactCandidatesByName under RLS', () => {
       conn.release();
     }
   }, 180_000);
+
+  it('has a trigram index for every bucket a (workspace, city) can fall in, and spreads cities over them', async () => {
+    // 2,000 (workspace, city) pairs: every bucket they land in must have its partial index (a bucket
+    // without one would make the trigram arm scan the workspace), and they use every one of the 64.
+    const rows = await db.sql<{ bucket: number; indexed: boolean; n: number }[]>`
+      select b.bucket, b.n::int as n,
+             exists (select 1 from pg_indexes where tablename = 'contacts'
+                       and indexname = format('contacts_name_trgm_b%s_idx', b.bucket)
+                       and indexdef like '%gin_trgm_ops%'
+                       and indexdef like format('%%crm_lookup_bucket(workspace_id, city_norm) = %s)%%', b.bucket)) as indexed
+      from (
+        select app.crm_lookup_bucket(gen_random_uuid(), app.crm_normalize('Ciudad ' || g)) as bucket, count(*) as n
+        from generate_series(1, 2000) as g group by 1
+      ) as b order by b.bucket`;
+    expect(rows.map((r) => r.bucket)).toEqual(Array.from({ length: 64 }, (_, i) => i));
+    expect(rows.filter((r) => !r.indexed)).toEqual([]);
+    // Roughly even: no bucket holds more than three times its share (31 of 2,000).
+    expect(Math.max(...rows.map((r) => r.n))).toBeLessThan(3 * (2000 / 64));
+    const [{ count } = { count: -1 }] = await db.sql<{ count: number }[]>`
+      select count(*)::int as count from pg_indexes
+      where tablename = 'contacts' and indexname like 'contacts\_name\_trgm\_b%'`;
+    expect(count).toBe(64);
+  });
 
   it('queries nothing when neither a city, a phone nor an email could make a candidate', async () => {
     const conn = await db.sql.reserve();

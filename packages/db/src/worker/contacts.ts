@@ -91,7 +91,7 @@ export const CANDIDATE_NAME_SIMILARITY = { sameCity: 0.69, nearPhone: 0.5 } as c
  * the ways the scorer can accept one — never a scan of the workspace's contacts:
  * - same city (accent- and case-folded) and the names sound alike (double-metaphone pairs of words,
  *   GIN on app.crm_name_city_keys) or are ≥ `sameCitySimilarity` similar (the trigram GIN on
- *   name_norm of the probe's (workspace, city) bucket, migration 0012; pg_trgm's `%` at that
+ *   name_norm of the probe's (workspace, city) bucket of 64, migrations 0012 and 0013; pg_trgm's `%` at that
  *   threshold, transaction-local);
  * - a phone at most 2 digits off (GIN on app.crm_phone_near_keys, then levenshtein()), with a name
  *   ≥ `nameSimilarity` similar or sharing a double-metaphone key.
@@ -159,7 +159,7 @@ export async function findContactCandidatesByName(
   if (p.city) {
     arms.push(
       tx`${columns} and app.crm_name_city_keys(name, city) && ${p.cityKeys}::text[] and city_norm = ${p.city}`,
-      // The bucket as a constant, so the planner picks the one partial trigram index (0012) that holds
+      // The bucket as a constant, so the planner picks the one partial trigram index (0013) that holds
       // this workspace's contacts of this city.
       tx`${columns} and name_norm % ${p.q} and city_norm = ${p.city}
            and app.crm_lookup_bucket(workspace_id, city_norm) = ${tx.unsafe(String(bucket))}`,
