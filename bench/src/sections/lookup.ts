@@ -14,7 +14,7 @@ import {
   scoreContactCandidate,
 } from '@crm/shopify';
 import { createBenchDatabase, generateContacts } from '../lib/db.ts';
-import { generatedPhone, misspell, randomCity, randomName } from '../lib/names.ts';
+import { GENERATED_PHONE, generatedPhone, misspell, randomCity, randomName } from '../lib/names.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { type SectionReport, stamp } from '../lib/report.ts';
 import { fmt, markdownTable, median, percentile, rng } from '../lib/stats.ts';
@@ -38,7 +38,9 @@ export type LookupProbe = { name: string; city: string; phone: string; email: st
 /**
  * The probes: lookupNames() with a city from the generator's list, a fresh email (no contact has it),
  * and a phone: for a third a generated contact's phone (generatedPhone) with one digit changed,
- * otherwise a random Colombian mobile (+573…, 9 random digits).
+ * otherwise a random number of the block the generated phones fill (GENERATED_PHONE: +57 300…–319…,
+ * where a real customer's mobile would be; a number outside it has no neighbours at all and would
+ * make the phone arm look cheaper than it is).
  */
 export function lookupProbes(count: number, contacts: number, seed = 12): LookupProbe[] {
   const random = rng(seed);
@@ -51,7 +53,7 @@ export function lookupProbes(count: number, contacts: number, seed = 12): Lookup
       digits[at] = String((Number(digits[at]) + 1 + Math.floor(random() * 9)) % 10);
       phone = `+57${digits.join('')}`;
     } else {
-      phone = `+573${String(Math.floor(random() * 1e9)).padStart(9, '0')}`;
+      phone = `+57${GENERATED_PHONE.base + Math.floor(random() * GENERATED_PHONE.span)}`;
     }
     return { name, city, phone, email: `probe${i}.${Math.floor(random() * 1e6)}@example.net` };
   });
@@ -267,13 +269,13 @@ export async function lookupSection(options: BenchOptions): Promise<SectionRepor
     const body = [
       stamp(options.command),
       '',
-      "The worker's query (`findContactCandidatesByName`, migrations 0009 and 0012: same city and sounding alike " +
-        `or ≥ ${CANDIDATE_NAME_SIMILARITY.sameCity} similar (the trigram index of the city's bucket), or a phone ≤ 2 digits off with a name ≥ 0.5 similar or sharing a key), as apply-order runs it ` +
+      "The worker's query (`findContactCandidatesByName`, migrations 0009, 0012 and 0013: same city and sounding alike " +
+        `or ≥ ${CANDIDATE_NAME_SIMILARITY.sameCity} similar (the trigram index of the city's bucket of 64), or a phone ≤ 2 digits off with a name ≥ 0.5 similar or sharing a key), as apply-order runs it ` +
         '(`findBestContactCandidate`: up to 25 rows by an upper bound of the score, scored; asked again with ' +
         '8× the limit when the rows cut might win) as app_worker for one workspace holding all the contacts. ' +
         `Up to ${queries} probes per size (names: a third as generated, a third misspelt once, a third twice; ` +
         "a city from the generator's 50; a fresh email; a phone: for a third a generated contact's phone " +
-        'with one digit changed, else a random +573… mobile); at most ' +
+        'with one digit changed, else a random number of the block the contacts’ phones fill, +57 300… to 319…); at most ' +
         `${BUDGET_MS / 1000} s of queries per size, at least 20; timed after a checkpoint, with the cache warmed by as many other probes on the same connection (so its prepared statements have their generic plans), and again on a new connection (custom plans first, as after a reconnect). Contacts generated in SQL from ` +
         '146 given names and 136 surnames (Spanish and English), 1–2 of each, 50 cities, unique phones spread ' +
         'over the 200 million numbers +57 300… to 319… (at 1M, 0.5% of them taken).',
