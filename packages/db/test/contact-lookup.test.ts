@@ -2,7 +2,7 @@
 // double-metaphone: every pair of names that sounds alike (the scorer's rule, here on dmetaphone keys)
 // in the same city shares a key, and every pair of phones at most 2 edits apart shares a phone key.
 // The cross-check against the scorer of @crm/shopify itself is apps/api/test/contact-candidates.test.ts.
-import { levenshtein, CANDIDATE_SCORE_WEIGHTS as weights } from '@crm/shopify';
+import { levenshtein, phonesAreNear, CANDIDATE_SCORE_WEIGHTS as weights } from '@crm/shopify';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
@@ -111,7 +111,7 @@ describe('app.crm_name_city_keys / app.crm_name_city_probe', () => {
 });
 
 describe('app.crm_phone_near_keys', () => {
-  it('share a key for every pair of phones at most 2 edits apart', async () => {
+  it('share a key exactly when two phones are near (phonesAreNear) or the same', async () => {
     const digits = fc.stringMatching(/^[1-9][0-9]{6,13}$/);
     const edit = fc.tuple(
       fc.constantFrom('sub', 'ins', 'del', 'swap'),
@@ -137,18 +137,30 @@ describe('app.crm_phone_near_keys', () => {
       left.push(`+${d}`);
       right.push(`+${e}`);
     }
-    const rows = await db.sql<{ hit: boolean }[]>`
-      select app.crm_phone_near_keys(a) && app.crm_phone_near_keys(b) as hit
+    const rows = await db.sql<{ hit: boolean; offset: number }[]>`
+      select app.crm_phone_near_keys(a) && app.crm_phone_near_keys(b) as hit,
+             app.crm_phone_offset(substr(a, 2), substr(b, 2)) as offset
       from unnest(${left}::text[], ${right}::text[]) with ordinality as t(a, b, n) order by n`;
-    let near = 0;
+    const counts = { near: 0, same: 0, farWithEditsOf2: 0, far: 0 };
     rows.forEach((row, i) => {
-      const distance = levenshtein((left[i] ?? '').slice(1), (right[i] ?? '').slice(1));
-      if (distance <= 2) {
-        near++;
-        expect({ a: left[i], b: right[i], hit: row.hit }).toEqual({ a: left[i], b: right[i], hit: true });
-      }
+      const [a, b] = [left[i] ?? '', right[i] ?? ''];
+      const near = phonesAreNear(a, b);
+      const same = a === b;
+      const distance = levenshtein(a.slice(1), b.slice(1));
+      if (near) counts.near++;
+      else if (same) counts.same++;
+      else if (distance <= 2) counts.farWithEditsOf2++;
+      else counts.far++;
+      // A shared key means near (no row the lookup would fetch and throw away), and near means a key.
+      expect({ a, b, hit: row.hit }).toEqual({ a, b, hit: near || same });
+      // The lookup's distance, in SQL: 0 for the same phone, 1–2 for a near one.
+      expect({ a, b, near: row.offset >= 1 && row.offset <= 2 }).toEqual({ a, b, near });
     });
-    expect(near).toBeGreaterThan(1000);
+    // Each kind is well represented, including a digit dropped and another mistyped (2 edits, not near).
+    expect(counts.near).toBeGreaterThan(600);
+    expect(counts.same).toBeGreaterThan(400);
+    expect(counts.farWithEditsOf2).toBeGreaterThan(150);
+    expect(counts.far).toBeGreaterThan(300);
   }, 180_000);
 });
 

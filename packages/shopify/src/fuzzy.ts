@@ -30,7 +30,14 @@ export const FUZZY_THRESHOLDS = {
    * few trigrams (0.35) but are the same name said aloud; 0.8 ranks them like an 80% similar spelling.
    */
   phoneticName: 0.8,
-  /** Phones at most this many digits apart (Levenshtein over their digits: for one country, their national numbers) count as "near": a typo. */
+  /**
+   * Phones count as "near" (a typo) when their digits' edit distance plus the difference of their
+   * digit counts is at most this (phonesAreNear): one or two digits mistyped, two swapped, one
+   * dropped and another added — or one digit dropped or added alone. A digit dropped *and* another
+   * mistyped (or two dropped) is not near: such numbers are of another length and another kind, and
+   * leaving them out is what lets the database find every near phone through exact keys, with none
+   * to sift out (app.crm_phone_near_keys, migration 0014).
+   */
   phoneDigits: 2,
 } as const;
 
@@ -103,7 +110,25 @@ export function levenshtein(a: string, b: string): number {
  */
 export function phoneDigitDistance(a: string | null, b: string | null): number | null {
   if (!a || !b) return null;
-  return levenshtein(a.replace(/\D/g, ''), b.replace(/\D/g, ''));
+  return levenshtein(phoneDigits(a), phoneDigits(b));
+}
+
+const phoneDigits = (phone: string): string => phone.replace(/\D/g, '');
+
+/** phonesAreNear for two phones' digits whose edit distance is known. */
+function digitsAreNear(distance: number, a: string, b: string): boolean {
+  return distance > 0 && distance + Math.abs(a.length - b.length) <= FUZZY_THRESHOLDS.phoneDigits;
+}
+
+/**
+ * Whether two phones are "near" as the scorer and the database's lookup count it: different, and their
+ * digits' edit distance plus the difference of their digit counts at most FUZZY_THRESHOLDS.phoneDigits
+ * (2). So 1–2 edits between numbers of one length, 1 between numbers one digit apart in length.
+ */
+export function phonesAreNear(a: string | null, b: string | null): boolean {
+  if (!a || !b) return false;
+  const [x, y] = [phoneDigits(a), phoneDigits(b)];
+  return digitsAreNear(levenshtein(x, y), x, y);
 }
 
 /**
@@ -161,6 +186,7 @@ export function contactScorer(input: ContactFacts): (candidate: ContactFacts) =>
   const nameWords = phoneticWords(name);
   const city = normalizeText(input.city);
   const email = input.email?.trim().toLowerCase();
+  const phone = input.phone ? phoneDigits(input.phone) : null;
 
   return (candidate) => {
     const reasons: string[] = [];
@@ -178,13 +204,16 @@ export function contactScorer(input: ContactFacts): (candidate: ContactFacts) =>
       reasons.push(city === candidateCity ? 'same city' : 'different city');
     }
 
-    const distance = phoneDigitDistance(input.phone, candidate.phone);
-    if (distance === 0) {
-      score += FUZZY_WEIGHTS.samePhone;
-      reasons.push('same phone');
-    } else if (distance !== null && distance <= FUZZY_THRESHOLDS.phoneDigits) {
-      score += FUZZY_WEIGHTS.nearPhone;
-      reasons.push(`phone differs by ${distance} digit${distance === 1 ? '' : 's'}`);
+    const candidatePhone = candidate.phone ? phoneDigits(candidate.phone) : null;
+    if (phone !== null && candidatePhone !== null) {
+      const distance = levenshtein(phone, candidatePhone);
+      if (distance === 0) {
+        score += FUZZY_WEIGHTS.samePhone;
+        reasons.push('same phone');
+      } else if (digitsAreNear(distance, phone, candidatePhone)) {
+        score += FUZZY_WEIGHTS.nearPhone;
+        reasons.push(`phone differs by ${distance} digit${distance === 1 ? '' : 's'}`);
+      }
     }
 
     if (email && email === candidate.email?.trim().toLowerCase()) {

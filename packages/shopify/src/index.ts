@@ -7,6 +7,7 @@ export {
   FUZZY_WEIGHTS,
   levenshtein,
   phoneDigitDistance,
+  phonesAreNear,
   scoreContactCandidate,
   trigramSimilarity,
 } from './fuzzy.ts';

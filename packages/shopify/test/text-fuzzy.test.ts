@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import {
   contactScorer,
   FUZZY_THRESHOLDS,
+  FUZZY_WEIGHTS,
   levenshtein,
   normalizeText,
   phoneDigitDistance,
+  phonesAreNear,
   phoneticKeys,
   scoreContactCandidate,
   trigramSimilarity,
@@ -67,6 +69,32 @@ describe('trigramSimilarity (= pg_trgm similarity)', () => {
   ])('similarity(%j, %j) = %s', (a, b, value) => {
     expect(trigramSimilarity(a, b)).toBe(Math.fround(value));
     expect(trigramSimilarity(b, a)).toBe(Math.fround(value));
+  });
+});
+
+describe('phonesAreNear', () => {
+  it('takes 1–2 edits between numbers of one length, one digit more or less alone', () => {
+    expect(phonesAreNear('+573001234567', '+573001234568')).toBe(true); // one mistyped
+    expect(phonesAreNear('+573001234567', '+573001234598')).toBe(true); // two mistyped
+    expect(phonesAreNear('+573001234567', '+573001243567')).toBe(true); // two swapped
+    expect(phonesAreNear('+573001234567', '+573012345677')).toBe(true); // one dropped, one added
+    expect(phonesAreNear('+573001234567', '+57300123456')).toBe(true); // one dropped
+    expect(phonesAreNear('+57300123456', '+573001234567')).toBe(true); // one added
+  });
+  it('leaves out the same number, three edits, and a length change with another edit', () => {
+    expect(phonesAreNear('+573001234567', '+573001234567')).toBe(false);
+    expect(phonesAreNear('+573001234567', '+573001234999')).toBe(false); // three mistyped
+    expect(phonesAreNear('+573001234567', '+57300123458')).toBe(false); // one dropped and one mistyped
+    expect(phonesAreNear('+573001234567', '+5730012345')).toBe(false); // two dropped
+    expect(phonesAreNear('+573001234567', null)).toBe(false);
+  });
+  it('is what the scorer calls a near phone', () => {
+    const probe = { name: 'Ana Gómez', city: null, phone: '+573001234567', email: null };
+    const near = scoreContactCandidate(probe, { ...probe, phone: '+57300123456' });
+    const lengthAndTypo = scoreContactCandidate(probe, { ...probe, phone: '+57300123458' });
+    expect(near.reasons).toContain('phone differs by 1 digit');
+    expect(lengthAndTypo.reasons.some((r) => r.startsWith('phone'))).toBe(false);
+    expect(near.score - lengthAndTypo.score).toBeCloseTo(FUZZY_WEIGHTS.nearPhone, 3);
   });
 });
 

@@ -51,7 +51,7 @@ export type ContactCandidateRow = ContactRow & {
  * The scorer's weights (FUZZY_WEIGHTS and FUZZY_THRESHOLDS.phoneticName in @crm/shopify), passed in by
  * the caller so that the two cannot drift: the lookup orders its rows by an upper bound of the score,
  *   w.name × max(similarity, phoneticName if the names share a double-metaphone key)
- *   + city (same / other, when both are known) + phone (same / 1–2 digits off) + same email,
+ *   + city (same / other, when both are known) + phone (same / near: app.crm_phone_offset 1–2) + same email,
  * clamped to [0, 1] and rounded to three decimals as the scorer does. Sounding alike needs a shared
  * key, so this is never below the score (up to the database's dmetaphone() differing from the
  * scorer's on a few spellings — see the tests in apps/api), and equal to it for a row that sounds
@@ -93,7 +93,9 @@ export const CANDIDATE_NAME_SIMILARITY = { sameCity: 0.69, nearPhone: 0.5 } as c
  *   GIN on app.crm_name_city_keys) or are ≥ `sameCitySimilarity` similar (the trigram GIN on
  *   name_norm of the probe's (workspace, city) bucket of 64, migrations 0012 and 0013; pg_trgm's `%` at that
  *   threshold, transaction-local);
- * - a phone at most 2 digits off (GIN on app.crm_phone_near_keys, then levenshtein()), with a name
+ * - a near phone (phonesAreNear in @crm/shopify: 1–2 edits between numbers of one length, or one
+ *   digit more or less; app.crm_phone_offset ≤ 2), found exactly through the GIN on
+ *   app.crm_phone_near_keys (migration 0014: every key shared is a near phone), with a name
  *   ≥ `nameSimilarity` similar or sharing a double-metaphone key.
  * Without a city or a phone no contact can be a candidate and nothing is queried. At most
  * `limit` rows, highest score bound first (then oldest): a caller that finds a score at least the last
@@ -152,7 +154,7 @@ export async function findContactCandidatesByName(
   // the whole row, so that nothing joins back to the table.
   const columns = tx`select ${tx.unsafe(CONTACT_COLUMNS)}, created_at, name_phonetic, city_norm,
     similarity(name_norm, ${p.q}) as similarity,
-    ${phone ? tx`case when phone is not null then levenshtein(substr(phone, 2), ${digits}) end` : tx`null::int`} as phone_distance
+    ${phone ? tx`case when phone is not null then app.crm_phone_offset(substr(phone, 2), ${digits}) end` : tx`null::int`} as phone_distance
     from contacts where workspace_id = app.current_workspace_id()`;
   const nameIsClose = tx`(similarity(name_norm, ${p.q}) >= ${nameFloor} or name_phonetic && ${p.phonetic}::text[])`;
   const arms = [];
@@ -168,7 +170,7 @@ export async function findContactCandidatesByName(
   if (phone) {
     arms.push(
       tx`${columns} and phone is not null and app.crm_phone_near_keys(phone) && ${p.phoneKeys}::bigint[]
-           and levenshtein(substr(phone, 2), ${digits}) <= 2 and ${nameIsClose}`,
+           and app.crm_phone_offset(substr(phone, 2), ${digits}) <= 2 and ${nameIsClose}`,
     );
   }
   const found = arms.reduce((acc, arm) => tx`${acc} union ${arm}`);
