@@ -1,6 +1,6 @@
-// Migration 0009's lookup keys, checked against what they stand for with the database's own
+// The lookup keys of migrations 0009 and 0014, checked against what they stand for with the database's own
 // double-metaphone: every pair of names that sounds alike (the scorer's rule, here on dmetaphone keys)
-// in the same city shares a key, and every pair of phones at most 2 edits apart shares a phone key.
+// in the same city shares a key, and two phones share a phone key exactly when they are near (phonesAreNear).
 // The cross-check against the scorer of @crm/shopify itself is apps/api/test/contact-candidates.test.ts.
 import { levenshtein, phonesAreNear, CANDIDATE_SCORE_WEIGHTS as weights } from '@crm/shopify';
 import fc from 'fast-check';

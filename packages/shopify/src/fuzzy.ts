@@ -12,7 +12,7 @@ import { lowerLikePostgres, normalizeText, phoneticKeys } from './text.ts';
  */
 export const FUZZY_THRESHOLDS = {
   /**
-   * Minimum score for a candidate. With the weights above: a similar name plus a phone 1–2 digits off
+   * Minimum score for a candidate. With the weights above: a similar name plus a near phone (phonesAreNear)
    * (0.5 × 0.5 + 0.35), or a clearly similar name (≥ 0.7, or sounding alike) plus the same city
    * (0.5 × 0.7 + 0.25). A perfect name alone scores 0.5 and is not enough.
    */

@@ -76,11 +76,11 @@ export type ContactProbe = { name: string; city: string | null; phone: string | 
 
 /**
  * The name similarities below which the scorer (scoreContactCandidate in @crm/shopify) can accept no
- * candidate, for its weights (0.5 × name, +0.25 same city, +0.35 phone 1–2 digits off, +0.4 same
+ * candidate, for its weights (0.5 × name, +0.25 same city, +0.35 near phone, +0.4 same
  * email, candidate at ≥ 0.6 after rounding to three decimals, name ≥ 0.5 in every case):
  * - same city and nothing else: 0.5 × name + 0.25 ≥ 0.5995 → name ≥ 0.699 (a similarity that high, or
  *   sounding alike = 0.8); the lookup uses 0.69, a little below, as pg_trgm's threshold;
- * - a phone 0–2 digits off (or the same email, linked before): name ≥ 0.5 (similarity, or sounding
+ * - the same or a near phone (or the same email, linked before): name ≥ 0.5 (similarity, or sounding
  *   alike).
  * The cross-check against the scorer itself is apps/api/test/contact-candidates.test.ts.
  */
