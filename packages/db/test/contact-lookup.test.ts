@@ -45,7 +45,7 @@ const word = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...GIVEN, ...SURNAMES) },
   { weight: 1, arbitrary: fc.stringMatching(/^[a-z]{1,7}$/) },
 );
-const name = fc.array(word, { minLength: 1, maxLength: 3 }).map((ws) => ws.join(' '));
+const name = fc.array(word, { minLength: 1, maxLength: 4 }).map((ws) => ws.join(' '));
 
 type Keys = { words: string[][] };
 
@@ -78,8 +78,10 @@ describe('app.crm_name_city_keys / app.crm_name_city_probe', () => {
              app.crm_name_city_keys(a, 'Cali') && app.crm_name_city_probe(b, 'Bogotá') as other_city
       from unnest(${left}::text[], ${right}::text[]) with ordinality as t(a, b, n) order by n`;
     let alike = 0;
+    let threeWordProbes = 0;
     rows.forEach((row, i) => {
-      const expected = soundAlike(kr[i] as Keys, kl[i] as Keys);
+      const [probe, stored] = [kr[i] as Keys, kl[i] as Keys];
+      const expected = soundAlike(probe, stored);
       if (expected) {
         alike++;
         expect({ probe: right[i], stored: left[i], hit: row.hit }).toEqual({
@@ -88,9 +90,23 @@ describe('app.crm_name_city_keys / app.crm_name_city_probe', () => {
           hit: true,
         });
       }
+      // 0015: a probe of three words meets a stored name of three or more only if each of its words
+      // shares a key with some word of it (not merely two of them, as pairs would).
+      if (probe.words.length === 3 && stored.words.length >= 3) {
+        threeWordProbes++;
+        const everyWord = probe.words.every((keys) =>
+          stored.words.some((o) => keys.some((k) => o.includes(k))),
+        );
+        expect({ probe: right[i], stored: left[i], hit: row.hit && !everyWord }).toEqual({
+          probe: right[i],
+          stored: left[i],
+          hit: false,
+        });
+      }
       expect(row.other_city).toBe(false);
     });
     expect(alike).toBeGreaterThan(50);
+    expect(threeWordProbes).toBeGreaterThan(300);
   }, 180_000);
 
   it('tell one word from two and need a city', async () => {
