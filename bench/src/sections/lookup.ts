@@ -269,8 +269,8 @@ export async function lookupSection(options: BenchOptions): Promise<SectionRepor
     const body = [
       stamp(options.command),
       '',
-      "The worker's query (`findContactCandidatesByName`, migrations 0009, 0012 and 0013: same city and sounding alike " +
-        `or ≥ ${CANDIDATE_NAME_SIMILARITY.sameCity} similar (the trigram index of the city's bucket of 64), or a phone ≤ 2 digits off with a name ≥ 0.5 similar or sharing a key), as apply-order runs it ` +
+      "The worker's query (`findContactCandidatesByName`, migrations 0009 and 0012–0015: same city and sounding alike " +
+        `or ≥ ${CANDIDATE_NAME_SIMILARITY.sameCity} similar (the trigram index of the city's bucket of 64), or a near phone (phonesAreNear) with a name ≥ 0.5 similar or sharing a key), as apply-order runs it ` +
         '(`findBestContactCandidate`: up to 25 rows by an upper bound of the score, scored; asked again with ' +
         '8× the limit when the rows cut might win) as app_worker for one workspace holding all the contacts. ' +
         `Up to ${queries} probes per size (names: a third as generated, a third misspelt once, a third twice; ` +
