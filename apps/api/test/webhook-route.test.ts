@@ -282,14 +282,14 @@ describe('POST /webhooks/shopify', () => {
   });
 
   it('503 when the database cannot take the event (the enqueue fails), nothing stored', async () => {
-    await db.sql`alter function app.enqueue_webhook_events(uuid[]) rename to enqueue_webhook_events_off`;
+    await db.sql`alter function app.enqueue_new_webhook_events(uuid[]) rename to enqueue_new_webhook_events_off`;
     try {
       const res = await nothingStored(() =>
         deliver(app.url, { body: orderPayload().text, shopDomain: shop.shopDomain, secret: shop.secret }),
       );
       expect(res.status).toBe(503);
     } finally {
-      await db.sql`alter function app.enqueue_webhook_events_off(uuid[]) rename to enqueue_webhook_events`;
+      await db.sql`alter function app.enqueue_new_webhook_events_off(uuid[]) rename to enqueue_new_webhook_events`;
     }
   });
 

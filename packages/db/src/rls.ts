@@ -56,6 +56,7 @@ async function onReservedConnection<T>(
   pool: Sql,
   body: (tx: Tx) => Promise<T>,
   reserveTimeoutMs?: number,
+  { opensTransaction = true }: { opensTransaction?: boolean } = {},
 ): Promise<T> {
   const tx =
     reserveTimeoutMs === undefined ? await pool.reserve() : await reserveWithin(pool, reserveTimeoutMs);
@@ -64,7 +65,7 @@ async function onReservedConnection<T>(
     return await body(tx);
   } catch (error) {
     lost = isConnectionLost(error);
-    if (!lost) {
+    if (!lost && opensTransaction) {
       // After a failed statement of a pipelined transaction its COMMIT has already ended it as
       // ROLLBACK (this one then changes nothing).
       await tx`rollback`.catch((e: unknown) => {
@@ -246,6 +247,17 @@ export async function withWorkerRouting<T>(db: Db, fn: (tx: Tx) => Promise<T>): 
  */
 export function withWorkerPipeline<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return inPipelinedTransaction(poolFor(db, 'ingest'), { role: 'app_worker', 'app.workspace_id': '' }, fn);
+}
+
+/**
+ * One statement on the webhook route's own pool, as its own implicit transaction: no BEGIN and no
+ * COMMIT, so one round trip. Fails fast like withWorkerPipeline when no connection comes. The
+ * statement must act as app_worker itself (app.store_webhook_events does).
+ */
+export function onIngestConnection<T>(db: Db, fn: (sql: Tx) => Promise<T>): Promise<T> {
+  return onReservedConnection(poolFor(db, 'ingest'), fn, PIPELINE_RESERVE_TIMEOUT_MS, {
+    opensTransaction: false,
+  });
 }
 
 /** Switches an open transaction to `app_worker` for a workspace (after routing a webhook, say). */

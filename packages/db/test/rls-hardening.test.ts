@@ -118,11 +118,12 @@ describe('the catalog', () => {
       where p.prosecdef and p.pronamespace in ('public'::regnamespace, 'app'::regnamespace)
         and (r.rolsuper or r.rolbypassrls)
       order by 1`;
-    // app.enqueue_webhook_events (0010) and app.enqueue_reconcile_run (0007) run as the migrating role
-    // because they write graphile-worker's schema; the first only enqueues jobs naming the caller's own
-    // workspace, the second only a queued run of a workspace the caller owns. Anything else is new:
-    // review it.
+    // app.enqueue_webhook_events (0010), app.enqueue_new_webhook_events (0016) and
+    // app.enqueue_reconcile_run (0007) run as the migrating role because they write graphile-worker's
+    // schema; the first two only enqueue jobs naming the caller's own workspace, the third only a
+    // queued run of a workspace the caller owns. Anything else is new: review it.
     expect(rows.map((r) => r.name)).toEqual([
+      'app.enqueue_new_webhook_events(uuid[])',
       'app.enqueue_reconcile_run(uuid)',
       'app.enqueue_webhook_events(uuid[])',
     ]);
@@ -285,20 +286,27 @@ describe('the other roles', () => {
     }
   });
 
-  it('only app_worker acting for a workspace may enqueue webhook jobs', async () => {
-    const enqueue = (tx: Tx) => tx`select app.enqueue_webhook_events(array[gen_random_uuid()])`;
-    // app_worker routing (no workspace yet): refused before anything is enqueued.
-    expect(await pgErrorCode(rolledBack((fn) => withWorkerRouting(db.sql, fn), enqueue))).toBe('42501');
-    // app_user and app_auth may not call it at all.
-    expect(await asOwnerA(enqueue)).toBe('42501');
-    expect(await pgErrorCode(rolledBack((fn) => withAuth(db.sql, fn), enqueue))).toBe('42501');
-    // Nothing to enqueue is nothing, for the workspace acted for.
-    const [none] = await withWorkspace(
-      db.sql,
-      f.a.id,
-      (tx) => tx<{ n: number }[]>`select app.enqueue_webhook_events('{}'::uuid[]) as n`,
-    );
-    expect(none?.n).toBe(0);
+  it.each(['enqueue_webhook_events', 'enqueue_new_webhook_events'])(
+    'only app_worker acting for a workspace may enqueue webhook jobs (app.%s)',
+    async (fn) => {
+      const enqueue = (tx: Tx) => tx.unsafe(`select app.${fn}(array[gen_random_uuid()])`);
+      // app_worker routing (no workspace yet): refused before anything is enqueued.
+      expect(await pgErrorCode(rolledBack((fn) => withWorkerRouting(db.sql, fn), enqueue))).toBe('42501');
+      // app_user and app_auth may not call it at all.
+      expect(await asOwnerA(enqueue)).toBe('42501');
+      expect(await pgErrorCode(rolledBack((fn) => withAuth(db.sql, fn), enqueue))).toBe('42501');
+      // Nothing to enqueue is nothing, for the workspace acted for.
+      const [none] = await withWorkspace(db.sql, f.a.id, (tx) =>
+        tx.unsafe<{ n: number }[]>(`select app.${fn}('{}'::uuid[]) as n`),
+      );
+      expect(none?.n).toBe(0);
+    },
+  );
+
+  it('app_user and app_auth may not store webhook events', async () => {
+    const store = (tx: Tx) => tx`select * from app.store_webhook_events('[]'::json, '{}'::text[])`;
+    expect(await asOwnerA(store)).toBe('42501');
+    expect(await pgErrorCode(rolledBack((fn) => withAuth(db.sql, fn), store))).toBe('42501');
   });
 
   it('app_auth reads users and sessions but no CRM data', async () => {

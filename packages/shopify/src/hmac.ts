@@ -13,23 +13,33 @@ export function signShopifyWebhook(rawBody: string | Uint8Array, secret: string)
 }
 
 /**
- * Whether X-Shopify-Hmac-Sha256 signs these raw bytes under any of the secrets (the current one and,
- * while rotating, the previous). Compares decoded bytes in constant time, and tries every secret even
- * after a match so that timing does not tell which one matched. False for a missing, non-base64 or
- * wrong-length header, and for empty secrets (which would sign anything an attacker guesses).
+ * Which of the secrets (the current one and, while rotating, the previous) X-Shopify-Hmac-Sha256
+ * signs these raw bytes under: its index, or -1. Compares decoded bytes in constant time, and tries
+ * every secret even after a match so that timing does not tell which one matched. -1 for a missing,
+ * non-base64 or wrong-length header, and for empty secrets (which would sign anything an attacker
+ * guesses).
  */
+export function matchShopifyHmac(
+  rawBody: Uint8Array,
+  headerValue: string | null | undefined,
+  secrets: readonly string[],
+): number {
+  const header = headerValue?.trim() ?? '';
+  if (!header || !BASE64.test(header)) return -1;
+  const given = Buffer.from(header, 'base64');
+  if (given.length !== SHA256_BYTES) return -1;
+  let match = -1;
+  secrets.forEach((secret, i) => {
+    if (secret && timingSafeEqual(given, digest(rawBody, secret)) && match < 0) match = i;
+  });
+  return match;
+}
+
+/** Whether X-Shopify-Hmac-Sha256 signs these raw bytes under any of the secrets (matchShopifyHmac). */
 export function verifyShopifyHmac(
   rawBody: Uint8Array,
   headerValue: string | null | undefined,
   secrets: readonly string[],
 ): boolean {
-  const header = headerValue?.trim() ?? '';
-  if (!header || !BASE64.test(header)) return false;
-  const given = Buffer.from(header, 'base64');
-  if (given.length !== SHA256_BYTES) return false;
-  let ok = false;
-  for (const secret of secrets) {
-    if (secret && timingSafeEqual(given, digest(rawBody, secret))) ok = true;
-  }
-  return ok;
+  return matchShopifyHmac(rawBody, headerValue, secrets) >= 0;
 }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signShopifyWebhook, verifyShopifyHmac } from '../src/index.ts';
+import { matchShopifyHmac, signShopifyWebhook, verifyShopifyHmac } from '../src/index.ts';
 import { fixtureBytes } from './helpers.ts';
 
 const body = fixtureBytes('orders-create.cod-co.json');
@@ -59,5 +59,17 @@ describe('verifyShopifyHmac', () => {
 
   it('never accepts an empty secret, even with a header signed by one', () => {
     expect(verifyShopifyHmac(body, signShopifyWebhook(body, ''), [''])).toBe(false);
+  });
+});
+
+describe('matchShopifyHmac', () => {
+  const body = Buffer.from('{"id":820982911946154508}', 'utf8');
+  it('tells which secret signed the body: the current one (0) or the previous (1), else -1', () => {
+    expect(matchShopifyHmac(body, signShopifyWebhook(body, 'current'), ['current', 'previous'])).toBe(0);
+    expect(matchShopifyHmac(body, signShopifyWebhook(body, 'previous'), ['current', 'previous'])).toBe(1);
+    expect(matchShopifyHmac(body, signShopifyWebhook(body, 'other'), ['current', 'previous'])).toBe(-1);
+    expect(matchShopifyHmac(body, signShopifyWebhook(body, ''), ['', 'previous'])).toBe(-1);
+    expect(matchShopifyHmac(body, 'not base64!', ['current'])).toBe(-1);
+    expect(matchShopifyHmac(body, null, ['current'])).toBe(-1);
   });
 });

@@ -28,8 +28,9 @@ export function serveWebhookRouteWithoutDatabase(options: {
   };
   const seen = new Set<string>();
   const store: WebhookStore = {
-    route: async (shop) => (shop === options.shopDomain.toLowerCase() ? integration : null),
-    store: async (_workspaceId, event) => {
+    route: async (shop) =>
+      shop === options.shopDomain.toLowerCase() ? { integration, remembered: false } : null,
+    store: async (event) => {
       if (seen.has(event.externalId)) return 'duplicate';
       seen.add(event.externalId);
       return 'accepted';

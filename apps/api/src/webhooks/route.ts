@@ -17,7 +17,7 @@
  */
 import { decryptSecret, SecretDecryptionError } from '@crm/db';
 import type { NewWebhookEvent, RoutedIntegration } from '@crm/db/worker';
-import { verifyShopifyHmac } from '@crm/shopify';
+import { matchShopifyHmac } from '@crm/shopify';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -48,6 +48,9 @@ type Stored = { outcome: 'accepted' | 'duplicate' | 'ignored' | 'invalid_json' |
 
 class DeadlineExceeded extends Error {}
 
+/** The integration changed between the route's read and its store: answered 503, Shopify retries. */
+class IntegrationChanged extends Error {}
+
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -67,12 +70,23 @@ function parseDate(value: string | null): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-/** The integration's signing secrets that are valid now: the current one, and a previous one not yet expired. */
-function signingSecrets(integration: RoutedIntegration, deps: Pick<AppDeps, 'key'>): string[] {
-  const secrets: string[] = [];
-  for (const enc of [integration.webhookSecretEnc, integration.webhookSecretPreviousEnc]) {
-    if (enc) secrets.push(decryptSecret(enc, deps.key));
+/** A signing secret valid now, with the ciphertext it is stored as. */
+type SigningSecret = { secret: string; stored: string };
+
+/**
+ * The integration's signing secrets that are valid now: the current one, and a previous one not yet
+ * expired. Decrypted once per routed integration: a remembered integration is the same object for
+ * every delivery of its shop, and its secrets go when it is forgotten.
+ */
+const decrypted = new WeakMap<RoutedIntegration, SigningSecret[]>();
+function signingSecrets(integration: RoutedIntegration, deps: Pick<AppDeps, 'key'>): SigningSecret[] {
+  const known = decrypted.get(integration);
+  if (known) return known;
+  const secrets: SigningSecret[] = [];
+  for (const stored of [integration.webhookSecretEnc, integration.webhookSecretPreviousEnc]) {
+    if (stored) secrets.push({ secret: decryptSecret(stored, deps.key), stored });
   }
+  decrypted.set(integration, secrets);
   return secrets;
 }
 
@@ -148,13 +162,19 @@ export function webhookRoutes(deps: Pick<AppDeps, 'key' | 'log'>, store: Webhook
     });
 
     // 3–6 as app_worker: route by shop, verify, then store for that workspace only — each step
-    // grouped with the concurrent deliveries' (store.ts), each delivery acked after its commit.
-    const storeDelivery = async (): Promise<Stored> => {
-      const integration = await store.route(shop);
-      if (!integration || (!integration.isActive && !COMPLIANCE_TOPICS.has(topic))) {
-        return { outcome: 'ignored' };
+    // grouped with the concurrent deliveries' (store.ts), each delivery acked after its commit. A
+    // remembered route may only lead to a store, which the database checks again (`stale`): every
+    // other answer (ignored, 401, failed) is decided on a fresh read of the integration.
+    const attempt = async (fresh: boolean): Promise<Stored | 'read again'> => {
+      const routed = await store.route(shop, { fresh });
+      const settle = (decided: Stored): Stored | 'read again' =>
+        routed?.remembered ? 'read again' : decided;
+      const integration = routed?.integration;
+      const needsActiveIntegration = !COMPLIANCE_TOPICS.has(topic);
+      if (!integration || (!integration.isActive && needsActiveIntegration)) {
+        return settle({ outcome: 'ignored' });
       }
-      let secrets: string[];
+      let secrets: SigningSecret[];
       try {
         secrets = signingSecrets(integration, deps);
       } catch (error) {
@@ -162,12 +182,19 @@ export function webhookRoutes(deps: Pick<AppDeps, 'key' | 'log'>, store: Webhook
         deps.log.error('webhook signing secret cannot be decrypted (encryption key changed?)', {
           integrationId: integration.id,
         });
-        return { outcome: 'error' };
+        return settle({ outcome: 'error' });
       }
-      if (secrets.length === 0 || !verifyShopifyHmac(body, hmac, secrets)) return { outcome: 'bad_hmac' };
+      const match = matchShopifyHmac(
+        body,
+        hmac,
+        secrets.map((s) => s.secret),
+      );
+      const verifiedWith = secrets[match]?.stored;
+      if (verifiedWith === undefined) return settle({ outcome: 'bad_hmac' });
 
       const { text, validUtf8 } = bodyText(body);
       if (!validUtf8 || !isJsonText(text)) {
+        if (routed?.remembered) return 'read again';
         await store.storeFailed(
           integration.workspaceId,
           { ...event(stripNul(text)), integrationId: integration.id },
@@ -177,11 +204,23 @@ export function webhookRoutes(deps: Pick<AppDeps, 'key' | 'log'>, store: Webhook
         );
         return { outcome: 'invalid_json' };
       }
-      const outcome = await store.store(integration.workspaceId, {
+      const outcome = await store.store({
         ...event(text),
         integrationId: integration.id,
+        workspaceId: integration.workspaceId,
+        verifiedWith,
+        needsActiveIntegration,
       });
-      return { outcome };
+      if (outcome !== 'stale') return { outcome };
+      if (fresh || !routed?.remembered) throw new IntegrationChanged();
+      return 'read again';
+    };
+    const storeDelivery = async (): Promise<Stored> => {
+      const first = await attempt(false);
+      if (first !== 'read again') return first;
+      const second = await attempt(true);
+      if (second === 'read again') throw new IntegrationChanged();
+      return second;
     };
 
     let stored: Stored;
@@ -195,7 +234,11 @@ export function webhookRoutes(deps: Pick<AppDeps, 'key' | 'log'>, store: Webhook
         topic,
         webhookId,
         reason:
-          error instanceof DeadlineExceeded ? 'deadline' : ((error as { code?: string }).code ?? 'error'),
+          error instanceof DeadlineExceeded
+            ? 'deadline'
+            : error instanceof IntegrationChanged
+              ? 'integration changed'
+              : ((error as { code?: string }).code ?? 'error'),
       });
       return reply(503, 'unavailable', { error: 'temporarily unavailable, retry later' });
     }

@@ -56,18 +56,38 @@ export type NewWebhookEvent = {
   headers: Record<string, string>;
 };
 
+/** A delivery whose HMAC the route has verified, to be stored for its integration's workspace. */
+export type VerifiedWebhookEvent = NewWebhookEvent & {
+  workspaceId: string;
+  /**
+   * The stored ciphertext of the signing secret that verified it: the event is stored only while
+   * the integration still holds that secret (current, or previous before it expires).
+   */
+  verifiedWith: string;
+  /** Whether the integration must still be active (every topic but the compliance ones). */
+  needsActiveIntegration: boolean;
+};
+
 /**
- * Stores many deliveries of the current workspace and enqueues the jobs of those not stored before,
- * in the caller's transaction and in one statement (one add_jobs, one NOTIFY). Returns the keys
- * (`integrationId` + NUL + `externalId`) of the events this call inserted; a key given twice is
- * inserted once.
+ * What became of a verified delivery: stored with its job, stored before (same integration and
+ * webhook id), or refused because its integration changed since the route read it (deactivated,
+ * moved to another shop domain, or its secret replaced): the route must read it again.
  */
-export async function insertWebhookEventsAndEnqueue(
-  tx: Tx,
-  events: readonly NewWebhookEvent[],
-): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
-  const records = events.map((e) => ({
+export type StoreOutcome = 'accepted' | 'duplicate' | 'stale';
+
+/**
+ * Stores verified deliveries of any number of workspaces with their jobs, in ONE statement and so
+ * in one implicit transaction (app.store_webhook_events, migration 0016): run it on its own, not
+ * inside BEGIN. Outcomes are keyed by webhookEventKey; a key given twice is stored once and comes
+ * back once.
+ */
+export async function storeWebhookEvents(
+  sql: Tx,
+  events: readonly VerifiedWebhookEvent[],
+): Promise<Map<string, StoreOutcome>> {
+  if (events.length === 0) return new Map();
+  const metadata = events.map((e, i) => ({
+    workspace_id: e.workspaceId,
     integration_id: e.integrationId,
     external_id: e.externalId,
     event_id: e.eventId,
@@ -75,27 +95,21 @@ export async function insertWebhookEventsAndEnqueue(
     shop_domain: e.shopDomain,
     api_version: e.apiVersion,
     triggered_at: e.triggeredAt?.toISOString() ?? null,
-    payload: e.payload,
     headers: e.headers,
+    secret_enc: e.verifiedWith,
+    needs_active: e.needsActiveIntegration,
+    payload_index: i + 1,
   }));
-  const rows = await tx<{ integrationId: string; externalId: string }[]>`
-    with inserted as (
-      insert into webhook_events (workspace_id, integration_id, external_id, event_id, topic, shop_domain,
-                                  api_version, triggered_at, payload, headers)
-      select app.current_workspace_id(), r.integration_id, r.external_id, r.event_id, r.topic, r.shop_domain,
-             r.api_version, r.triggered_at, r.payload, r.headers
-      from json_to_recordset(${tx.json(records)}::json) as r(
-        integration_id uuid, external_id text, event_id text, topic text, shop_domain text,
-        api_version text, triggered_at timestamptz, payload text, headers jsonb)
-      on conflict (integration_id, external_id) do nothing
-      returning id, integration_id, external_id
-    ),
-    enqueued as (
-      select app.enqueue_webhook_events(array(select id from inserted)) as jobs
-    )
-    select i.integration_id as "integrationId", i.external_id as "externalId"
-    from inserted i, enqueued`;
-  return new Set(rows.map((r) => webhookEventKey(r.integrationId, r.externalId)));
+  // Each payload is a parameter of its own: sent as it is, never escaped into (and parsed out of)
+  // the metadata's JSON. One prepared statement per batch size.
+  const payloads = events.map((_, i) => `$${i + 2}`).join(', ');
+  const rows = await sql.unsafe<{ integration_id: string; external_id: string; outcome: StoreOutcome }[]>(
+    `select integration_id, external_id, outcome
+     from app.store_webhook_events($1::text::json, array[${payloads}]::text[])`,
+    [JSON.stringify(metadata), ...events.map((e) => e.payload)],
+    { prepare: true },
+  );
+  return new Map(rows.map((r) => [webhookEventKey(r.integration_id, r.external_id), r.outcome]));
 }
 
 /** The identity of a delivery: one event per integration and Shopify webhook id. */

@@ -3,6 +3,7 @@ import {
   actForWorkspace,
   type Db,
   isConnectionLost,
+  onIngestConnection,
   withWorkerPipeline,
   withWorkerRouting,
   withWorkspace,
@@ -12,7 +13,7 @@ import { isRolePools } from '../role-pools.ts';
 /** A transaction of the webhook/worker path. */
 export type WorkerTx = Tx;
 
-export { isConnectionLost };
+export { isConnectionLost, onIngestConnection };
 
 /** The pool the webhook/worker path uses: the app_worker login pool when the app has role pools. */
 export function workerPool(db: Db): Sql {
