@@ -46,7 +46,7 @@ export type CpuShare = { server: number; postgres: number; loadGenerator: number
  * Starts measuring; the returned function gives, for the time since, each party's CPU as a share of
  * ONE core (1 = one core busy the whole time) and the machine's busy share of all its cores.
  */
-export function measureCpu(serverPid: number): () => CpuShare {
+export function measureCpu(serverPid: number): (until?: number) => CpuShare {
   const start = {
     at: performance.now(),
     server: processCpuMs(serverPid),
@@ -54,8 +54,10 @@ export function measureCpu(serverPid: number): () => CpuShare {
     self: processCpuMs(process.pid),
     machine: machineBusyMs(),
   };
-  return () => {
-    const wall = performance.now() - start.at;
+  return (until = performance.now()) => {
+    // Shares of the time up to `until` (the load's last response); CPU read now, so the idle tail
+    // after it adds next to nothing.
+    const wall = until - start.at;
     return {
       server: (processCpuMs(serverPid) - start.server) / wall,
       postgres: (postgresCpuMs() - start.postgres) / wall,

@@ -103,19 +103,17 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
         }),
       );
       const cpu = measureCpu(api.pid);
-      record(
-        `saturation, ${connections} connections`,
-        await webhookLoad({
-          url,
-          body,
-          headers,
-          idPrefix: 'sat',
-          amount: saturationAmount,
-          connections,
-          maxSeconds: 120,
-        }),
-      );
-      cpuAtSaturation = cpu();
+      const saturation = await webhookLoad({
+        url,
+        body,
+        headers,
+        idPrefix: 'sat',
+        amount: saturationAmount,
+        connections,
+        maxSeconds: 120,
+      });
+      cpuAtSaturation = cpu(saturation.endedAt);
+      record(`saturation, ${connections} connections`, saturation);
     } finally {
       await api.stop();
     }
@@ -136,7 +134,7 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
       await load('floorwarm');
       const cpu = measureCpu(floor.pid);
       const r = await load('floor');
-      cpuAtFloor = cpu();
+      cpuAtFloor = cpu(r.endedAt);
       floorRow = { rps: r.throughput, p50: r.p50, p99: r.p99 };
       console.log(`  Node floor (no database): ${fmt(r.throughput)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
     } finally {
