@@ -1,8 +1,9 @@
 /**
  * Webhook ingest: signed orders/create deliveries with unique webhook ids against the real server
  * (`npm start`'s main.ts, no in-process workers unless stated), at a fixed 200 req/s and at
- * saturation; the ratio to pgbench's single-row insert-commit rate with the same client count, in the
- * same run; and "0 lost": every 200 has its webhook_events row and its job.
+ * saturation with 16 and 64 connections; the ratio to pgbench's single-row insert-commit rate with the
+ * same client counts, in the same run (before and after the server's runs); and "0 lost": every 200
+ * has its webhook_events row and its job.
  */
 import { startApi, startWebhookFloor } from '../lib/app.ts';
 import { type CpuShare, measureCpu } from '../lib/cpu.ts';
@@ -18,18 +19,24 @@ type Row = { label: string; sent: number; ok: number; other: string; rps: number
 
 const cores = (share: number) => `${fmt(share, 2)} core`;
 
-/** Where the CPU went at saturation, against the Node floor (the route with no database). */
+/** Where the CPU went at saturation, against the Node floor (the route with no database) when given. */
 function cpuNotes(
+  connections: number,
   app: CpuShare | null,
   floor: CpuShare | null,
   rps: number,
   floorRow: { rps: number; p50: number; p99: number } | null,
 ): string[] {
-  if (!app || !floor || !floorRow) return [];
-  return [
-    `CPU at saturation (share of one core; the machine has 2): server ${cores(app.server)}, PostgreSQL ` +
+  if (!app) return [];
+  const at = [
+    `CPU at saturation with ${connections} connections (share of one core; the machine has 2): server ${cores(app.server)}, PostgreSQL ` +
       `${cores(app.postgres)}, load generator ${cores(app.loadGenerator)}; machine ${pct(app.machine)} busy. ` +
-      `The server spends ${fmt((app.server * 1000) / rps, 2)} ms of CPU per delivery.`,
+      `The server spends ${fmt((app.server * 1000) / rps, 2)} ms of CPU per delivery, PostgreSQL ` +
+      `${fmt((app.postgres * 1000) / rps, 2)} ms, the load generator ${fmt((app.loadGenerator * 1000) / rps, 2)} ms.`,
+  ];
+  if (!floor || !floorRow) return at;
+  return [
+    ...at,
     `Node floor — the same route and process, its store in memory (no database; ` +
       `\`serveWebhookRouteWithoutDatabase\`), same load: **${fmt(floorRow.rps)} req/s**, p50 ${fmt(floorRow.p50, 0)} ms, ` +
       `p99 ${fmt(floorRow.p99, 0)} ms; server ${cores(floor.server)} (${fmt((floor.server * 1000) / floorRow.rps, 2)} ms ` +
@@ -38,8 +45,19 @@ function cpuNotes(
   ];
 }
 
+/** Connection counts of the saturation runs, the same as pgbench's client counts. */
+function sweep(): number[] {
+  const given = process.env.BENCH_INGEST_CONNECTIONS;
+  const counts = (given ?? '16,64').split(',').map((n) => Number(n.trim()));
+  if (counts.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`BENCH_INGEST_CONNECTIONS must be counts like 16,64 (got ${given})`);
+  }
+  return counts;
+}
+
 export async function ingestSection(options: BenchOptions): Promise<SectionReport> {
-  const connections = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 16);
+  const counts = sweep();
+  const connections = counts[0] ?? 16;
   const fixedSeconds = options.quick ? 10 : 30;
   const saturationAmount = options.quick ? 15000 : 40000;
   const pgbenchSeconds = options.quick ? 8 : 15;
@@ -47,7 +65,8 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
   const rows: Row[] = [];
   const notes: string[] = [];
   try {
-    let cpuAtSaturation: CpuShare | null = null;
+    const cpuAtSaturation = new Map<number, CpuShare>();
+    const saturationRps = new Map<number, number>();
     let cpuAtFloor: CpuShare | null = null;
     let floorRow: { rps: number; p50: number; p99: number } | null = null;
     const random = rng(7);
@@ -68,12 +87,17 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
       );
     };
 
-    const pgbenchBefore = await pgbenchInsertTps(db.sql, db.url, {
-      clients: connections,
-      seconds: pgbenchSeconds,
-      payload: body.toString('utf8'),
-    });
-    console.log(`  pgbench insert-commit (${connections} clients): ${fmt(pgbenchBefore)} tps`);
+    const pgbenchAt = async (clients: number) => {
+      const tps = await pgbenchInsertTps(db.sql, db.url, {
+        clients,
+        seconds: pgbenchSeconds,
+        payload: body.toString('utf8'),
+      });
+      console.log(`  pgbench insert-commit (${clients} clients): ${fmt(tps)} tps`);
+      return tps;
+    };
+    const pgbenchBefore = new Map<number, number>();
+    for (const n of counts) pgbenchBefore.set(n, await pgbenchAt(n));
 
     const api = await startApi({ databaseUrl: db.url, keyText: db.keyText, workerConcurrency: 0 });
     try {
@@ -102,18 +126,21 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
           maxSeconds: fixedSeconds + 20,
         }),
       );
-      const cpu = measureCpu(api.pid);
-      const saturation = await webhookLoad({
-        url,
-        body,
-        headers,
-        idPrefix: 'sat',
-        amount: saturationAmount,
-        connections,
-        maxSeconds: 120,
-      });
-      cpuAtSaturation = cpu(saturation.endedAt);
-      record(`saturation, ${connections} connections`, saturation);
+      for (const n of counts) {
+        const cpu = measureCpu(api.pid);
+        const saturation = await webhookLoad({
+          url,
+          body,
+          headers,
+          idPrefix: `sat${n}`,
+          amount: saturationAmount,
+          connections: n,
+          maxSeconds: 120,
+        });
+        cpuAtSaturation.set(n, cpu(saturation.endedAt));
+        saturationRps.set(n, saturation.throughput);
+        record(`saturation, ${n} connections`, saturation);
+      }
     } finally {
       await api.stop();
     }
@@ -141,13 +168,13 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
       await floor.stop();
     }
 
-    const pgbenchAfter = await pgbenchInsertTps(db.sql, db.url, {
-      clients: connections,
-      seconds: pgbenchSeconds,
-      payload: body.toString('utf8'),
-    });
-    console.log(`  pgbench insert-commit (${connections} clients): ${fmt(pgbenchAfter)} tps`);
-    const pgbench = (pgbenchBefore + pgbenchAfter) / 2;
+    const pgbenchAfter = new Map<number, number>();
+    for (const n of counts) pgbenchAfter.set(n, await pgbenchAt(n));
+    const pgbenchMean = (n: number) => ((pgbenchBefore.get(n) ?? 0) + (pgbenchAfter.get(n) ?? 0)) / 2;
+    const pgbench = pgbenchMean(connections);
+    const best = (values: number[]) => Math.max(...values);
+    const bestRoute = best(counts.map((n) => saturationRps.get(n) ?? 0));
+    const bestPgbench = best(counts.map(pgbenchMean));
 
     // 0 lost: every 200 has its event row and its job.
     const acked = [...statuses.entries()].filter(([, s]) => s === 200).map(([id]) => id);
@@ -186,9 +213,23 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
       select load, sum(n)::int as events, count(*)::int as transactions, max(n)::int as largest
       from t group by load order by load`;
 
-    const saturation = rows.find((r) => r.label.startsWith('saturation'));
+    const saturation = rows.find((r) => r.label === `saturation, ${connections} connections`);
     const fixed = rows.find((r) => r.label.startsWith('200'));
     const ratio = saturation ? saturation.rps / pgbench : Number.NaN;
+    const sweepTable = markdownTable(
+      [
+        'connections = pgbench clients',
+        'route at saturation (req/s)',
+        'pgbench before / after (tps)',
+        'ratio',
+      ],
+      counts.map((n) => [
+        String(n),
+        fmt(saturationRps.get(n) ?? Number.NaN),
+        `${fmt(pgbenchBefore.get(n) ?? Number.NaN)} / ${fmt(pgbenchAfter.get(n) ?? Number.NaN)}`,
+        pct((saturationRps.get(n) ?? Number.NaN) / pgbenchMean(n)),
+      ]),
+    );
     const table = markdownTable(
       ['load', 'requests', '200', 'other', 'throughput (req/s)', 'p50 ack (ms)', 'p99 ack (ms)'],
       rows.map((r) => [
@@ -203,13 +244,15 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
     );
     notes.push(
       `pgbench single-row insert-commit, ${connections} clients, same ~${Math.round(body.length / 100) / 10} KB payload: ` +
-        `${fmt(pgbenchBefore)} tps before, ${fmt(pgbenchAfter)} tps after → **${fmt(pgbench)} tps**.`,
-      `Saturation throughput / pgbench = **${pct(ratio)}** (goal ≥ 50%).`,
+        `${fmt(pgbenchBefore.get(connections) ?? Number.NaN)} tps before, ${fmt(pgbenchAfter.get(connections) ?? Number.NaN)} tps after → **${fmt(pgbench)} tps**.`,
+      `Saturation throughput / pgbench at ${connections} connections and clients = **${pct(ratio)}**; ` +
+        `the best of each over ${counts.join(' and ')}: ${fmt(bestRoute)} req/s / ${fmt(bestPgbench)} tps = ` +
+        `**${pct(bestRoute / bestPgbench)}** (goal ≥ 50%).`,
       `Deliveries per transaction (group commit, counted from the events' inserting transaction ids): ${grouping
-        .filter((g) => g.load === 'fixed' || g.load === 'sat')
+        .filter((g) => g.load === 'fixed' || g.load.startsWith('sat'))
         .map(
           (g) =>
-            `${g.load === 'sat' ? 'saturation' : '200 req/s'}: ${g.events} events in ${g.transactions} transactions ` +
+            `${g.load.startsWith('sat') ? `saturation, ${g.load.slice(3)} connections` : '200 req/s'}: ${g.events} events in ${g.transactions} transactions ` +
             `(mean ${fmt(g.events / Math.max(1, g.transactions), 1)}, largest ${g.largest})`,
         )
         .join('; ')}.`,
@@ -218,7 +261,15 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
         `with ${connections} clients: ${fmt(webhookTx)} tps = ${pct(webhookTx / pgbench)} of the single-insert rate — ` +
         'the ceiling of per-delivery transactions (each NOTIFYing commit holds a cluster-wide lock through its WAL ' +
         `flush, so they cannot share one); the server now reaches ${pct(saturation ? saturation.rps / webhookTx : Number.NaN)} of it.`,
-      ...cpuNotes(cpuAtSaturation, cpuAtFloor, saturation?.rps ?? Number.NaN, floorRow),
+      ...counts.flatMap((n) =>
+        cpuNotes(
+          n,
+          cpuAtSaturation.get(n) ?? null,
+          n === connections ? cpuAtFloor : null,
+          saturationRps.get(n) ?? Number.NaN,
+          n === connections ? floorRow : null,
+        ),
+      ),
       `p99 ack at 200 req/s = **${fixed ? fmt(fixed.p99, 0) : '—'} ms** (goal < 50 ms).`,
       `Lost: **${lost}** of ${acked.length} acked deliveries have no webhook_events row ` +
         `(${events?.n ?? 0} rows, ${jobs?.n ?? 0} jobs enqueued).`,
@@ -228,11 +279,13 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
       '',
       `Server: \`apps/api/src/main.ts\` (as \`npm start\`), DATABASE_URL on the local PostgreSQL, ` +
         'WORKER_CONCURRENCY=0 (ingest only), LOG_LEVEL=silent, DB_POOL_SIZE default (20). Load: autocannon 8 ' +
-        `in the bench process, ${connections} keep-alive connections, one orders/create body (` +
+        `in the bench process, ${counts.join(' or ')} keep-alive connections, one orders/create body (` +
         `${body.length} bytes) signed once, a unique X-Shopify-Webhook-Id per request. Latencies are ` +
         "autocannon's (coordinated-omission corrected at the fixed rate).",
       '',
       table,
+      '',
+      sweepTable,
       '',
       ...notes.map((n) => `- ${n}`),
     ].join('\n');
