@@ -212,13 +212,14 @@ export function webhookRoutes(deps: Pick<AppDeps, 'key' | 'log'>, store: Webhook
         needsActiveIntegration,
       });
       if (outcome !== 'stale') return { outcome };
-      if (fresh || !routed?.remembered) throw new IntegrationChanged();
+      // Changed between a fresh read and the store: a race with the owner; Shopify will retry.
+      if (!routed?.remembered) throw new IntegrationChanged();
       return 'read again';
     };
     const storeDelivery = async (): Promise<Stored> => {
       const first = await attempt(false);
       if (first !== 'read again') return first;
-      const second = await attempt(true);
+      const second = await attempt(true); // a fresh read is never 'read again'
       if (second === 'read again') throw new IntegrationChanged();
       return second;
     };
