@@ -34,12 +34,3 @@ export function matchShopifyHmac(
   });
   return match;
 }
-
-/** Whether X-Shopify-Hmac-Sha256 signs these raw bytes under any of the secrets (matchShopifyHmac). */
-export function verifyShopifyHmac(
-  rawBody: Uint8Array,
-  headerValue: string | null | undefined,
-  secrets: readonly string[],
-): boolean {
-  return matchShopifyHmac(rawBody, headerValue, secrets) >= 0;
-}

@@ -11,7 +11,7 @@ export {
   scoreContactCandidate,
   trigramSimilarity,
 } from './fuzzy.ts';
-export { matchShopifyHmac, signShopifyWebhook, verifyShopifyHmac } from './hmac.ts';
+export { matchShopifyHmac, signShopifyWebhook } from './hmac.ts';
 export { parseJsonLossless } from './json.ts';
 export {
   type ContactDraft,

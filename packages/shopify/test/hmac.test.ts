@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { matchShopifyHmac, signShopifyWebhook, verifyShopifyHmac } from '../src/index.ts';
+import { matchShopifyHmac, signShopifyWebhook } from '../src/index.ts';
 import { fixtureBytes } from './helpers.ts';
 
 const body = fixtureBytes('orders-create.cod-co.json');
@@ -17,21 +17,21 @@ describe('signShopifyWebhook', () => {
   });
 });
 
-describe('verifyShopifyHmac', () => {
+describe('matchShopifyHmac', () => {
   it('accepts the right secret', () => {
-    expect(verifyShopifyHmac(body, header, [secret])).toBe(true);
-    expect(verifyShopifyHmac(body, ` ${header} `, [secret])).toBe(true);
+    expect(matchShopifyHmac(body, header, [secret])).toBe(0);
+    expect(matchShopifyHmac(body, ` ${header} `, [secret])).toBe(0);
   });
 
   it('rejects a body changed by one byte', () => {
     const changed = Uint8Array.from(body);
     changed[100] = (changed[100] ?? 0) ^ 1;
-    expect(verifyShopifyHmac(changed, header, [secret])).toBe(false);
+    expect(matchShopifyHmac(changed, header, [secret])).toBe(-1);
   });
 
   it('rejects a wrong secret, and no secrets at all', () => {
-    expect(verifyShopifyHmac(body, header, ['another-secret'])).toBe(false);
-    expect(verifyShopifyHmac(body, header, [])).toBe(false);
+    expect(matchShopifyHmac(body, header, ['another-secret'])).toBe(-1);
+    expect(matchShopifyHmac(body, header, [])).toBe(-1);
   });
 
   it('rejects a missing, empty, truncated, padded-out or non-base64 header', () => {
@@ -46,30 +46,26 @@ describe('verifyShopifyHmac', () => {
       Buffer.from(header, 'base64').toString('hex'),
       Buffer.from(header, 'base64').toString('base64url'),
     ]) {
-      expect(verifyShopifyHmac(body, bad, [secret]), String(bad)).toBe(false);
+      expect(matchShopifyHmac(body, bad, [secret]), String(bad)).toBe(-1);
     }
   });
 
   it('accepts when the second of two secrets matches (rotation)', () => {
-    expect(verifyShopifyHmac(body, header, ['new-secret', secret])).toBe(true);
-    expect(verifyShopifyHmac(body, signShopifyWebhook(body, 'new-secret'), ['new-secret', secret])).toBe(
-      true,
-    );
+    expect(matchShopifyHmac(body, header, ['new-secret', secret])).toBe(1);
+    expect(matchShopifyHmac(body, signShopifyWebhook(body, 'new-secret'), ['new-secret', secret])).toBe(0);
   });
 
   it('never accepts an empty secret, even with a header signed by one', () => {
-    expect(verifyShopifyHmac(body, signShopifyWebhook(body, ''), [''])).toBe(false);
+    expect(matchShopifyHmac(body, signShopifyWebhook(body, ''), [''])).toBe(-1);
   });
-});
 
-describe('matchShopifyHmac', () => {
-  const body = Buffer.from('{"id":820982911946154508}', 'utf8');
+  const small = Buffer.from('{"id":820982911946154508}', 'utf8');
   it('tells which secret signed the body: the current one (0) or the previous (1), else -1', () => {
-    expect(matchShopifyHmac(body, signShopifyWebhook(body, 'current'), ['current', 'previous'])).toBe(0);
-    expect(matchShopifyHmac(body, signShopifyWebhook(body, 'previous'), ['current', 'previous'])).toBe(1);
-    expect(matchShopifyHmac(body, signShopifyWebhook(body, 'other'), ['current', 'previous'])).toBe(-1);
-    expect(matchShopifyHmac(body, signShopifyWebhook(body, ''), ['', 'previous'])).toBe(-1);
-    expect(matchShopifyHmac(body, 'not base64!', ['current'])).toBe(-1);
-    expect(matchShopifyHmac(body, null, ['current'])).toBe(-1);
+    expect(matchShopifyHmac(small, signShopifyWebhook(small, 'current'), ['current', 'previous'])).toBe(0);
+    expect(matchShopifyHmac(small, signShopifyWebhook(small, 'previous'), ['current', 'previous'])).toBe(1);
+    expect(matchShopifyHmac(small, signShopifyWebhook(small, 'other'), ['current', 'previous'])).toBe(-1);
+    expect(matchShopifyHmac(small, signShopifyWebhook(small, ''), ['', 'previous'])).toBe(-1);
+    expect(matchShopifyHmac(small, 'not base64!', ['current'])).toBe(-1);
+    expect(matchShopifyHmac(small, null, ['current'])).toBe(-1);
   });
 });
