@@ -107,7 +107,7 @@ async function storeTogether(db: Db, events: VerifiedWebhookEvent[]): Promise<It
   const outcomes = await onIngestConnection(db, (sql) => storeWebhookEvents(sql, events));
   // A webhook id given twice in one batch was inserted once: the first is accepted, the rest are duplicates.
   const answered = new Set<string>();
-  const results = events.map((event) => {
+  return events.map((event) => {
     const key = webhookEventKey(event.integrationId, event.externalId);
     const first = !answered.has(key);
     answered.add(key);
@@ -115,7 +115,6 @@ async function storeTogether(db: Db, events: VerifiedWebhookEvent[]): Promise<It
     if (outcome === undefined) return { ok: false as const, error: new Error('no outcome for a delivery') };
     return ok<StoreOutcome>(outcome === 'accepted' && !first ? 'duplicate' : outcome);
   });
-  return results;
 }
 
 export function createWebhookStore(db: Db, options: WebhookStoreOptions = {}): WebhookStore {
