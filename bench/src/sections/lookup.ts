@@ -83,23 +83,31 @@ async function timeOne(conn: Tx, workspaceId: string, probe: LookupProbe, into: 
 const emptyTiming = (): Timing => ({ ms: [], rows: [], rounds: [] });
 
 /**
- * Times the lookup for each probe on one connection of `sql`, until the probes or the budget run out
- * (at least 20 queries).
+ * Times the lookup for each probe on `conn`, into `into`, until the probes run out or the budget
+ * does (once at least `atLeast` queries ran).
  */
-async function timeLookups(
-  sql: Sql,
+async function timeProbes(
+  conn: Tx,
   workspaceId: string,
   probes: readonly LookupProbe[],
-  budgetMs = BUDGET_MS,
-): Promise<Timing> {
+  into: Timing,
+  { budgetMs = BUDGET_MS, atLeast = 20 }: { budgetMs?: number; atLeast?: number } = {},
+): Promise<void> {
+  const begun = performance.now();
+  let n = 0;
+  for (const probe of probes) {
+    if (n >= atLeast && performance.now() - begun > budgetMs) break;
+    await timeOne(conn, workspaceId, probe, into);
+    n += 1;
+  }
+}
+
+/** Times the lookup for each probe on one connection of `sql` (timeProbes: the budget, at least 20). */
+async function timeLookups(sql: Sql, workspaceId: string, probes: readonly LookupProbe[]): Promise<Timing> {
   const timing = emptyTiming();
   const conn = await sql.reserve();
-  const begun = performance.now();
   try {
-    for (const probe of probes) {
-      if (timing.ms.length >= 20 && performance.now() - begun > budgetMs) break;
-      await timeOne(conn, workspaceId, probe, timing);
-    }
+    await timeProbes(conn, workspaceId, probes, timing);
   } finally {
     conn.release();
   }
@@ -119,22 +127,11 @@ type SizedDatabase = {
  * Times one size: on one connection, warm (its warm probes, up to 20 s: the cache, and the
  * connection's prepared statements get their generic plans), then time its probes (the budget).
  */
-async function timeWarmed(s: SizedDatabase, into: Timing, budgetMs = BUDGET_MS): Promise<void> {
+async function timeWarmed(s: SizedDatabase, into: Timing): Promise<void> {
   const conn = await s.db.sql.reserve();
   try {
-    const warm = emptyTiming();
-    let begun = performance.now();
-    for (const probe of s.warmProbes) {
-      if (performance.now() - begun > 20_000) break;
-      await timeOne(conn, s.db.workspaceId, probe, warm);
-    }
-    begun = performance.now();
-    let n = 0;
-    for (const probe of s.probes) {
-      if (n >= 20 && performance.now() - begun > budgetMs) break;
-      await timeOne(conn, s.db.workspaceId, probe, into);
-      n += 1;
-    }
+    await timeProbes(conn, s.db.workspaceId, s.warmProbes, emptyTiming(), { budgetMs: 20_000, atLeast: 0 });
+    await timeProbes(conn, s.db.workspaceId, s.probes, into);
   } finally {
     conn.release();
   }
