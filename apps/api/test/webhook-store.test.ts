@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
 import { createWebhookStore } from '../src/webhooks/store.ts';
-import { count, createShop, deliver, orderPayload, type Shop } from './webhook-support.ts';
+import { count, createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -248,8 +248,7 @@ describe('waking the workers', () => {
         secret: shop.secret,
       });
       expect(res.status).toBe(200);
-      const deadline = Date.now() + 5000;
-      while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(async () => heard.length > 0, { timeoutMs: 5000, intervalMs: 10, what: 'the NOTIFY' });
       expect(heard.map((p) => JSON.parse(p))).toEqual([{ count: 1 }]);
       const [job] = await db.sql<{ available: boolean }[]>`
         select is_available as available from graphile_worker._private_jobs j
