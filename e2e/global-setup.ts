@@ -2,7 +2,7 @@
  * Starts everything the end-to-end tests drive, and returns the teardown:
  *   1. builds the SPA with vite (skip with PW_SKIP_BUILD=1 when apps/web/dist is fresh),
  *   2. a fresh database: a new one on DATABASE_URL's cluster, or on a throw-away embedded cluster,
- *   3. the fake Shopify Admin API (`apps/api/src/cli/fake-shopify.ts`: the demo store with its orders),
+ *   3. the fake Shopify Admin API (`apps/fake-shopify/src/main.ts`: the demo store with its orders),
  *   4. the app as `npm start` runs it (`apps/api/src/main.ts`), seeded, pointed at the fake.
  * Tests read E2E_BASE_URL, E2E_DATABASE_URL and E2E_FAKE_SHOPIFY_URL.
  */
@@ -85,7 +85,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   };
   try {
     const fakePort = await freePort();
-    fake = startProcess('fake-shopify', ['apps/api/src/cli/fake-shopify.ts'], {
+    fake = startProcess('fake-shopify', ['apps/fake-shopify/src/main.ts'], {
       FAKE_SHOPIFY_PORT: String(fakePort),
       FAKE_SHOPIFY_HOST: '127.0.0.1',
     });

@@ -59,7 +59,7 @@ type Fixture = 'orders-create.cod-co.json' | 'orders-create.legacy-us.json';
  * name replaced in the text, so nothing goes through a JS number.
  */
 export function orderPayload(fixture: Fixture, change?: { id: string; name: string }): string {
-  let raw = readFileSync(join(ROOT, 'apps/api/src/testing/fixtures', fixture), 'utf8');
+  let raw = readFileSync(join(ROOT, 'apps/fake-shopify/src/fixtures', fixture), 'utf8');
   if (change) {
     const idMatch = /^ {2}"id": (\d+),$/m.exec(raw);
     const nameMatch = /^ {2}"name": "([^"]+)",$/m.exec(raw);

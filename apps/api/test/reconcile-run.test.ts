@@ -5,7 +5,17 @@
  */
 import { encryptSecret, last4, seed } from '@crm/db';
 import { createTestDatabase, freePort, type TestDatabase } from '@crm/db/testing';
+import {
+  DEMO_ACCESS_TOKEN,
+  DEMO_SHOP,
+  type FakeShopify,
+  orderFromRest,
+  readOrderFixture,
+  startFakeShopify,
+  variantOfOrder,
+} from '@crm/fake-shopify';
 import { validateOrder } from '@crm/shopify';
+import { type GqlOrder, graphqlOrderToRest } from '@crm/shopify/admin-graphql';
 import { runMigrations } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
@@ -15,16 +25,6 @@ import { applyShopifyOrder } from '../src/jobs/apply-order.ts';
 import { createLogger } from '../src/log.ts';
 import { startReconcile } from '../src/reconcile/start.ts';
 import { runReconcileJob } from '../src/reconcile/task.ts';
-import { type GqlOrder, graphqlOrderToRest } from '../src/shopify-admin/order-mapping.ts';
-import {
-  DEMO_ACCESS_TOKEN,
-  DEMO_SHOP,
-  type FakeShopify,
-  orderFromRest,
-  readOrderFixture,
-  startFakeShopify,
-  variantOfOrder,
-} from '../src/testing/fake-shopify.ts';
 
 type RunRow = {
   status: string;

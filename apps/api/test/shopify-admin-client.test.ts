@@ -3,6 +3,7 @@
  * four failure reasons, webhook registration and the subscription health check.
  */
 import { freePort } from '@crm/db/testing';
+import { type FakeShopify, startFakeShopify } from '@crm/fake-shopify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AppConfig, loadConfig } from '../src/config.ts';
 import {
@@ -13,7 +14,6 @@ import {
   testConnection,
   WEBHOOK_TOPICS,
 } from '../src/shopify-admin/client.ts';
-import { type FakeShopify, startFakeShopify } from '../src/testing/fake-shopify.ts';
 
 const SHOP = 'acme-store.myshopify.com';
 const TOKEN = 'shpat_acme_0123456789abcdef';

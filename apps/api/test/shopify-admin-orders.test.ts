@@ -2,24 +2,20 @@
  * GraphQL order nodes → the REST/webhook order shape, and paging orders through the fake's GraphQL
  * endpoint (cursor pages, line items beyond the first page, THROTTLED answers waited out).
  */
-import { shopifyOrderSchema } from '@crm/shopify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppConfig, loadConfig } from '../src/config.ts';
-import { ShopifyAdminError } from '../src/shopify-admin/http.ts';
-import {
-  type GqlOrder,
-  gidToId,
-  gqlOrderSchema,
-  graphqlOrderToRest,
-} from '../src/shopify-admin/order-mapping.ts';
-import { fetchOrdersPage, ordersUpdatedSince, updatedSinceQuery } from '../src/shopify-admin/orders.ts';
+
 import {
   type FakeShopify,
   orderFromRest,
   readOrderFixture,
   startFakeShopify,
   variantOfOrder,
-} from '../src/testing/fake-shopify.ts';
+} from '@crm/fake-shopify';
+import { shopifyOrderSchema } from '@crm/shopify';
+import { type GqlOrder, gidToId, gqlOrderSchema, graphqlOrderToRest } from '@crm/shopify/admin-graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppConfig, loadConfig } from '../src/config.ts';
+import { ShopifyAdminError } from '../src/shopify-admin/http.ts';
+import { fetchOrdersPage, ordersUpdatedSince, updatedSinceQuery } from '../src/shopify-admin/orders.ts';
 
 /** A GraphQL order node as Shopify's GraphQL Admin API writes it (hand-written, not derived). */
 const NODE = {

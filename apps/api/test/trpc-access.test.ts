@@ -5,8 +5,8 @@
  * response at all carries a stored credential or its ciphertext.
  */
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { type FakeShopify, startDemoFakeShopify } from '@crm/fake-shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeShopify, startDemoFakeShopify } from '../src/testing/fake-shopify.ts';
 import { appRouter } from '../src/trpc/root.ts';
 import {
   arrangeWorld,

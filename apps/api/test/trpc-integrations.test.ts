@@ -6,8 +6,8 @@
  */
 import { decryptSecret } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { type FakeShopify, startDemoFakeShopify } from '@crm/fake-shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeShopify, startDemoFakeShopify } from '../src/testing/fake-shopify.ts';
 import {
   arrangeWorld,
   codeOf,

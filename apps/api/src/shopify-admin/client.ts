@@ -1,7 +1,7 @@
 /**
  * The Shopify Admin API client the owner-facing procedures call: connection test and webhook
  * subscriptions. Base URL from `config.shopifyAdminBaseUrl` (`{shop}` = shop domain), so tests and
- * the demo talk to the local fake (apps/api/src/testing/fake-shopify.ts).
+ * the demo talk to the local fake (the @crm/fake-shopify workspace, apps/fake-shopify).
  *
  * Webhook subscriptions use the REST resource `/admin/api/<version>/webhooks.json`. Only the order
  * topics and app/uninstalled can be subscribed through the API: the mandatory compliance topics

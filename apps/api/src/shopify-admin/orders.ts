@@ -1,10 +1,8 @@
 /**
  * Orders through the GraphQL Admin API: cursor pages of orders updated since a date, oldest update
- * first, each order complete with all its line items, mapped to the REST shape (order-mapping.ts).
+ * first, each order complete with all its line items, mapped to the REST shape (@crm/shopify/admin-graphql).
  */
-import type { AppConfig } from '../config.ts';
-import { adminGraphql, type GraphqlOptions, type QueryCost, waitForCost } from './graphql.ts';
-import type { ShopCredentials } from './http.ts';
+
 import {
   type GqlLineItem,
   type GqlOrder,
@@ -14,7 +12,10 @@ import {
   orderLineItemsDataSchema,
   ordersPageDataSchema,
   type RestOrderJson,
-} from './order-mapping.ts';
+} from '@crm/shopify/admin-graphql';
+import type { AppConfig } from '../config.ts';
+import { adminGraphql, type GraphqlOptions, type QueryCost, waitForCost } from './graphql.ts';
+import type { ShopCredentials } from './http.ts';
 
 /**
  * Page sizes. A GraphQL query may cost at most 1000 points and Shopify prices a connection at its
