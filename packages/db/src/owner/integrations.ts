@@ -21,6 +21,13 @@ export type IntegrationRow = {
   updatedAt: Date;
 };
 
+const INTEGRATION_COLUMNS = (tx: Queryable) => tx`
+  id, workspace_id as "workspaceId", type, name, config,
+  access_token_enc as "accessTokenEnc", webhook_secret_enc as "webhookSecretEnc",
+  access_token_last4 as "accessTokenLast4", webhook_secret_last4 as "webhookSecretLast4",
+  credentials_tested_at as "credentialsTestedAt", is_active as "isActive",
+  last_sync_at as "lastSyncAt", created_at as "createdAt", updated_at as "updatedAt"`;
+
 export async function getShopifyIntegration(
   tx: Queryable,
   workspaceId: string,
@@ -28,11 +35,7 @@ export async function getShopifyIntegration(
 ): Promise<IntegrationRow | null> {
   const lock = options.forUpdate ? tx`for update` : tx``;
   const [row] = await tx<IntegrationRow[]>`
-    select id, workspace_id as "workspaceId", type, name, config,
-           access_token_enc as "accessTokenEnc", webhook_secret_enc as "webhookSecretEnc",
-           access_token_last4 as "accessTokenLast4", webhook_secret_last4 as "webhookSecretLast4",
-           credentials_tested_at as "credentialsTestedAt", is_active as "isActive",
-           last_sync_at as "lastSyncAt", created_at as "createdAt", updated_at as "updatedAt"
+    select ${INTEGRATION_COLUMNS(tx)}
     from integrations where workspace_id = ${workspaceId} and type = 'shopify'
     ${lock}`;
   return row ?? null;
@@ -48,26 +51,32 @@ export type IntegrationWrite = {
   credentialsTestedAt: Date | null;
 };
 
-/** Inserts the workspace's Shopify integration, or updates it (one per workspace and type). */
-export async function upsertShopifyIntegration(tx: Queryable, w: IntegrationWrite): Promise<string> {
-  const existing = await getShopifyIntegration(tx, w.workspaceId, { forUpdate: true });
-  if (!existing) {
+/**
+ * Inserts the workspace's Shopify integration (`existingId` null), or updates the row the caller
+ * read (and locked) in this transaction. Returns the row as written, so nobody reads it again.
+ */
+export async function upsertShopifyIntegration(
+  tx: Queryable,
+  existingId: string | null,
+  w: IntegrationWrite,
+): Promise<IntegrationRow> {
+  if (existingId === null) {
     if (!w.accessToken || !w.webhookSecret) throw new Error('a new integration needs both credentials');
-    const [row] = await tx<{ id: string }[]>`
+    const [row] = await tx<IntegrationRow[]>`
       insert into integrations (workspace_id, type, name, config, access_token_enc, access_token_last4,
                                 webhook_secret_enc, webhook_secret_last4, credentials_tested_at, is_active)
       values (${w.workspaceId}, 'shopify', ${w.name}, ${tx.json(w.config as never)},
               ${w.accessToken.enc}, ${w.accessToken.last4}, ${w.webhookSecret.enc}, ${w.webhookSecret.last4},
               ${w.credentialsTestedAt}, true)
-      returning id`;
+      returning ${INTEGRATION_COLUMNS(tx)}`;
     if (!row) throw new Error('integration not created');
-    return row.id;
+    return row;
   }
   const token = w.accessToken;
   const secret = w.webhookSecret;
   // A rotated webhook secret keeps the previous one valid for a day, so deliveries signed in flight
   // still verify.
-  await tx`
+  const [row] = await tx<IntegrationRow[]>`
     update integrations set
       name = ${w.name},
       config = ${tx.json(w.config as never)},
@@ -81,8 +90,10 @@ export async function upsertShopifyIntegration(tx: Queryable, w: IntegrationWrit
       webhook_secret_last4 = coalesce(${secret?.last4 ?? null}, webhook_secret_last4),
       credentials_tested_at = ${w.credentialsTestedAt},
       updated_at = now()
-    where id = ${existing.id}`;
-  return existing.id;
+    where id = ${existingId} and workspace_id = ${w.workspaceId}
+    returning ${INTEGRATION_COLUMNS(tx)}`;
+  if (!row) throw new Error('integration not updated');
+  return row;
 }
 
 export async function setIntegrationActive(

@@ -1,24 +1,16 @@
-import { createHmac, hkdfSync } from 'node:crypto';
-import { decryptSecret, type EncryptionKey, encryptSecret, last4, type Tx } from '@crm/db';
-import {
-  checkPipelineStage,
-  deleteShopifyIntegration,
-  findPassedConnectionTest,
-  getShopifyIntegration,
-  type IntegrationRow,
-  recordConnectionTest,
-  setIntegrationActive,
-  upsertShopifyIntegration,
-} from '@crm/db/owner';
+import { getShopifyIntegration, type IntegrationRow } from '@crm/db/owner';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import type { AppDeps } from '../../deps.ts';
+import { IntegrationError } from '../../integrations/errors.ts';
 import {
-  ensureWebhookSubscriptions,
-  registerWebhooks,
-  ShopifyAdminError,
-  testConnection,
-} from '../../shopify-admin/client.ts';
+  checkSubscriptionHealth,
+  deleteIntegration,
+  registerIntegrationWebhooks,
+  saveIntegration,
+  setIntegrationEnabled,
+  testIntegrationConnection,
+  webhookUrl,
+} from '../../integrations/service.ts';
 import {
   type IntegrationView,
   integrationConfigSchema,
@@ -29,15 +21,9 @@ import {
   roleSchema,
   storedConfigSchema,
 } from '../schemas.ts';
-import { shopDomainOrThrow } from '../shop-domain.ts';
 import { ownerActionProcedure, ownerProcedure, router, workspaceProcedure } from '../trpc.ts';
 
-/** How long a passed connection test lets the same credentials be saved. */
-const TEST_VALID_SECONDS = 60 * 60;
-
-export function webhookUrl(deps: AppDeps): string {
-  return `${deps.config.publicUrl}/webhooks/shopify`;
-}
+export { webhookUrl };
 
 /** The integration as any member may see it: never a credential, only whether it is set and its last 4. */
 export function integrationView(row: IntegrationRow): IntegrationView {
@@ -65,61 +51,16 @@ export function integrationView(row: IntegrationRow): IntegrationView {
   };
 }
 
-/** A keyed fingerprint of the credentials that passed a test: proves "the same token" without storing it. */
-function credentialFingerprint(
-  key: EncryptionKey,
-  workspaceId: string,
-  shopDomain: string,
-  token: string,
-): Buffer {
-  const k = Buffer.from(
-    hkdfSync('sha256', key.bytes, Buffer.alloc(0), 'crm connection-test fingerprint', 32),
-  );
-  return createHmac('sha256', k).update(`${workspaceId}\0${shopDomain}\0${token}`, 'utf8').digest();
-}
-
-/** Removes any occurrence of a secret from a text that is about to leave the server. */
-function scrub(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
-  return out;
-}
-
-/** A Shopify Admin API failure as BAD_GATEWAY with the client's owner-readable message (token scrubbed). */
-async function callShopify<T>(token: string, fn: () => Promise<T>): Promise<T> {
+/** Runs a service call, turning its refusals into tRPC errors of the same code (the cause keeps the field). */
+async function service<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof ShopifyAdminError) {
-      throw new TRPCError({ code: 'BAD_GATEWAY', message: scrub(error.message, [token]) });
+    if (error instanceof IntegrationError) {
+      throw new TRPCError({ code: error.code, message: error.message, cause: error });
     }
     throw error;
   }
-}
-
-function storedShopDomain(row: IntegrationRow | null): string | null {
-  const d = row?.config.shopDomain;
-  return typeof d === 'string' && d !== '' ? d : null;
-}
-
-async function requireIntegration(tx: Tx, workspaceId: string): Promise<IntegrationRow> {
-  const row = await getShopifyIntegration(tx, workspaceId);
-  if (!row) {
-    throw new TRPCError({ code: 'NOT_FOUND', message: 'This workspace has no Shopify integration yet.' });
-  }
-  return row;
-}
-
-/** The stored credentials, decrypted for one call to Shopify. */
-function storedCredentials(deps: AppDeps, row: IntegrationRow): { shopDomain: string; accessToken: string } {
-  const shopDomain = storedShopDomain(row);
-  if (!shopDomain || !row.accessTokenEnc) {
-    throw new TRPCError({
-      code: 'PRECONDITION_FAILED',
-      message: 'Save the shop domain and access token before doing this.',
-    });
-  }
-  return { shopDomain, accessToken: decryptSecret(row.accessTokenEnc, deps.key) };
 }
 
 const secretInput = z.string().trim().min(1).max(1024);
@@ -171,46 +112,15 @@ export const integrationsRouter = router({
     .input(z.object({ shopDomain: z.string().max(300).optional(), accessToken: secretInput.optional() }))
     .output(connectionTestResultSchema)
     .mutation(async ({ ctx, input }) => {
-      const row = await ctx.db((tx) => getShopifyIntegration(tx, ctx.workspaceId));
-      const rawDomain = input.shopDomain?.trim() ? input.shopDomain : storedShopDomain(row);
-      if (!rawDomain) throw new TRPCError({ code: 'BAD_REQUEST', message: 'Enter the shop domain.' });
-      const shopDomain = shopDomainOrThrow(rawDomain);
-      let accessToken = input.accessToken;
-      if (accessToken === undefined) {
-        if (!row?.accessTokenEnc) {
-          throw new TRPCError({ code: 'BAD_REQUEST', message: 'Enter the Admin API access token.' });
-        }
-        accessToken = decryptSecret(row.accessTokenEnc, ctx.deps.key);
-      }
-      const token0 = accessToken;
-      const result = await callShopify(token0, () =>
-        testConnection(ctx.deps.config, { shopDomain, accessToken: token0 }),
+      const r = await service(() =>
+        testIntegrationConnection(
+          ctx.deps,
+          ctx.db,
+          { workspaceId: ctx.workspaceId, userId: ctx.userId },
+          input,
+        ),
       );
-      if (!result.ok) {
-        return {
-          ok: false as const,
-          shopDomain,
-          reason: result.reason,
-          message: scrub(result.message, [accessToken]),
-        };
-      }
-      const token = accessToken;
-      const testedAt = await ctx.db((tx) =>
-        recordConnectionTest(tx, {
-          workspaceId: ctx.workspaceId,
-          fingerprint: credentialFingerprint(ctx.deps.key, ctx.workspaceId, shopDomain, token),
-          shopDomain,
-          shopName: result.shopName,
-          testedBy: ctx.userId,
-        }),
-      );
-      return {
-        ok: true as const,
-        shopDomain,
-        shopName: scrub(result.shopName, [token]),
-        scopes: result.scopes,
-        testedAt: iso(testedAt),
-      };
+      return r.ok ? { ...r, testedAt: iso(r.testedAt) } : r;
     }),
 
   /**
@@ -229,127 +139,32 @@ export const integrationsRouter = router({
       }),
     )
     .output(integrationViewSchema)
-    .mutation(async ({ ctx, input }) => {
-      const { tx, workspaceId, deps } = ctx;
-      const existing = await getShopifyIntegration(tx, workspaceId, { forUpdate: true });
-      const shopDomain = shopDomainOrThrow(input.config.shopDomain);
-      if (!existing && (input.accessToken === undefined || input.webhookSecret === undefined)) {
-        throw new TRPCError({
-          code: 'BAD_REQUEST',
-          message: 'Enter the Admin API access token and the webhook signing secret.',
-        });
-      }
-
-      // Credentials must have passed a test, unless they are exactly the stored, tested ones.
-      const unchanged =
-        existing !== null &&
-        input.accessToken === undefined &&
-        storedShopDomain(existing) === shopDomain &&
-        existing.credentialsTestedAt !== null;
-      let testedAt: Date | null = existing?.credentialsTestedAt ?? null;
-      if (!unchanged) {
-        let token = input.accessToken;
-        if (token === undefined) {
-          if (!existing?.accessTokenEnc) {
-            throw new TRPCError({ code: 'BAD_REQUEST', message: 'Enter the Admin API access token.' });
-          }
-          token = decryptSecret(existing.accessTokenEnc, deps.key);
-        }
-        testedAt = await findPassedConnectionTest(tx, {
-          workspaceId,
-          fingerprint: credentialFingerprint(deps.key, workspaceId, shopDomain, token),
-          withinSeconds: TEST_VALID_SECONDS,
-        });
-        if (!testedAt) {
-          throw new TRPCError({
-            code: 'PRECONDITION_FAILED',
-            message:
-              'These credentials have not passed a connection test. Run "Test connection" with this shop domain and access token, then save.',
-          });
-        }
-      }
-
-      // Pipeline and stage.
-      let { pipelineId, stageId } = input.config;
-      if (pipelineId === null) {
-        if (stageId !== null) {
-          throw new TRPCError({ code: 'BAD_REQUEST', message: 'Choose a pipeline for the stage.' });
-        }
-      } else {
-        const check = await checkPipelineStage(tx, { workspaceId, pipelineId, stageId });
-        if (!check.pipelineExists) {
-          throw new TRPCError({
-            code: 'BAD_REQUEST',
-            message: 'The chosen pipeline does not exist in this workspace.',
-          });
-        }
-        const previousPipeline = existing?.config.pipelineId ?? null;
-        if (stageId !== null && !check.stageInPipeline) {
-          if (previousPipeline !== pipelineId) stageId = null;
-          else
-            throw new TRPCError({
-              code: 'BAD_REQUEST',
-              message: 'The chosen stage is not in the chosen pipeline.',
-            });
-        }
-      }
-
-      const config = { ...input.config, shopDomain, pipelineId, stageId };
-      await upsertShopifyIntegration(tx, {
-        workspaceId,
-        name: input.name ?? existing?.name ?? 'Shopify',
-        config,
-        ...(input.accessToken !== undefined
-          ? {
-              accessToken: {
-                enc: encryptSecret(input.accessToken, deps.key),
-                last4: last4(input.accessToken),
-              },
-            }
-          : {}),
-        ...(input.webhookSecret !== undefined
-          ? {
-              webhookSecret: {
-                enc: encryptSecret(input.webhookSecret, deps.key),
-                last4: last4(input.webhookSecret),
-              },
-            }
-          : {}),
-        credentialsTestedAt: testedAt,
-      });
-      const saved = await requireIntegration(tx, workspaceId);
-      return integrationView(saved);
-    }),
+    .mutation(async ({ ctx, input }) =>
+      integrationView(await service(() => saveIntegration(ctx.tx, ctx.deps, ctx.workspaceId, input))),
+    ),
 
   /** Turns the integration on or off (off: webhooks for the shop are acknowledged and ignored). */
   setEnabled: ownerProcedure
     .input(z.object({ enabled: z.boolean() }))
     .output(z.object({ isActive: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
-      if (!(await setIntegrationActive(ctx.tx, ctx.workspaceId, input.enabled))) {
-        throw new TRPCError({ code: 'NOT_FOUND', message: 'This workspace has no Shopify integration yet.' });
-      }
+      await service(() => setIntegrationEnabled(ctx.tx, ctx.workspaceId, input.enabled));
       return { isActive: input.enabled };
     }),
 
   /** Deletes the integration and its events; orders imported from it stay. */
   delete: ownerProcedure.output(z.object({ deleted: z.boolean() })).mutation(async ({ ctx }) => ({
-    deleted: await deleteShopifyIntegration(ctx.tx, ctx.workspaceId),
+    deleted: await deleteIntegration(ctx.tx, ctx.workspaceId),
   })),
 
   /** Registers every webhook topic the product needs on the store, at this server's webhook URL. */
   registerWebhooks: ownerActionProcedure
     .output(z.object({ address: z.string(), subscriptions: z.array(subscriptionSchema) }))
     .mutation(async ({ ctx }) => {
-      const row = await ctx.db((tx) => requireIntegration(tx, ctx.workspaceId));
-      const creds = storedCredentials(ctx.deps, row);
-      const address = webhookUrl(ctx.deps);
-      const subscriptions = await callShopify(creds.accessToken, () =>
-        registerWebhooks(ctx.deps.config, creds, address),
-      );
+      const r = await service(() => registerIntegrationWebhooks(ctx.deps, ctx.db, ctx.workspaceId));
       return {
-        address,
-        subscriptions: subscriptions.map(({ id, topic, address: a }) => ({ id, topic, address: a })),
+        address: r.address,
+        subscriptions: r.subscriptions.map(({ id, topic, address }) => ({ id, topic, address })),
       };
     }),
 
@@ -363,11 +178,8 @@ export const integrationsRouter = router({
       }),
     )
     .mutation(async ({ ctx }) => {
-      const row = await ctx.db((tx) => requireIntegration(tx, ctx.workspaceId));
-      const creds = storedCredentials(ctx.deps, row);
-      const address = webhookUrl(ctx.deps);
-      const health = await callShopify(creds.accessToken, () =>
-        ensureWebhookSubscriptions(ctx.deps.config, creds, address),
+      const { address, health } = await service(() =>
+        checkSubscriptionHealth(ctx.deps, ctx.db, ctx.workspaceId),
       );
       const topics = health.map(({ topic, present, recreated }) => ({ topic, present, recreated }));
       // Healthy: every topic is subscribed now (present before, or re-created by this check).
