@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { findContactCandidatesByName, type WorkerTx } from '@crm/db/worker';
 import { CANDIDATE_SCORE_WEIGHTS, FUZZY_THRESHOLDS, scoreContactCandidate } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findBestContactCandidate } from '../src/jobs/contact-candidate.ts';
+import { findBestContactCandidate } from '../src/orders/contact-candidate.ts';
 
 let db: TestDatabase;
 let workspaceId: string;

@@ -21,8 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import type { AppDeps } from '../src/deps.ts';
 import { type IntegrationSettings, integrationConfigSchema } from '../src/integration-config.ts';
-import { applyShopifyOrder } from '../src/jobs/apply-order.ts';
 import { createLogger } from '../src/log.ts';
+import { applyShopifyOrder } from '../src/orders/apply-order.ts';
 import { startReconcile } from '../src/reconcile/start.ts';
 import { runReconcileJob } from '../src/reconcile/task.ts';
 

@@ -20,10 +20,11 @@ import {
 import { isShopifyTopic, parseWebhookPayload } from '@crm/shopify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { type IntegrationSettings, integrationConfigSchema } from '../integration-config.ts';
-import { applyShopifyOrder } from './apply-order.ts';
+import { type IntegrationSettings, integrationSettingsOf } from '../integration-config.ts';
+import { applyShopifyOrder } from '../orders/apply-order.ts';
+import { ProcessingError } from '../orders/errors.ts';
 import { redactCustomer, redactShop } from './compliance.ts';
-import { describeFailure, ProcessingError } from './errors.ts';
+import { describeFailure } from './errors.ts';
 
 export const PROCESS_WEBHOOK_EVENT = 'process_webhook_event';
 
@@ -43,13 +44,13 @@ async function loadSettings(deps: AppDeps, event: ClaimedWebhookEvent): Promise<
     loadIntegrationForWorker(tx, event.integrationId),
   );
   if (!row) throw new ProcessingError('The Shopify integration of this event no longer exists.');
-  const config = integrationConfigSchema.safeParse(row.config);
-  if (!config.success) {
+  const settings = integrationSettingsOf(row);
+  if (!settings.ok) {
     throw new ProcessingError(
       'The Shopify integration settings are incomplete (shop domain missing): save them again on the integration page.',
     );
   }
-  return { ...config.data, id: row.id, workspaceId: row.workspaceId, isActive: row.isActive };
+  return settings.settings;
 }
 
 /** Applies an event's payload. Throws on failure (see describeFailure). */

@@ -10,12 +10,23 @@
  * once the cause is fixed). If the worker dies mid-run, graphile-worker retries the job and the run
  * starts over from the beginning: applying an order twice is harmless.
  */
-import { decryptSecret, withWorkspace } from '@crm/db';
+import { decryptSecret } from '@crm/db';
+import {
+  finishReconcileRun,
+  inWorkerTransaction,
+  loadIntegrationAccessTokenEnc,
+  loadIntegrationForWorker,
+  type ReconcileProgress,
+  saveReconcileProgress,
+  startReconcileRun,
+  touchIntegrationLastSync,
+  type WorkerIntegrationRow,
+} from '@crm/db/worker';
 import { type ShopifyOrder, validateOrder } from '@crm/shopify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { type IntegrationSettings, integrationConfigSchema } from '../integration-config.ts';
-import { applyShopifyOrder } from '../jobs/apply-order.ts';
+import { integrationSettingsOf } from '../integration-config.ts';
+import { applyShopifyOrder } from '../orders/apply-order.ts';
 import { redactToken } from '../shopify-admin/client.ts';
 import type { GraphqlOptions } from '../shopify-admin/graphql.ts';
 import { ShopifyAdminError } from '../shopify-admin/http.ts';
@@ -45,43 +56,24 @@ export type ReconcileJobOptions = Pick<
 
 type ClaimedRun = {
   since: Date;
-  integration: {
-    id: string;
-    workspaceId: string;
-    isActive: boolean;
-    config: unknown;
-    accessTokenEnc: string | null;
-  } | null;
+  integration: (WorkerIntegrationRow & { accessTokenEnc: string | null }) | null;
 };
 
-type Progress = { pages: number; seen: number; created: number; updated: number };
+type Progress = ReconcileProgress;
 
 async function claimRun(deps: AppDeps, workspaceId: string, runId: string): Promise<ClaimedRun | null> {
-  return withWorkspace(deps.sql, workspaceId, async (tx) => {
-    // queued → running; a run found `running` is a retry after a crashed worker: start it over.
-    const [run] = await tx<{ integrationId: string; since: Date }[]>`
-      update reconcile_runs
-      set status = 'running', started_at = now(), finished_at = null, error = null,
-          pages = 0, orders_seen = 0, orders_created = 0, orders_updated = 0
-      where id = ${runId} and workspace_id = app.current_workspace_id() and status in ('queued', 'running')
-      returning integration_id as "integrationId", since`;
+  return inWorkerTransaction(deps.sql, workspaceId, async (tx) => {
+    const run = await startReconcileRun(tx, runId);
     if (!run) return null;
-    const [integration] = await tx<NonNullable<ClaimedRun['integration']>[]>`
-      select id, workspace_id as "workspaceId", is_active as "isActive", config,
-             access_token_enc as "accessTokenEnc"
-      from integrations
-      where id = ${run.integrationId} and workspace_id = app.current_workspace_id()`;
-    return { since: run.since, integration: integration ?? null };
+    const integration = await loadIntegrationForWorker(tx, run.integrationId);
+    if (!integration) return { since: run.since, integration: null };
+    const accessTokenEnc = await loadIntegrationAccessTokenEnc(tx, run.integrationId);
+    return { since: run.since, integration: { ...integration, accessTokenEnc } };
   });
 }
 
 async function saveProgress(deps: AppDeps, workspaceId: string, runId: string, p: Progress): Promise<void> {
-  await withWorkspace(deps.sql, workspaceId, async (tx) => {
-    await tx`
-      update reconcile_runs
-      set pages = ${p.pages}, orders_seen = ${p.seen}, orders_created = ${p.created}, orders_updated = ${p.updated}
-      where id = ${runId} and workspace_id = app.current_workspace_id()`;
-  });
+  await inWorkerTransaction(deps.sql, workspaceId, (tx) => saveReconcileProgress(tx, runId, p));
 }
 
 async function finishRun(
@@ -91,16 +83,10 @@ async function finishRun(
   result: { status: 'succeeded' | 'failed'; error: string | null; integrationId: string | null },
   p: Progress,
 ): Promise<void> {
-  await withWorkspace(deps.sql, workspaceId, async (tx) => {
-    await tx`
-      update reconcile_runs
-      set status = ${result.status}, error = ${result.error}, finished_at = now(),
-          pages = ${p.pages}, orders_seen = ${p.seen}, orders_created = ${p.created}, orders_updated = ${p.updated}
-      where id = ${runId} and workspace_id = app.current_workspace_id()`;
+  await inWorkerTransaction(deps.sql, workspaceId, async (tx) => {
+    await finishReconcileRun(tx, runId, result, p);
     if (result.status === 'succeeded' && result.integrationId) {
-      await tx`
-        update integrations set last_sync_at = now()
-        where id = ${result.integrationId} and workspace_id = app.current_workspace_id()`;
+      await touchIntegrationLastSync(tx, result.integrationId);
     }
   });
 }
@@ -134,10 +120,11 @@ export async function runReconcileJob(
   const row = claimed.integration;
   if (!row) return fail('The Shopify integration of this run no longer exists.');
   if (!row.isActive) return fail('The Shopify integration is disabled; enable it, then reconcile again.');
-  const config = integrationConfigSchema.safeParse(row.config);
-  if (!config.success) {
-    return fail(`The integration settings are incomplete (${firstIssue(config.error)}); save them again.`);
+  const settings = integrationSettingsOf(row);
+  if (!settings.ok) {
+    return fail(`The integration settings are incomplete (${settings.issue}); save them again.`);
   }
+  const integration = settings.settings;
   if (!row.accessTokenEnc) return fail('No Admin API access token is saved for this integration.');
   let accessToken: string;
   try {
@@ -147,13 +134,7 @@ export async function runReconcileJob(
       'The saved access token cannot be decrypted (was the encryption key changed?); enter it again.',
     );
   }
-  const integration: IntegrationSettings = {
-    ...config.data,
-    id: row.id,
-    workspaceId: row.workspaceId,
-    isActive: row.isActive,
-  };
-  const creds = { shopDomain: config.data.shopDomain, accessToken };
+  const creds = { shopDomain: integration.shopDomain, accessToken };
   const failures: string[] = [];
 
   deps.log.info('reconcile started', {

@@ -37,6 +37,7 @@ export {
 } from './events.ts';
 export {
   deactivateIntegration,
+  loadIntegrationAccessTokenEnc,
   loadIntegrationForWorker,
   loadWorkspaceShopifyIntegration,
   touchIntegrationLastSync,
@@ -70,6 +71,12 @@ export {
   removeJobRunner,
   unlockStalledWebhookWorkers,
 } from './queue.ts';
+export {
+  finishReconcileRun,
+  type ReconcileProgress,
+  saveReconcileProgress,
+  startReconcileRun,
+} from './reconcile.ts';
 export {
   findCustomerPayloads,
   findIntegrationPayloads,
