@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createSql, type Sql } from '@crm/db';
-import { signShopifyWebhook } from '@crm/shopify';
+import { signedWebhookHeaders } from '@crm/shopify';
 import { expect, type Page } from '@playwright/test';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -84,16 +84,7 @@ export async function postWebhook(
   const webhookId = randomUUID();
   const res = await fetch(`${baseUrl()}/webhooks/shopify`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': topic,
-      'x-shopify-shop-domain': SHOP,
-      'x-shopify-webhook-id': webhookId,
-      'x-shopify-event-id': randomUUID(),
-      'x-shopify-api-version': '2025-10',
-      'x-shopify-triggered-at': new Date().toISOString(),
-      'x-shopify-hmac-sha256': signShopifyWebhook(body, secret),
-    },
+    headers: signedWebhookHeaders(body, { topic, shopDomain: SHOP, secret, webhookId }),
     body,
   });
   expect(res.status, await res.clone().text()).toBe(200);

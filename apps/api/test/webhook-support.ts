@@ -4,10 +4,11 @@
  * deliveries over real HTTP, and polling helpers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { encryptSecret, last4, type Sql } from '@crm/db';
 import type { TestDatabase } from '@crm/db/testing';
+import { signedWebhookHeaders, signShopifyWebhook } from '@crm/shopify';
 import type { LogFields, Logger } from '../src/log.ts';
 
 export type Shop = {
@@ -192,7 +193,7 @@ export function orderPayload(options: OrderOptions = {}): { id: string; text: st
 }
 
 export function sign(body: string | Uint8Array, secret: string): string {
-  return createHmac('sha256', secret).update(body).digest('base64');
+  return signShopifyWebhook(body, secret);
 }
 
 export type Delivery = {
@@ -206,16 +207,12 @@ export type Delivery = {
 
 /** POSTs a delivery to the running app as Shopify would (signed with `secret` unless an HMAC header is given). */
 export async function deliver(baseUrl: string, d: Delivery): Promise<{ status: number; body: unknown }> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'x-shopify-topic': d.topic ?? 'orders/create',
-    'x-shopify-shop-domain': d.shopDomain,
-    'x-shopify-webhook-id': d.webhookId ?? randomUUID(),
-    'x-shopify-event-id': randomUUID(),
-    'x-shopify-api-version': '2025-10',
-    'x-shopify-triggered-at': new Date().toISOString(),
-  };
-  if (d.secret !== undefined) headers['x-shopify-hmac-sha256'] = sign(d.body, d.secret);
+  const headers = signedWebhookHeaders(d.body, {
+    topic: d.topic ?? 'orders/create',
+    shopDomain: d.shopDomain,
+    ...(d.secret !== undefined ? { secret: d.secret } : {}),
+    ...(d.webhookId !== undefined ? { webhookId: d.webhookId } : {}),
+  });
   for (const [k, v] of Object.entries(d.headers ?? {})) {
     delete headers[k.toLowerCase()];
     if (v !== null) headers[k] = v;

@@ -1,7 +1,6 @@
 /** Signed Shopify deliveries as Shopify sends them: payloads, headers, and a keep-alive poster. */
-import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { signShopifyWebhook } from '@crm/shopify';
+import { signedWebhookHeaders } from '@crm/shopify';
 import { DEMO_SECRET, DEMO_SHOP } from './db.ts';
 import { generatedPhone, misspell, randomCity, randomName } from './names.ts';
 
@@ -11,16 +10,12 @@ export function signedHeaders(
   body: Buffer,
   options: { topic?: string; webhookId?: string; secret?: string; shop?: string } = {},
 ): Record<string, string> {
-  return {
-    'content-type': 'application/json',
-    'x-shopify-topic': options.topic ?? 'orders/create',
-    'x-shopify-shop-domain': options.shop ?? DEMO_SHOP,
-    'x-shopify-webhook-id': options.webhookId ?? randomUUID(),
-    'x-shopify-event-id': randomUUID(),
-    'x-shopify-api-version': '2025-10',
-    'x-shopify-triggered-at': new Date().toISOString(),
-    'x-shopify-hmac-sha256': signShopifyWebhook(body, options.secret ?? DEMO_SECRET),
-  };
+  return signedWebhookHeaders(body, {
+    topic: options.topic ?? 'orders/create',
+    shopDomain: options.shop ?? DEMO_SHOP,
+    secret: options.secret ?? DEMO_SECRET,
+    ...(options.webhookId ? { webhookId: options.webhookId } : {}),
+  });
 }
 
 export type OrderSpec = {

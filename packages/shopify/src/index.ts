@@ -61,3 +61,10 @@ export {
 } from './schemas.ts';
 export { normalizeShopDomain, type ShopDomainResult } from './shop-domain.ts';
 export { normalizeText, phoneticKeys } from './text.ts';
+export {
+  SHOPIFY_WEBHOOK_API_VERSION,
+  SHOPIFY_WEBHOOK_HEADERS,
+  type SignedWebhookOptions,
+  STORED_WEBHOOK_HEADERS,
+  signedWebhookHeaders,
+} from './webhook-headers.ts';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { signShopifyWebhook } from '@crm/shopify';
+import { signedWebhookHeaders } from '@crm/shopify';
 
 const USAGE =
   'usage: npm run webhook:send -- <payload.json> [--topic orders/create] [--url http://localhost:3000/webhooks/shopify] ' +
@@ -46,16 +46,13 @@ async function main(): Promise<number> {
 
   const response = await fetch(url, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': topic,
-      'x-shopify-shop-domain': shop,
-      'x-shopify-webhook-id': webhookId,
-      'x-shopify-event-id': randomUUID(),
-      'x-shopify-api-version': process.env.SHOPIFY_API_VERSION ?? '2025-10',
-      'x-shopify-triggered-at': new Date().toISOString(),
-      'x-shopify-hmac-sha256': signShopifyWebhook(raw, secret),
-    },
+    headers: signedWebhookHeaders(raw, {
+      topic,
+      shopDomain: shop,
+      secret,
+      webhookId,
+      ...(process.env.SHOPIFY_API_VERSION ? { apiVersion: process.env.SHOPIFY_API_VERSION } : {}),
+    }),
     body: raw,
   }).catch((error: unknown) => {
     console.error(`could not reach ${url}: ${(error as Error).message}`);
