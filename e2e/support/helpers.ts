@@ -13,7 +13,7 @@ export const OWNER = 'owner@demo.test';
 export const ADMIN = 'admin@demo.test';
 export const AGENT = 'agent@demo.test';
 export const SHOP = 'demo-store.myshopify.com';
-export const TOKEN = 'shpat_demo_store_token';
+export const TOKEN = 'shpat_0000000000_demo_store_token';
 export const WEBHOOK_SECRET = 'demo-webhook-secret';
 
 export function baseUrl(): string {

@@ -32,8 +32,8 @@ let fresh: {
 };
 
 const FRESH_SHOP = 'fresh-shop.myshopify.com';
-const FRESH_TOKEN = 'shpat_fresh_shop_token_abcd1234';
-const FRESH_SECRET = 'fresh-webhook-secret-wxyz';
+const FRESH_TOKEN = 'shpat_fresh_shop_token_00abcd1234';
+const FRESH_SECRET = 'fresh-webhook-secret-0123456-wxyz';
 
 type View = {
   id: string;
@@ -54,11 +54,11 @@ beforeAll(async () => {
   fake.addShop({
     domain: FRESH_SHOP,
     name: 'Fresh Cosmetics',
-    tokens: [FRESH_TOKEN, 'shpat_second_valid_token_5678'],
+    tokens: [FRESH_TOKEN, 'shpat_second_valid_token_0000005678'],
   });
   fake.addShop({
     domain: 'no-scopes.myshopify.com',
-    tokens: ['shpat_no_scopes_token'],
+    tokens: ['shpat_no_scopes_token_00000000000'],
     scopes: ['read_products'],
   });
   world = await arrangeWorld(db, {
@@ -115,7 +115,7 @@ describe('integrations.get', () => {
     expect(r.canEdit).toBe(true);
     expect(r.integration?.credentials).toEqual({
       accessToken: { set: true, last4: 'oken' },
-      webhookSecret: { set: true, last4: 'cret' },
+      webhookSecret: { set: true, last4: null },
     });
     expect(r.integration?.config.shopDomain).toBe('demo-store.myshopify.com');
     const admin = await signedIn(world.app, 'admin@demo.test');
@@ -176,24 +176,24 @@ describe('testConnection and save', () => {
         {
           ...W(),
           shopDomain: 'fresh-shop',
-          accessToken: 'shpat_wrong_token_0000',
+          accessToken: 'shpat_wrong_token_0000000000000000',
         },
       ),
     );
     expect(bad).toMatchObject({ ok: false, reason: 'bad_token', shopDomain: FRESH_SHOP });
-    expect(bad.message).not.toContain('shpat_wrong_token_0000');
+    expect(bad.message).not.toContain('shpat_wrong_token_0000000000000000');
     const scopes = ok(
       await owner.mutation<{ ok: boolean; reason?: string }>('integrations.testConnection', {
         ...W(),
         shopDomain: 'no-scopes.myshopify.com',
-        accessToken: 'shpat_no_scopes_token',
+        accessToken: 'shpat_no_scopes_token_00000000000',
       }),
     );
     expect(scopes).toMatchObject({ ok: false, reason: 'missing_scope' });
     const save = await owner.mutation('integrations.save', {
       ...W(),
       config: config(),
-      accessToken: 'shpat_wrong_token_0000',
+      accessToken: 'shpat_wrong_token_0000000000000000',
       webhookSecret: FRESH_SECRET,
     });
     expect(codeOf(save)).toBe('PRECONDITION_FAILED');
@@ -216,7 +216,7 @@ describe('testConnection and save', () => {
     const other = await owner.mutation('integrations.save', {
       ...W(),
       config: config(),
-      accessToken: 'shpat_second_valid_token_5678',
+      accessToken: 'shpat_second_valid_token_0000005678',
       webhookSecret: FRESH_SECRET,
     });
     expect(codeOf(other)).toBe('PRECONDITION_FAILED');
@@ -304,7 +304,7 @@ describe('testConnection and save', () => {
       await owner.mutation('integrations.save', {
         ...W(),
         config: config(),
-        webhookSecret: 'rotated-secret-9999',
+        webhookSecret: 'rotated-webhook-secret-00000-9999',
       }),
     );
     const [row] = await db.sql<{ prev: string; exp: Date }[]>`
@@ -316,19 +316,37 @@ describe('testConnection and save', () => {
     expect(view.integration?.credentials.webhookSecret.last4).toBe('9999');
   });
 
+  it('a secret shorter than Shopify issues is refused with a clear message, nothing saved', async () => {
+    const before = ok(await owner.query<GetResult>('integrations.get', W()));
+    const r = await owner.mutation('integrations.save', { ...W(), config: config(), webhookSecret: 'k3Y9' });
+    expect(codeOf(r)).toBe('BAD_REQUEST');
+    if (r.ok) throw new Error('unreachable');
+    expect(r.error.message).toMatch(/webhook signing secret is too short: Shopify's have at least 32/);
+    const t = await owner.mutation('integrations.testConnection', { ...W(), accessToken: 'shpat_short' });
+    expect(codeOf(t)).toBe('BAD_REQUEST');
+    const after = ok(await owner.query<GetResult>('integrations.get', W()));
+    expect(after.integration?.credentials).toEqual(before.integration?.credentials);
+  });
+
+  it('a short secret stored before the rule shows no last 4 characters', async () => {
+    // The seeded demo secret (demo-webhook-secret, 19 characters) predates the minimum.
+    const r = ok(await owner.query<GetResult>('integrations.get', { workspaceId: world.demo.workspaceId }));
+    expect(r.integration?.credentials.webhookSecret).toEqual({ set: true, last4: null });
+  });
+
   it('a store connected to another workspace cannot be connected again', async () => {
     const t = ok(
       await owner.mutation<{ ok: boolean }>('integrations.testConnection', {
         workspaceId: fresh.workspaceId,
         shopDomain: 'demo-store',
-        accessToken: 'shpat_demo_store_token',
+        accessToken: 'shpat_0000000000_demo_store_token',
       }),
     );
     expect(t.ok).toBe(true);
     const r = await owner.mutation('integrations.save', {
       workspaceId: fresh.workspaceId,
       config: config({ shopDomain: 'demo-store' }),
-      accessToken: 'shpat_demo_store_token',
+      accessToken: 'shpat_0000000000_demo_store_token',
     });
     expect(codeOf(r)).toBe('CONFLICT');
     if (r.ok) throw new Error('unreachable');
@@ -432,10 +450,10 @@ describe('secrets', () => {
       ...world.plaintextSecrets,
       FRESH_TOKEN,
       FRESH_SECRET,
-      'rotated-secret-9999',
-      'shpat_wrong_token_0000',
-      'shpat_second_valid_token_5678',
-      'shpat_no_scopes_token',
+      'rotated-webhook-secret-00000-9999',
+      'shpat_wrong_token_0000000000000000',
+      'shpat_second_valid_token_0000005678',
+      'shpat_no_scopes_token_00000000000',
       ...(await storedCiphertexts(db.sql)),
     ];
     expect(transcript.length).toBeGreaterThan(20);

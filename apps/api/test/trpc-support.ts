@@ -116,7 +116,7 @@ export type World = {
   plaintextSecrets: string[];
 };
 
-export const DEMO_TOKEN = 'shpat_demo_store_token';
+export const DEMO_TOKEN = 'shpat_0000000000_demo_store_token';
 export const DEMO_SECRET = 'demo-webhook-secret';
 
 /**

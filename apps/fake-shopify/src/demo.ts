@@ -4,7 +4,7 @@ import { orderFromRest, readOrderFixture, variantOfOrder } from './orders-seed.t
 import { type FakeShopify, type FakeShopifyOptions, startFakeShopify } from './server.ts';
 
 export const DEMO_SHOP = 'demo-store.myshopify.com';
-export const DEMO_ACCESS_TOKEN = 'shpat_demo_store_token';
+export const DEMO_ACCESS_TOKEN = 'shpat_0000000000_demo_store_token';
 
 /**
  * A few orders for the demo store, built from the fixtures, updated over the last days (so a

@@ -1,6 +1,6 @@
 /**
  * `npm run fake-shopify` (or `npm start -w @crm/fake-shopify`): the local fake Shopify Admin API with the demo store
- * (demo-store.myshopify.com, token shpat_demo_store_token, a few orders from the fixtures).
+ * (demo-store.myshopify.com, token shpat_0000000000_demo_store_token, a few orders from the fixtures).
  * Point the app at it with SHOPIFY_ADMIN_BASE_URL=http://127.0.0.1:<port>/{shop}.
  *
  *   FAKE_SHOPIFY_PORT  port to listen on (default 3999)

@@ -46,6 +46,7 @@ export {
   loadEncryptionKey,
   parseEncryptionKey,
   SecretDecryptionError,
+  storedSecretLength,
 } from './secrets.ts';
 export {
   DEMO_PASSWORD,

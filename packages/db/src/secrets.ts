@@ -93,6 +93,16 @@ export function decryptSecret(stored: string, key: EncryptionKey): string {
   }
 }
 
+/**
+ * The length in bytes (characters, for the ASCII secrets Shopify issues) of a stored secret, read from
+ * its ciphertext without decrypting it (GCM keeps the length); 0 when it is not in our format.
+ */
+export function storedSecretLength(stored: string): number {
+  const parts = stored.split('.');
+  if (parts.length !== 4 || parts[0] !== VERSION) return 0;
+  return Buffer.from(parts[3] ?? '', 'base64url').length;
+}
+
 /** What the SPA may see of a credential: whether it is set, and its last 4 characters. */
 export function last4(secret: string): string {
   return secret.slice(-4);

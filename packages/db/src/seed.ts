@@ -25,7 +25,7 @@ export type SeedResult = { seeded: boolean; workspaceId: string };
 export async function seed(sql: Sql, options: SeedOptions): Promise<SeedResult> {
   // Empty counts as unset: an empty signing secret would let anyone sign the demo store's webhooks.
   const webhookSecret = options.webhookSecret || process.env.DEMO_SHOPIFY_SECRET || 'demo-webhook-secret';
-  const accessToken = options.accessToken ?? 'shpat_demo_store_token';
+  const accessToken = options.accessToken ?? 'shpat_0000000000_demo_store_token';
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   return (await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(7311524020)`;

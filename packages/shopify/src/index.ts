@@ -1,4 +1,13 @@
 export {
+  mayShowSecretHint,
+  SECRET_HINT_MIN_LENGTH,
+  SHOPIFY_SECRET_MAX_LENGTH,
+  SHOPIFY_SECRET_MIN_LENGTH,
+  secretHint,
+  shopifySecretProblem,
+  shopifySecretSchema,
+} from './credentials.ts';
+export {
   CANDIDATE_SCORE_WEIGHTS,
   type ContactFacts,
   type ContactScore,

@@ -8,7 +8,7 @@
  * with `returning`).
  */
 import { createHmac, hkdfSync } from 'node:crypto';
-import { decryptSecret, type EncryptionKey, encryptSecret, last4, type Tx } from '@crm/db';
+import { decryptSecret, type EncryptionKey, encryptSecret, type Tx } from '@crm/db';
 import {
   checkPipelineStage,
   deleteShopifyIntegration,
@@ -19,7 +19,7 @@ import {
   setIntegrationActive,
   upsertShopifyIntegration,
 } from '@crm/db/owner';
-import { normalizeShopDomain } from '@crm/shopify';
+import { normalizeShopDomain, secretHint } from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
 import type { IntegrationConfig } from '../integration-config.ts';
 import {
@@ -226,7 +226,7 @@ async function pipelineAndStage(
 }
 
 const encrypted = (deps: AppDeps, secret: string | undefined) =>
-  secret === undefined ? undefined : { enc: encryptSecret(secret, deps.key), last4: last4(secret) };
+  secret === undefined ? undefined : { enc: encryptSecret(secret, deps.key), last4: secretHint(secret) };
 
 /**
  * Creates or updates the integration. Credentials (shop domain + access token) must have passed a

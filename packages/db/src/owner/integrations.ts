@@ -45,9 +45,9 @@ export type IntegrationWrite = {
   workspaceId: string;
   name: string;
   config: Record<string, unknown>;
-  /** New ciphertext and last 4; undefined keeps the stored one. */
-  accessToken?: { enc: string; last4: string };
-  webhookSecret?: { enc: string; last4: string };
+  /** New ciphertext and last 4 (null: too short to show any); undefined keeps the stored one. */
+  accessToken?: { enc: string; last4: string | null };
+  webhookSecret?: { enc: string; last4: string | null };
   credentialsTestedAt: Date | null;
 };
 
@@ -81,13 +81,15 @@ export async function upsertShopifyIntegration(
       name = ${w.name},
       config = ${tx.json(w.config as never)},
       access_token_enc = coalesce(${token?.enc ?? null}, access_token_enc),
-      access_token_last4 = coalesce(${token?.last4 ?? null}, access_token_last4),
+      access_token_last4 = case when ${token?.enc ?? null}::text is not null
+        then ${token?.last4 ?? null}::text else access_token_last4 end,
       webhook_secret_previous_enc = case when ${secret?.enc ?? null}::text is not null
         then webhook_secret_enc else webhook_secret_previous_enc end,
       webhook_secret_previous_expires_at = case when ${secret?.enc ?? null}::text is not null
         then now() + interval '1 day' else webhook_secret_previous_expires_at end,
       webhook_secret_enc = coalesce(${secret?.enc ?? null}, webhook_secret_enc),
-      webhook_secret_last4 = coalesce(${secret?.last4 ?? null}, webhook_secret_last4),
+      webhook_secret_last4 = case when ${secret?.enc ?? null}::text is not null
+        then ${secret?.last4 ?? null}::text else webhook_secret_last4 end,
       credentials_tested_at = ${w.credentialsTestedAt},
       updated_at = now()
     where id = ${existingId} and workspace_id = ${w.workspaceId}

@@ -1,4 +1,6 @@
+import { storedSecretLength } from '@crm/db';
 import { getShopifyIntegration, type IntegrationRow } from '@crm/db/owner';
+import { mayShowSecretHint, shopifySecretSchema } from '@crm/shopify';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { IntegrationError } from '../../integrations/errors.ts';
@@ -25,6 +27,11 @@ import { ownerActionProcedure, ownerProcedure, router, workspaceProcedure } from
 
 export { webhookUrl };
 
+/** A stored secret's last 4, only when the secret is long enough for them to reveal little. */
+function hint(enc: string | null, last4: string | null): string | null {
+  return enc && mayShowSecretHint(storedSecretLength(enc)) ? last4 : null;
+}
+
 /** The integration as any member may see it: never a credential, only whether it is set and its last 4. */
 export function integrationView(row: IntegrationRow): IntegrationView {
   const config = storedConfigSchema.parse(row.config);
@@ -36,11 +43,11 @@ export function integrationView(row: IntegrationRow): IntegrationView {
     credentials: {
       accessToken: {
         set: row.accessTokenEnc !== null,
-        last4: row.accessTokenEnc ? row.accessTokenLast4 : null,
+        last4: hint(row.accessTokenEnc, row.accessTokenLast4),
       },
       webhookSecret: {
         set: row.webhookSecretEnc !== null,
-        last4: row.webhookSecretEnc ? row.webhookSecretLast4 : null,
+        last4: hint(row.webhookSecretEnc, row.webhookSecretLast4),
       },
     },
     credentialsTestedAt: isoOrNull(row.credentialsTestedAt),
@@ -63,7 +70,9 @@ async function service<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const secretInput = z.string().trim().min(1).max(1024);
+/** Credentials as typed in: the one rule of packages/shopify (32+ printable characters). */
+const tokenInput = shopifySecretSchema('access token');
+const secretInput = shopifySecretSchema('webhook signing secret');
 
 export const connectionTestResultSchema = z.discriminatedUnion('ok', [
   z.object({
@@ -109,7 +118,7 @@ export const integrationsRouter = router({
    * reports the shop's name or why it failed. A pass is remembered so `save` accepts these credentials.
    */
   testConnection: ownerActionProcedure
-    .input(z.object({ shopDomain: z.string().max(300).optional(), accessToken: secretInput.optional() }))
+    .input(z.object({ shopDomain: z.string().max(300).optional(), accessToken: tokenInput.optional() }))
     .output(connectionTestResultSchema)
     .mutation(async ({ ctx, input }) => {
       const r = await service(() =>
@@ -134,7 +143,7 @@ export const integrationsRouter = router({
         /** Display name; omitted keeps the stored one ("Shopify" for a new integration). */
         name: z.string().trim().min(1).max(100).optional(),
         config: integrationConfigSchema,
-        accessToken: secretInput.optional(),
+        accessToken: tokenInput.optional(),
         webhookSecret: secretInput.optional(),
       }),
     )
