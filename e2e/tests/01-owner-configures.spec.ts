@@ -86,8 +86,12 @@ test('the workspace switcher remembers the choice; where the owner is an agent t
   await go(page, 'Integration');
   await page.getByLabel('Workspace').selectOption({ label: 'Demo Outlet (agent)' });
   await expect(page.getByText('Only the workspace owner can change this integration.').first()).toBeVisible();
+  await expect(page).toHaveURL(/\/w\/[0-9a-f-]{36}\/integration$/);
+  const outlet = page.url();
   await page.reload();
   await expect(page.getByLabel('Workspace').locator('option:checked')).toHaveText('Demo Outlet (agent)');
+  await page.goto('/');
+  await expect(page).toHaveURL(outlet);
   await page.getByLabel('Workspace').selectOption({ label: 'Demo Store (owner)' });
   await expect(page.getByRole('button', { name: 'Test connection' })).toBeEnabled();
 });

@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
+import { Link } from 'wouter';
 import { formatDateTime } from '../format.ts';
-import { linkHandler } from '../router.ts';
 import { trpc } from '../trpc.ts';
 import { ErrorBox, Loading, Notice, PageHeader, StatusBadge } from '../ui.tsx';
 import { useWorkspace } from '../workspace.tsx';
@@ -57,11 +57,7 @@ export default function EventPage({ eventId }: { eventId: string }) {
     refetchInterval: (q) => (q.state.data?.status === 'pending' ? 2_000 : false),
   });
   const replay = useMutation(trpc.events.replay.mutationOptions({ onSuccess: invalidateEvents }));
-  const back = (
-    <a href="/sync" onClick={linkHandler('/sync')}>
-      ← Back to sync status
-    </a>
-  );
+  const back = <Link href="/sync">← Back to sync status</Link>;
   if (detail.isPending)
     return (
       <>

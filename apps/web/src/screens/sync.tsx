@@ -1,14 +1,20 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
+import { Link, useLocation, useSearch } from 'wouter';
 import { formatDateTime, localMidnightIso, todayStartIso } from '../format.ts';
-import { linkHandler } from '../router.ts';
-import { queryClient, type RouterInputs, type RouterOutputs, trpc } from '../trpc.ts';
+import {
+  changeEventFilters,
+  EVENT_STATUSES,
+  type EventFilters,
+  eventPath,
+  hasEventFilters,
+  parseEventFilters,
+} from '../routes.ts';
+import { queryClient, type RouterOutputs, trpc } from '../trpc.ts';
 import { Empty, ErrorBox, Field, Loading, Notice, PageHeader, StatusBadge } from '../ui.tsx';
 import { useWorkspace } from '../workspace.tsx';
 
-type Status = NonNullable<RouterInputs['events']['list']['status']>;
 type Counts = RouterOutputs['events']['stats']['today'];
-const STATUSES: Status[] = ['pending', 'processed', 'failed', 'ignored'];
 export const REPLAY_READ_ONLY = 'Only the workspace owner can replay events.';
 
 export function invalidateEvents(): Promise<void> {
@@ -133,10 +139,13 @@ function WebhookUrl({ url }: { url: string }) {
 function EventList() {
   const { workspace, isOwner } = useWorkspace();
   const workspaceId = workspace.id;
-  const [status, setStatus] = useState<Status | ''>('');
-  const [topic, setTopic] = useState('');
-  const [from, setFrom] = useState('');
-  const [to, setTo] = useState('');
+  // The filters live in the URL, so a filtered list can be shared and reloaded.
+  const [path, navigate] = useLocation();
+  const search = useSearch();
+  const filters = parseEventFilters(search);
+  const { status = '', topic = '', from = '', to = '' } = filters;
+  const setFilter = (change: Partial<Record<keyof EventFilters, string>>) =>
+    navigate(`${path}${changeEventFilters(search, change)}`, { replace: true });
   const [knownTopics, setKnownTopics] = useState<string[]>([]);
   const events = useInfiniteQuery({
     ...trpc.events.list.infiniteQueryOptions(
@@ -157,7 +166,7 @@ function EventList() {
   const items = events.data?.pages.flatMap((p) => p.items) ?? [];
   const topics = events.data?.pages[0]?.topics ?? knownTopics;
   if (topics !== knownTopics && topics.join() !== knownTopics.join()) setKnownTopics(topics);
-  const filtered = Boolean(status || topic || from || to);
+  const filtered = hasEventFilters(filters);
 
   return (
     <section className="card" aria-labelledby="events-title">
@@ -165,9 +174,9 @@ function EventList() {
       <form className="filters" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
         <Field label="Status">
           {(p) => (
-            <select {...p} value={status} onChange={(e) => setStatus(e.target.value as Status | '')}>
+            <select {...p} value={status} onChange={(e) => setFilter({ status: e.target.value })}>
               <option value="">All</option>
-              {STATUSES.map((s) => (
+              {EVENT_STATUSES.map((s) => (
                 <option key={s} value={s}>
                   {s}
                 </option>
@@ -177,9 +186,9 @@ function EventList() {
         </Field>
         <Field label="Topic">
           {(p) => (
-            <select {...p} value={topic} onChange={(e) => setTopic(e.target.value)}>
+            <select {...p} value={topic} onChange={(e) => setFilter({ topic: e.target.value })}>
               <option value="">All</option>
-              {knownTopics.map((t) => (
+              {(topic && !knownTopics.includes(topic) ? [topic, ...knownTopics] : knownTopics).map((t) => (
                 <option key={t} value={t}>
                   {t}
                 </option>
@@ -194,7 +203,7 @@ function EventList() {
               type="date"
               value={from}
               max={to || undefined}
-              onChange={(e) => setFrom(e.target.value)}
+              onChange={(e) => setFilter({ from: e.target.value })}
             />
           )}
         </Field>
@@ -205,21 +214,12 @@ function EventList() {
               type="date"
               value={to}
               min={from || undefined}
-              onChange={(e) => setTo(e.target.value)}
+              onChange={(e) => setFilter({ to: e.target.value })}
             />
           )}
         </Field>
         {filtered ? (
-          <button
-            type="button"
-            className="btn btn-ghost"
-            onClick={() => {
-              setStatus('');
-              setTopic('');
-              setFrom('');
-              setTo('');
-            }}
-          >
+          <button type="button" className="btn btn-ghost" onClick={() => navigate(path, { replace: true })}>
             Clear filters
           </button>
         ) : null}
@@ -265,13 +265,13 @@ function EventList() {
                     <td className="error-cell">{e.lastError ?? ''}</td>
                     <td className="nowrap">
                       <div className="actions">
-                        <a href={`/sync/events/${e.id}`} onClick={linkHandler(`/sync/events/${e.id}`)}>
+                        <Link href={eventPath(e.id)}>
                           Details
                           <span className="sr-only">
                             {' '}
                             of the {e.topic} event received {formatDateTime(e.receivedAt)}
                           </span>
-                        </a>
+                        </Link>
                         {e.status === 'failed' ? (
                           <button
                             type="button"

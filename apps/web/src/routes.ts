@@ -1,0 +1,137 @@
+import type { RouterInputs } from './trpc.ts';
+
+/**
+ * The SPA's URLs, in one place. Every page lives under its workspace: `/w/<workspace id>/<section>`,
+ * so a link names the workspace it shows; the sync page's event filters live in its query string
+ * (`/w/<id>/sync?status=failed&topic=orders%2Fcreate&from=2026-12-01&to=2026-12-04`), so a filtered
+ * list can be shared and reloaded. Pure functions only: routing itself is wouter's (app.tsx).
+ */
+
+export const SECTIONS = [
+  { path: '/integration', label: 'Integration' },
+  { path: '/sync', label: 'Sync status' },
+  { path: '/reconcile', label: 'Reconcile' },
+  { path: '/reviews', label: 'Contact reviews' },
+  { path: '/orders', label: 'Orders' },
+] as const;
+
+export type SectionPath = (typeof SECTIONS)[number]['path'];
+export const HOME: SectionPath = '/integration';
+
+/** The pattern of the workspace part of every page's path (wouter's nested route). */
+export const WORKSPACE_ROUTE = '/w/:workspaceId';
+export const EVENT_ROUTE = '/sync/events/:eventId';
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(text: string): boolean {
+  return UUID_TEXT.test(text);
+}
+
+/** The absolute path of a page of a workspace (`path` relative to the workspace, e.g. `/sync`). */
+export function workspacePath(workspaceId: string, path: string = HOME): string {
+  return `/w/${encodeURIComponent(workspaceId)}${path}`;
+}
+
+/** The path of one event's page, relative to its workspace. */
+export function eventPath(eventId: string): string {
+  return `/sync/events/${encodeURIComponent(eventId)}`;
+}
+
+/** The section a path (relative to a workspace) belongs to, e.g. `/sync` for an event's page. */
+export function sectionOf(path: string): SectionPath | null {
+  return SECTIONS.find((s) => path === s.path || path.startsWith(`${s.path}/`))?.path ?? null;
+}
+
+/**
+ * Where a path without a workspace (an old link such as `/sync?status=failed`, or `/`) goes once
+ * the workspace is known: the same page of that workspace, its query kept; the home page for `/`
+ * and anything unknown.
+ */
+export function withWorkspace(workspaceId: string, path: string, search: string): string {
+  const known = sectionOf(path) !== null;
+  const query = search && known ? (search.startsWith('?') ? search : `?${search}`) : '';
+  return `${workspacePath(workspaceId, known ? path : HOME)}${query}`;
+}
+
+export type EventStatus = NonNullable<RouterInputs['events']['list']['status']>;
+export const EVENT_STATUSES = [
+  'pending',
+  'processed',
+  'failed',
+  'ignored',
+] as const satisfies readonly EventStatus[];
+
+export type EventFilters = {
+  status?: EventStatus;
+  topic?: string;
+  /** yyyy-mm-dd, local day: events received on or after its start. */
+  from?: string;
+  /** yyyy-mm-dd, local day: events received up to its end. */
+  to?: string;
+};
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const TOPIC = /^[a-z_]+\/[a-z_]+$/;
+
+function isDay(text: string): boolean {
+  const m = DAY.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
+function isStatus(text: string): text is EventStatus {
+  return (EVENT_STATUSES as readonly string[]).includes(text);
+}
+
+/**
+ * The event filters of a query string. What a hand-edited or stale link gets wrong is dropped, not
+ * thrown: an unknown status, a topic that is not `resource/action`, an impossible date; a range
+ * whose start is after its end keeps only its start.
+ */
+export function parseEventFilters(search: string | URLSearchParams): EventFilters {
+  const params = typeof search === 'string' ? new URLSearchParams(search) : search;
+  const out: EventFilters = {};
+  const status = params.get('status');
+  if (status && isStatus(status)) out.status = status;
+  const topic = params.get('topic');
+  if (topic && topic.length <= 100 && TOPIC.test(topic)) out.topic = topic;
+  const from = params.get('from');
+  if (from && isDay(from)) out.from = from;
+  const to = params.get('to');
+  if (to && isDay(to) && !(out.from && to < out.from)) out.to = to;
+  return out;
+}
+
+/** The query string of some event filters: `''` without any, else `?status=…` in a fixed order. */
+export function eventFiltersSearch(filters: EventFilters): string {
+  const params = new URLSearchParams();
+  if (filters.status) params.set('status', filters.status);
+  if (filters.topic) params.set('topic', filters.topic);
+  if (filters.from) params.set('from', filters.from);
+  if (filters.to) params.set('to', filters.to);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+export function hasEventFilters(filters: EventFilters): boolean {
+  return Boolean(filters.status || filters.topic || filters.from || filters.to);
+}
+
+/**
+ * The query string after one filter control changed (`''` clears that filter), normalised by
+ * parseEventFilters: e.g. a start moved after the end drops the end.
+ */
+export function changeEventFilters(
+  search: string,
+  change: Partial<Record<keyof EventFilters, string>>,
+): string {
+  const params = new URLSearchParams(search);
+  for (const [key, value] of Object.entries(change)) {
+    if (value) params.set(key, value);
+    else params.delete(key);
+  }
+  return eventFiltersSearch(parseEventFilters(params));
+}
