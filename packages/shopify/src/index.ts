@@ -28,8 +28,10 @@ export {
   type MappedLine,
   type MappedOrder,
   mapOrder,
+  splitTags,
 } from './map-order.ts';
 export { divideRoundHalfUp, formatMoney, parseMoney } from './money.ts';
+export { type LineAmounts, type OrderAmounts, orderAmounts, spreadProportionally } from './order-amounts.ts';
 export {
   parseOrder,
   parseWebhookPayload,
@@ -38,7 +40,7 @@ export {
   type ShopifyWebhookPayload,
   validateOrder,
 } from './parse.ts';
-export { normalizePhone, pickOrderPhone, secondaryPhoneFromNoteAttributes } from './phone.ts';
+export { normalizePhone, phoneCountry, pickOrderPhone, secondaryPhoneFromNoteAttributes } from './phone.ts';
 export {
   type CatalogProduct,
   matchLineToProduct,
@@ -69,7 +71,7 @@ export {
   shopRedactSchema,
 } from './schemas.ts';
 export { normalizeShopDomain, type ShopDomainResult } from './shop-domain.ts';
-export { normalizeText, phoneticKeys } from './text.ts';
+export { normalizeText, phoneticKeys, storableText } from './text.ts';
 export {
   SHOPIFY_WEBHOOK_API_VERSION,
   SHOPIFY_WEBHOOK_HEADERS,

@@ -1,4 +1,5 @@
-import { divideRoundHalfUp, formatMoney, parseMoney } from './money.ts';
+import { formatMoney, parseMoney } from './money.ts';
+import { type LineAmounts, orderAmounts } from './order-amounts.ts';
 import { pickOrderPhone, secondaryPhoneFromNoteAttributes } from './phone.ts';
 import { type CatalogProduct, matchLineToProduct, type ProductMatchStrategy } from './products.ts';
 import type { ShopifyAddress, ShopifyLineItem, ShopifyOrder } from './schemas.ts';
@@ -11,6 +12,8 @@ export type ContactDraft = {
   city: string | null;
   department: string | null;
   secondaryPhone: string | null;
+  /** customer.email when the order was placed under another email (order.email). */
+  secondaryEmail: string | null;
 };
 
 export type MappedLine = {
@@ -19,8 +22,13 @@ export type MappedLine = {
   sku: string;
   title: string;
   unitPrice: string;
+  /** Units left after refunds and removals (Shopify's current_quantity): may be 0. */
   quantity: number;
+  /** After every discount and refund: what is due for this line. */
   subtotal: string;
+  /** Units and amount as ordered, before refunds. */
+  originalQuantity: number;
+  originalSubtotal: string;
   matched: boolean;
 };
 
@@ -34,7 +42,17 @@ export type MappedOrder = {
   shippingAddress: string | null;
   shippingCity: string | null;
   shippingDepartment: string | null;
+  /** Goods after every discount and refund: the sum of the lines' subtotals. */
   totalValue: string;
+  /** Goods after every discount, before refunds. */
+  originalTotal: string;
+  /** The shop's currency (order.currency), the currency of every amount above. */
+  currency: string | null;
+  /** The customer's currency and what Shopify charges in it now, when it is not the shop's. */
+  presentmentCurrency: string | null;
+  presentmentTotal: string | null;
+  tags: string[];
+  test: boolean;
   lines: MappedLine[];
   contact: ContactDraft;
   customerEmail: string | null;
@@ -45,38 +63,26 @@ const streetOf = (a: ShopifyAddress) => [a.address1, a.address2].filter(Boolean)
 /** "2026-02-04T15:57:03-05:00" → "2026-02-04T20:57:03.000Z": comparable as text, whatever the offset. */
 const toUtc = (s: string | null) => (s ? new Date(s).toISOString() : null);
 
-/**
- * A line's amounts, exact: subtotal = price × quantity − its discount allocations (or, when it has
- * none, its total_discount), never below zero. The subtotal is authoritative — the order total is the
- * sum of subtotals — and the unit price is subtotal ÷ quantity rounded half up to the cent, so
- * unitPrice × quantity may differ from the subtotal by a few cents.
- */
-function lineAmounts(line: ShopifyLineItem): { unit: bigint; subtotal: bigint } {
-  const gross = parseMoney(line.price) * BigInt(line.quantity);
-  const discount =
-    line.discount_allocations.length > 0
-      ? line.discount_allocations.reduce((sum, d) => sum + parseMoney(d.amount), 0n)
-      : parseMoney(line.total_discount);
-  const subtotal = gross - (discount > gross ? gross : discount);
-  return { unit: divideRoundHalfUp(subtotal, BigInt(line.quantity)), subtotal };
-}
-
-function mapLine(line: ShopifyLineItem, products: readonly CatalogProduct[], strategy: ProductMatchStrategy) {
-  const { unit, subtotal } = lineAmounts(line);
+function mapLine(
+  line: ShopifyLineItem,
+  amounts: LineAmounts,
+  products: readonly CatalogProduct[],
+  strategy: ProductMatchStrategy,
+): MappedLine {
   const product = matchLineToProduct(line, products, strategy);
-  const unmatchedSku = `SHOPIFY-${line.id}`;
-  const mapped: MappedLine = {
+  return {
     shopifyLineId: line.id,
     productId: product?.id ?? null,
-    // A matched product without a sku keeps Shopify's, if any.
-    sku: product ? product.sku || line.sku || unmatchedSku : unmatchedSku,
+    // Shopify's sku on every line; the catalogue's when Shopify has none; a reference as a last resort.
+    sku: line.sku || product?.sku || `SHOPIFY-${line.id}`,
     title: line.name ?? line.title ?? '',
-    unitPrice: formatMoney(unit),
-    quantity: line.quantity,
-    subtotal: formatMoney(subtotal),
+    unitPrice: formatMoney(amounts.unit),
+    quantity: amounts.quantity,
+    subtotal: formatMoney(amounts.current),
+    originalQuantity: amounts.originalQuantity,
+    originalSubtotal: formatMoney(amounts.original),
     matched: product !== null,
   };
-  return { mapped, subtotal };
 }
 
 /**
@@ -88,6 +94,7 @@ export function contactDraftFromOrder(order: ShopifyOrder, defaultCountry: strin
   const { customer, shipping_address: shipping, billing_address: billing } = order;
   const addressName = (a: ShopifyAddress | null) => a && (a.name ?? joinWords(a.first_name, a.last_name));
   const email = order.email ?? customer?.email ?? order.contact_email;
+  const customerEmail = customer?.email ?? null;
   const phone = pickOrderPhone(order, defaultCountry);
   const place =
     [shipping, billing, customer?.default_address].find((a) => a && (a.address1 || a.city)) ?? null;
@@ -105,11 +112,13 @@ export function contactDraftFromOrder(order: ShopifyOrder, defaultCountry: strin
     city: place?.city ?? null,
     department: place?.province ?? null,
     secondaryPhone: secondaryPhoneFromNoteAttributes(order, defaultCountry, phone),
+    secondaryEmail:
+      customerEmail && email && customerEmail.toLowerCase() !== email.toLowerCase() ? customerEmail : null,
   };
 }
 
 /** Human-readable summary for the CRM order: reference, note, payment, Shopify's own totals. */
-function describe(order: ShopifyOrder, total: string): string {
+function describe(order: ShopifyOrder, total: string, amounts: ReturnType<typeof orderAmounts>): string {
   const currency = order.currency ? ` ${order.currency}` : '';
   const gateway = order.payment_gateway_names.join(', ') || order.gateway;
   const shipping = order.shipping_lines.reduce(
@@ -126,7 +135,11 @@ function describe(order: ShopifyOrder, total: string): string {
     ...order.note_attributes.filter((a) => a.name && a.value).map((a) => `${a.name}: ${a.value}`),
     `Pago: ${order.financial_status ?? 'desconocido'}${gateway ? ` (${gateway})` : ''}`,
     order.cancelled_at && `Cancelado: ${order.cancel_reason ?? order.cancelled_at}`,
-    `Total Shopify: ${order.total_price ?? total}${currency}` +
+    amounts.unallocatedDiscount > 0n &&
+      `Descuento del pedido repartido entre las líneas: ${formatMoney(amounts.unallocatedDiscount)}${currency}`,
+    amounts.current !== amounts.original &&
+      `Reembolsado: ${formatMoney(amounts.original - amounts.current)}${currency} de ${formatMoney(amounts.original)}${currency}`,
+    `Total Shopify: ${order.current_total_price ?? order.total_price ?? total}${currency}` +
       (order.shipping_lines.length > 0
         ? `, envío ${formatMoney(shipping)}${currency}${shippingTitles ? ` (${shippingTitles})` : ''}`
         : ''),
@@ -135,30 +148,64 @@ function describe(order: ShopifyOrder, total: string): string {
     .join('\n');
 }
 
+/** The customer's currency and current amount, when Shopify charged in another currency than the shop's. */
+function presentment(order: ShopifyOrder): { currency: string | null; total: string | null } {
+  const set = order.current_total_price_set ?? order.total_price_set;
+  const money = set?.presentment_money;
+  const currency = money?.currency_code ?? order.presentment_currency;
+  if (!currency || !order.currency || currency.toUpperCase() === order.currency.toUpperCase()) {
+    return { currency: null, total: null };
+  }
+  return { currency: currency.toUpperCase(), total: money?.amount ?? null };
+}
+
+/** "vip, wholesale ,  vip" → ["vip", "wholesale"]: Shopify's comma-separated tags, each once. */
+export function splitTags(tags: string | null): string[] {
+  return [
+    ...new Set(
+      (tags ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
 /**
  * The CRM order for a Shopify order. totalValue is the sum of the lines' subtotals (the database keeps
- * an order's total equal to its lines); shipping is not a line, and Shopify's own total (with
- * shipping and taxes) goes into the description.
+ * an order's total equal to its lines): the goods after every discount and refund, in the shop's
+ * currency (see order-amounts.ts). Shipping is not a line; Shopify's own total (with shipping and
+ * taxes) goes into the description.
  */
 export function mapOrder(
   order: ShopifyOrder,
   opts: { products: readonly CatalogProduct[]; strategy: ProductMatchStrategy; defaultCountry: string },
 ): MappedOrder {
-  const mapped = order.line_items.map((line) => mapLine(line, opts.products, opts.strategy));
-  const total = formatMoney(mapped.reduce((sum, l) => sum + l.subtotal, 0n));
+  const amounts = orderAmounts(order);
+  const lines = order.line_items.map((line, i) =>
+    mapLine(line, amounts.lines[i] as LineAmounts, opts.products, opts.strategy),
+  );
+  const total = formatMoney(amounts.current);
   const shipping = order.shipping_address;
+  const shown = presentment(order);
   return {
     shopifyOrderId: order.id,
     shopifyOrderName: order.name ?? `#${order.order_number ?? order.id}`,
     financialStatus: order.financial_status,
     cancelledAt: toUtc(order.cancelled_at),
     shopifyUpdatedAt: toUtc(order.updated_at),
-    description: describe(order, total),
+    description: describe(order, total, amounts),
     shippingAddress: shipping && streetOf(shipping),
     shippingCity: shipping?.city ?? null,
     shippingDepartment: shipping?.province ?? null,
     totalValue: total,
-    lines: mapped.map((l) => l.mapped),
+    originalTotal: formatMoney(amounts.original),
+    currency: order.currency?.toUpperCase() ?? null,
+    presentmentCurrency: shown.currency,
+    presentmentTotal: shown.total,
+    tags: splitTags(order.tags),
+    test: order.test,
+    lines,
     contact: contactDraftFromOrder(order, opts.defaultCountry),
     customerEmail: order.email ?? order.customer?.email ?? order.contact_email,
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatMoney, parseMoney } from './money.ts';
+import { storableText } from './text.ts';
 
 /**
  * Schemas of the webhook bodies, tolerant of what Shopify really sends — null, "", missing blocks,
@@ -16,11 +17,14 @@ const fail = (ctx: z.RefinementCtx, message: string): never => {
   return z.NEVER;
 };
 
-/** Text that may be absent, null, "" or a number (zip codes): trimmed string or null. */
+/**
+ * Text that may be absent, null, "" or a number (zip codes): trimmed string or null. What PostgreSQL
+ * cannot store in text (NUL, unpaired surrogates) is taken out here, at the boundary: see storableText.
+ */
 const text = z
   .union([z.string(), z.number()], { error: 'expected text' })
   .nullish()
-  .transform((v) => (v == null ? null : String(v).trim() || null));
+  .transform((v) => (v == null ? null : storableText(String(v)).trim() || null));
 
 const GID = /^gid:\/\/shopify\/\w+\/(\d+)$/;
 
@@ -61,6 +65,10 @@ function toMoney(v: string | number, ctx: z.RefinementCtx): string {
 const moneyValue = z
   .union([z.string(), z.number()], { error: 'expected a decimal amount' })
   .transform(toMoney);
+/** A price: a decimal amount that is not negative (Shopify never charges less than nothing for a unit). */
+const priceValue = moneyValue.refine((v) => !v.startsWith('-'), {
+  error: (issue) => `a negative price (${String(issue.input)}) is not a price Shopify charges`,
+});
 const optionalMoney = z
   .union([z.string(), z.number()], { error: 'expected a decimal amount' })
   .nullish()
@@ -76,6 +84,16 @@ const quantity = z
     return Number.isInteger(n) && n > 0 && n <= MAX_INT4 ? n : fail(ctx, 'expected a positive integer');
   });
 
+/** A count that may be zero (current_quantity of a refunded line, a refund's quantity). */
+const count = z
+  .union([z.number(), z.string()], { error: 'expected a whole number' })
+  .nullish()
+  .transform((v, ctx) => {
+    if (v == null || v === '') return null;
+    const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+    return Number.isInteger(n) && n >= 0 && n <= MAX_INT4 ? n : fail(ctx, 'expected a whole number');
+  });
+
 const list = <T extends z.ZodType>(item: T, what: string) =>
   z
     .array(item, { error: `expected a list of ${what}` })
@@ -83,6 +101,8 @@ const list = <T extends z.ZodType>(item: T, what: string) =>
     .transform((v) => v ?? []);
 
 const block = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? null);
+
+const allocation = z.object({ amount: moneyValue }, { error: 'expected a discount allocation' });
 
 export const shopifyAddressSchema = z.object(
   {
@@ -133,12 +153,11 @@ export const shopifyLineItemSchema = withGidId(
       name: text,
       vendor: text,
       quantity,
-      price: moneyValue,
+      /** What is left of quantity after refunds and removals (newer API versions). */
+      current_quantity: count,
+      price: priceValue,
       total_discount: optionalMoney,
-      discount_allocations: list(
-        z.object({ amount: moneyValue }, { error: 'expected a discount allocation' }),
-        'discount allocations',
-      ),
+      discount_allocations: list(allocation, 'discount allocations'),
     },
     { error: 'expected a line item' },
   ),
@@ -147,8 +166,32 @@ export type ShopifyLineItem = z.infer<typeof shopifyLineItemSchema>;
 
 const noteAttribute = z.object({ name: text, value: text }, { error: 'expected a note attribute' });
 const shippingLine = z.object(
-  { title: text, code: text, price: optionalMoney, discounted_price: optionalMoney },
+  {
+    title: text,
+    code: text,
+    price: optionalMoney,
+    discounted_price: optionalMoney,
+    discount_allocations: list(allocation, 'discount allocations'),
+  },
   { error: 'expected a shipping line' },
+);
+
+/** A `*_set` amount: { shop_money, presentment_money }, each { amount, currency_code }. */
+const moneyPart = block(
+  z.object({ amount: optionalMoney, currency_code: text }, { error: 'expected money' }),
+);
+const moneySet = block(
+  z.object({ shop_money: moneyPart, presentment_money: moneyPart }, { error: 'expected a money set' }),
+);
+
+/** A refund's line: how many units of which line, and the goods amount refunded for them (after discounts). */
+const refundLineItem = z.object(
+  { line_item_id: idValue, quantity: count, subtotal: optionalMoney },
+  { error: 'expected a refund line item' },
+);
+const refund = z.object(
+  { id: optionalId, created_at: timestamp, refund_line_items: list(refundLineItem, 'refund line items') },
+  { error: 'expected a refund' },
 );
 
 export const shopifyOrderSchema = withGidId(
@@ -168,6 +211,7 @@ export const shopifyOrderSchema = withGidId(
       cancel_reason: text,
       closed_at: timestamp,
       currency: text,
+      presentment_currency: text,
       financial_status: text,
       fulfillment_status: text,
       gateway: text,
@@ -176,6 +220,11 @@ export const shopifyOrderSchema = withGidId(
       total_price: optionalMoney,
       total_discounts: optionalMoney,
       total_tax: optionalMoney,
+      current_subtotal_price: optionalMoney,
+      current_total_price: optionalMoney,
+      total_price_set: moneySet,
+      current_total_price_set: moneySet,
+      refunds: list(refund, 'refunds'),
       tags: text,
       test: z
         .boolean({ error: 'expected true or false' })

@@ -42,3 +42,15 @@ export function phoneticKeys(name: string | null | undefined): string[] {
   }
   return [...keys].sort();
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text PostgreSQL can store: without NUL (U+0000, which no text column accepts) and with any unpaired
+ * UTF-16 surrogate replaced by U+FFFD (it has no UTF-8 form). Everything a payload maps to CRM text
+ * goes through this at the schema boundary, so a buyer's stray "\u0000" cannot fail an order forever.
+ */
+export function storableText(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is removed
+  return s.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD');
+}

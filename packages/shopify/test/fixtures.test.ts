@@ -66,15 +66,23 @@ describe('orders-create.cod-co.json (COD order in Colombia, ids beyond 2^53)', (
       shippingDepartment: 'Bogotá, D.C.',
       // 59950.00 × 2 − 10906.00 = 108994.00, and 45000.00 − 4094.00 = 40906.00
       totalValue: '149900.00',
+      originalTotal: '149900.00',
+      currency: 'COP',
+      presentmentCurrency: null,
+      presentmentTotal: null,
+      tags: ['contraentrega', 'web'],
+      test: false,
       lines: [
         {
           shopifyLineId: '15012345678901234',
           productId: 'p-serum',
-          sku: 'srm-vitc-30',
+          sku: 'SRM-VITC-30', // Shopify's sku, even where the catalogue writes it otherwise
           title: 'Sérum Vitamina C - 30 ml',
           unitPrice: '54497.00',
           quantity: 2,
           subtotal: '108994.00',
+          originalQuantity: 2,
+          originalSubtotal: '108994.00',
           matched: true,
         },
         {
@@ -85,6 +93,8 @@ describe('orders-create.cod-co.json (COD order in Colombia, ids beyond 2^53)', (
           unitPrice: '40906.00',
           quantity: 1,
           subtotal: '40906.00',
+          originalQuantity: 1,
+          originalSubtotal: '40906.00',
           matched: false,
         },
       ],
@@ -97,6 +107,7 @@ describe('orders-create.cod-co.json (COD order in Colombia, ids beyond 2^53)', (
         city: 'Bogotá',
         department: 'Bogotá, D.C.',
         secondaryPhone: '+573115550142',
+        secondaryEmail: null,
       },
       customerEmail: 'maria.lopez@example.com',
     });
@@ -105,8 +116,8 @@ describe('orders-create.cod-co.json (COD order in Colombia, ids beyond 2^53)', (
   it('matches nothing against an empty catalogue, and the total does not change', () => {
     const mapped = mapOrder(parseOrder(bytes), { products: [], strategy: 'sku', defaultCountry: 'CO' });
     expect(mapped.lines.map((l) => [l.sku, l.productId, l.matched])).toEqual([
-      ['SHOPIFY-15012345678901234', null, false],
-      ['SHOPIFY-15012345678901235', null, false],
+      ['SRM-VITC-30', null, false], // unmatched, Shopify's sku all the same
+      ['SHOPIFY-15012345678901235', null, false], // Shopify has none: a reference
     ]);
     expect(mapped.totalValue).toBe('149900.00');
   });
@@ -146,26 +157,32 @@ describe('orders-create.legacy-us.json (Shopify docs sample, USD)', () => {
         unitPrice: '199.00',
         quantity: 1,
         subtotal: '199.00',
+        originalQuantity: 1,
+        originalSubtotal: '199.00',
         matched: true,
       },
       {
         shopifyLineId: '518995019',
         productId: 'p-red',
-        sku: 'IPOD-RED',
+        sku: 'IPOD2008RED', // Shopify's sku wins over the catalogue's
         title: 'IPod Nano - 8gb - red',
         unitPrice: '199.00',
         quantity: 1,
         subtotal: '199.00',
+        originalQuantity: 1,
+        originalSubtotal: '199.00',
         matched: true,
       },
       {
         shopifyLineId: '703073504',
         productId: null,
-        sku: 'SHOPIFY-703073504',
+        sku: 'IPOD2008BLACK',
         title: 'IPod Nano - 8gb - black',
         unitPrice: '199.00',
         quantity: 1,
         subtotal: '199.00',
+        originalQuantity: 1,
+        originalSubtotal: '199.00',
         matched: false,
       },
     ]);
@@ -195,6 +212,7 @@ describe('orders-create.legacy-us.json (Shopify docs sample, USD)', () => {
       city: 'Louisville',
       department: 'Kentucky',
       secondaryPhone: null,
+      secondaryEmail: null,
     });
     expect(mapped.customerEmail).toBe('bob.norman@hostmail.com');
   });
@@ -210,9 +228,9 @@ describe('orders-create.legacy-us.json (Shopify docs sample, USD)', () => {
       defaultCountry: 'US',
     });
     expect(mapped.lines.map((l) => [l.productId, l.sku])).toEqual([
-      ['p-199', 'N'],
-      ['p-199', 'N'],
-      ['p-199', 'N'],
+      ['p-199', 'IPOD2008GREEN'],
+      ['p-199', 'IPOD2008RED'],
+      ['p-199', 'IPOD2008BLACK'],
     ]);
   });
 });

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 
-export type FixtureName = 'orders-create.cod-co.json' | 'orders-create.legacy-us.json';
+export type FixtureName =
+  | 'orders-create.cod-co.json'
+  | 'orders-create.legacy-us.json'
+  // Written for issue #21 from the shapes of real payloads (refunds, unallocated discount, currencies):
+  | 'orders-updated.partial-refund-us.json'
+  | 'orders-updated.full-refund-us.json'
+  | 'orders-create.order-discount-aud.json';
 
 /**
  * Copies of ../shared/fixtures/shopify (the repository must not depend on a folder outside it);

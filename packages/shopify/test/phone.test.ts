@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import examples from 'libphonenumber-js/examples.mobile.json' with { type: 'json' };
+import { getCountryCallingCode, getExampleNumber, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
 import {
   normalizePhone,
@@ -122,5 +124,102 @@ describe('secondaryPhoneFromNoteAttributes', () => {
         '+573001234567',
       ),
     ).toBe('+573115550142');
+  });
+});
+
+describe('the phone country comes from the number, else its address, else the default (issue #21)', () => {
+  const COUNTRIES = ['US', 'MX', 'GB', 'CO'] as const;
+  const address = (country_code: string, phone: string | null = null) => ({
+    address1: 'x',
+    city: 'y',
+    country_code,
+    phone,
+  });
+
+  it.each([
+    // [where the phone is, the raw phone, the address country, the integration default, E.164]
+    ['shipping', '(312) 345-6789', 'US', 'CO', '+13123456789'], // the San Francisco customer of #21
+    ['shipping', '+1 312 345 6789', 'CO', 'CO', '+13123456789'],
+    ['billing', '55 1234 5678', 'MX', 'CO', '+525512345678'],
+    ['billing', '+52 55 1234 5678', 'US', 'US', '+525512345678'],
+    ['shipping', '020 7946 0018', 'GB', 'CO', '+442079460018'],
+    ['shipping', '+44 20 7946 0018', 'MX', 'MX', '+442079460018'],
+    ['customer', '300 123 4567', 'CO', 'US', '+573001234567'],
+    ['customer', '+57 300 123 4567', 'GB', 'GB', '+573001234567'],
+    ['order', '(312) 345-6789', 'US', 'CO', '+13123456789'],
+  ] as const)('%s phone %s with address in %s (default %s) → %s', (where, raw, country, fallback, e164) => {
+    const over =
+      where === 'shipping'
+        ? { shipping_address: address(country, raw) }
+        : where === 'billing'
+          ? { billing_address: address(country, raw) }
+          : where === 'customer'
+            ? { customer: { phone: raw, default_address: address(country) } }
+            : { phone: raw, shipping_address: address(country) };
+    expect(pickOrderPhone(order(over), fallback)).toBe(e164);
+  });
+
+  it('uses the default country only when the address has none, and never forces a number into it', () => {
+    expect(pickOrderPhone(order({ shipping_address: { phone: '300 123 4567' } }), 'CO')).toBe(
+      '+573001234567',
+    );
+    // "300 123 4567" is not a valid US number: not made Colombian because the integration is.
+    expect(pickOrderPhone(order({ shipping_address: address('US', '300 123 4567') }), 'CO')).toBeNull();
+    // A UK mobile written nationally in a US address is not a number there.
+    expect(pickOrderPhone(order({ billing_address: address('US', '07911 123456') }), 'GB')).toBeNull();
+  });
+
+  it('reads each phone in the country of its own address', () => {
+    const mapped = order({
+      shipping_address: address('MX', 'no phone'),
+      billing_address: address('GB', '020 7946 0018'),
+    });
+    expect(pickOrderPhone(mapped, 'CO')).toBe('+442079460018');
+  });
+
+  it('property: a valid national number in its address country is that country, whatever the default', () => {
+    const national = fc
+      .tuple(fc.constantFrom(...COUNTRIES), fc.constantFrom(...COUNTRIES), fc.integer({ min: 0, max: 9999 }))
+      .map(([country, fallback, n]) => {
+        const example = getExampleNumber(country, examples);
+        const digits = example?.nationalNumber ?? '';
+        const variant = digits.slice(0, -4) + String(n).padStart(4, '0');
+        return { country, fallback, parsed: parsePhoneNumberFromString(variant, country) };
+      })
+      .filter(({ parsed }) => parsed?.isValid() === true);
+    fc.assert(
+      fc.property(national, ({ country, fallback, parsed }) => {
+        if (!parsed) return;
+        for (const written of [
+          parsed.formatNational(),
+          parsed.nationalNumber,
+          parsed.formatInternational(),
+        ]) {
+          expect(pickOrderPhone(order({ shipping_address: address(country, written) }), fallback)).toBe(
+            parsed.number,
+          );
+        }
+        // Written with its code, it is the same number in any address and with any default.
+        const elsewhere = COUNTRIES.find((c) => c !== country) ?? 'US';
+        expect(normalizePhone(parsed.formatInternational(), elsewhere)).toBe(parsed.number);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: digits without a code are that country’s number or none, never the default’s', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...COUNTRIES),
+        fc.constantFrom(...COUNTRIES),
+        fc.stringMatching(/^[1-9][0-9 ()-]{5,14}$/),
+        (country, fallback, raw) => {
+          const picked = pickOrderPhone(order({ shipping_address: address(country, raw) }), fallback);
+          if (picked === null) return;
+          expect(picked.startsWith(`+${getCountryCallingCode(country)}`)).toBe(true);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
