@@ -40,6 +40,14 @@ export function describeFailure(error: unknown): Failure {
         permanent: true,
       };
     }
+    const price = error.issues.find((i) => /^line_items\[\d+\]\.price$/.test(i.path));
+    if (price) {
+      const line = Number(/\[(\d+)\]/.exec(price.path)?.[1] ?? 0) + 1;
+      return {
+        message: `The order has a line with a negative or unreadable price (line ${line}: ${price.message}), so it cannot be imported. Correct the price in Shopify; the order is imported with its next update.`,
+        permanent: true,
+      };
+    }
     return {
       message: `Shopify sent data this app cannot read: ${firstLine(error.message)}`,
       permanent: true,

@@ -53,6 +53,14 @@ async function loadSettings(deps: AppDeps, event: ClaimedWebhookEvent): Promise<
   return settings.settings;
 }
 
+/** What the owner reads on an order event whose outcome is not plain. */
+const ORDER_OUTCOME_NOTES: Partial<Record<string, string>> = {
+  skipped: 'Automatic order creation is off: no order was created.',
+  stale: 'A newer version of this order was applied already: this older update changed nothing.',
+  exists:
+    'This order was imported already (by an earlier delivery or by reconciliation): this creation changed nothing.',
+};
+
 /** Applies an event's payload. Throws on failure (see describeFailure). */
 export async function handleWebhookEvent(deps: AppDeps, event: ClaimedWebhookEvent): Promise<EventResult> {
   const integration = await loadSettings(deps, event);
@@ -76,12 +84,7 @@ export async function handleWebhookEvent(deps: AppDeps, event: ClaimedWebhookEve
         outcome: result.outcome,
         orderId: result.orderId,
         shopifyOrderId: parsed.payload.id,
-        note:
-          result.outcome === 'skipped'
-            ? 'Automatic order creation is off: no order was created.'
-            : result.outcome === 'stale'
-              ? 'A newer version of this order was applied already: this older update changed nothing.'
-              : null,
+        note: ORDER_OUTCOME_NOTES[result.outcome] ?? null,
       };
     }
     case 'app/uninstalled':
@@ -169,6 +172,7 @@ export async function processWebhookEventJob(
     await finishWebhookEvent(tx, eventId, {
       status: result.status,
       error: result.status === 'ignored' ? (result.note ?? null) : null,
+      note: result.note ?? null,
       orderId: result.orderId ?? null,
       shopifyOrderId: result.shopifyOrderId ?? null,
     });

@@ -20,9 +20,12 @@ import {
   insertShopifyOrder,
   inWorkerTransaction,
   lockShopifyOrder,
+  type NewOrderLine,
   type OrderPlacement,
   resolveOrderPlacement,
+  type ShopifyOrderMoney,
   type StoredShopifyOrder,
+  syncShopifyOrderLines,
   type WorkerTx as Tx,
   updateShopifyOrderIfNewer,
 } from '@crm/db/worker';
@@ -102,6 +105,28 @@ function mapWith(
 }
 type MappedOrderProducts = Parameters<typeof mapOrder>[1]['products'];
 
+const moneyOf = (mapped: MappedOrder): ShopifyOrderMoney => ({
+  currency: mapped.currency,
+  presentmentCurrency: mapped.presentmentCurrency,
+  presentmentTotal: mapped.presentmentTotal,
+  originalTotal: mapped.originalTotal,
+  tags: mapped.tags,
+  isTest: mapped.test,
+});
+
+const linesOf = (mapped: MappedOrder): NewOrderLine[] =>
+  mapped.lines.map((l) => ({
+    productId: l.productId,
+    shopifyLineId: l.shopifyLineId,
+    sku: l.sku,
+    title: l.title,
+    unitPrice: l.unitPrice,
+    quantity: l.quantity,
+    subtotal: l.subtotal,
+    originalQuantity: l.originalQuantity,
+    originalSubtotal: l.originalSubtotal,
+  }));
+
 async function applyUpdate(
   tx: Tx,
   integration: IntegrationSettings,
@@ -121,7 +146,10 @@ async function applyUpdate(
     shippingCity: mapped.shippingCity,
     shippingDepartment: mapped.shippingDepartment,
     stageId: cancelledStage,
+    ...moneyOf(mapped),
   });
+  // Refunds and order edits: the lines follow Shopify's current quantities and amounts.
+  if (updated) await syncShopifyOrderLines(tx, existing.id, linesOf(mapped));
   return { orderId: existing.id, outcome: updated ? 'updated' : 'stale' };
 }
 
@@ -159,21 +187,10 @@ async function createOrder(
     shippingAddress: mapped.shippingAddress,
     shippingCity: mapped.shippingCity,
     shippingDepartment: mapped.shippingDepartment,
+    ...moneyOf(mapped),
   });
   if (!orderId) throw new OrderInsertedMeanwhile();
-  await insertOrderLines(
-    tx,
-    orderId,
-    mapped.lines.map((l) => ({
-      productId: l.productId,
-      shopifyLineId: l.shopifyLineId,
-      sku: l.sku,
-      title: l.title,
-      unitPrice: l.unitPrice,
-      quantity: l.quantity,
-      subtotal: l.subtotal,
-    })),
-  );
+  await insertOrderLines(tx, orderId, linesOf(mapped));
   if (contact.review) {
     await insertContactReview(tx, { ...contact.review, orderId, contactId: contact.id });
   }

@@ -42,6 +42,7 @@ export async function resolveContact(
     city: draft.city,
     department: draft.department,
     secondaryPhone: draft.secondaryPhone,
+    secondaryEmail: draft.secondaryEmail,
     shopifyCustomerId: order.customer?.id ?? null,
   };
 

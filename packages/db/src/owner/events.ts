@@ -76,6 +76,8 @@ export type EventSummary = {
   status: EventStatus;
   attempts: number;
   lastError: string | null;
+  /** What processing did, for the owner: an order there already, an older update, a redaction. */
+  note: string | null;
   shopifyOrderId: string | null;
   orderId: string | null;
   receivedAt: Date;
@@ -91,7 +93,7 @@ export type EventDetail = EventSummary & {
 };
 
 const SUMMARY_COLUMNS = `id, integration_id as "integrationId", external_id as "externalId", event_id as "eventId",
-  topic, shop_domain as "shopDomain", status, attempts, last_error as "lastError",
+  topic, shop_domain as "shopDomain", status, attempts, last_error as "lastError", note,
   shopify_order_id as "shopifyOrderId", order_id as "orderId", received_at as "receivedAt",
   processed_at as "processedAt",
   to_char(received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || 'Z' as "cursorTs"`;

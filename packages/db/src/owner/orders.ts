@@ -17,7 +17,15 @@ export type OrderListItem = {
     email: string | null;
     city: string | null;
   } | null;
+  /** After every discount and refund (the lines' sum), in `currency`. */
   totalValue: string;
+  /** Before refunds; null for orders that never came from Shopify's amounts. */
+  originalTotal: string | null;
+  currency: string | null;
+  presentmentCurrency: string | null;
+  presentmentTotal: string | null;
+  tags: string[];
+  isTest: boolean;
   description: string;
   shippingAddress: string | null;
   shippingCity: string | null;
@@ -37,6 +45,8 @@ export type OrderListFilter = {
   workspaceId: string;
   pipelineId?: string | undefined;
   stageId?: string | undefined;
+  /** Shopify test orders: shown with the others (default), left out, or alone. */
+  testOrders?: 'include' | 'exclude' | 'only' | undefined;
   after?: { createdAt: string; id: string } | undefined;
   limit: number;
 };
@@ -57,6 +67,8 @@ export async function listOrders(tx: Queryable, f: OrderListFilter): Promise<Ord
   >`
     select o.id, o.pipeline_id as "pipelineId", o.stage_id as "stageId", s.name as "stageName",
            o.integration_id as "integrationId", o.total_value::text as "totalValue", o.description,
+           o.original_total::text as "originalTotal", o.currency, o.presentment_currency as "presentmentCurrency",
+           o.presentment_total::text as "presentmentTotal", o.tags, o.is_test as "isTest",
            o.shipping_address as "shippingAddress", o.shipping_city as "shippingCity",
            o.shipping_department as "shippingDepartment", o.shopify_order_id as "shopifyOrderId",
            o.shopify_order_name as "shopifyOrderName", o.financial_status as "financialStatus",
@@ -70,6 +82,7 @@ export async function listOrders(tx: Queryable, f: OrderListFilter): Promise<Ord
     where o.workspace_id = ${f.workspaceId}
       ${f.pipelineId ? tx`and o.pipeline_id = ${f.pipelineId}` : tx``}
       ${f.stageId ? tx`and o.stage_id = ${f.stageId}` : tx``}
+      ${f.testOrders === 'exclude' ? tx`and not o.is_test` : f.testOrders === 'only' ? tx`and o.is_test` : tx``}
       ${f.after ? tx`and (o.created_at, o.id) < (${f.after.createdAt}::text::timestamptz, ${f.after.id}::uuid)` : tx``}
     order by o.created_at desc, o.id desc
     limit ${f.limit}`;
@@ -79,7 +92,8 @@ export async function listOrders(tx: Queryable, f: OrderListFilter): Promise<Ord
       ? []
       : await tx<(OrderLine & { orderId: string })[]>`
           select id, order_id as "orderId", product_id as "productId", shopify_line_id as "shopifyLineId",
-                 sku, title, unit_price::text as "unitPrice", quantity, subtotal::text as subtotal
+                 sku, title, unit_price::text as "unitPrice", quantity, subtotal::text as subtotal,
+                 original_quantity as "originalQuantity", original_subtotal::text as "originalSubtotal"
           from order_products
           where workspace_id = ${f.workspaceId} and order_id = any(${ids}::uuid[])
           order by created_at, length(shopify_line_id), shopify_line_id, id`;

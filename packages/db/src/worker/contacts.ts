@@ -10,6 +10,8 @@ export type ContactFields = {
   department: string | null;
   /** E.164 */
   secondaryPhone: string | null;
+  /** customer.email when the order was placed under another email. */
+  secondaryEmail: string | null;
   shopifyCustomerId: string | null;
 };
 
@@ -207,9 +209,10 @@ export async function insertContactWithPhone(
 ): Promise<{ id: string; created: boolean }> {
   const [created] = await tx<{ id: string }[]>`
     insert into contacts (workspace_id, name, phone, email, address, city, department, secondary_phone,
-                          shopify_customer_id)
+                          shopify_customer_id, secondary_email)
     values (app.current_workspace_id(), ${contact.name}, ${contact.phone}, ${contact.email}, ${contact.address},
-            ${contact.city}, ${contact.department}, ${contact.secondaryPhone}, ${contact.shopifyCustomerId})
+            ${contact.city}, ${contact.department}, ${contact.secondaryPhone}, ${contact.shopifyCustomerId},
+            ${contact.secondaryEmail})
     on conflict (workspace_id, phone) do nothing
     returning id`;
   if (created) return { id: created.id, created: true };
@@ -236,9 +239,10 @@ export async function insertContactWithoutPhone(
   }
   const [row] = await tx<{ id: string }[]>`
     insert into contacts (workspace_id, name, phone, email, address, city, department, secondary_phone,
-                          shopify_customer_id)
+                          shopify_customer_id, secondary_email)
     values (app.current_workspace_id(), ${contact.name}, null, ${contact.email}, ${contact.address},
-            ${contact.city}, ${contact.department}, ${contact.secondaryPhone}, ${contact.shopifyCustomerId})
+            ${contact.city}, ${contact.department}, ${contact.secondaryPhone}, ${contact.shopifyCustomerId},
+            ${contact.secondaryEmail})
     returning id`;
   if (!row) throw new Error('insertContactWithoutPhone: no row returned');
   return { id: row.id, created: true };
@@ -260,6 +264,10 @@ export async function fillContactBlanks(tx: Tx, contactId: string, contact: Cont
         secondary_phone,
         case when ${contact.secondaryPhone}::text is distinct from phone then ${contact.secondaryPhone}::text end),
       shopify_customer_id = coalesce(shopify_customer_id, ${contact.shopifyCustomerId}),
+      secondary_email = coalesce(
+        secondary_email,
+        case when lower(${contact.secondaryEmail}::text) is distinct from lower(email)
+             then ${contact.secondaryEmail}::text end),
       updated_at = now()
     where id = ${contactId} and workspace_id = app.current_workspace_id()
       and (btrim(name) = ''
@@ -268,7 +276,8 @@ export async function fillContactBlanks(tx: Tx, contactId: string, contact: Cont
         or (city is null and ${contact.city}::text is not null)
         or (department is null and ${contact.department}::text is not null)
         or (secondary_phone is null and ${contact.secondaryPhone}::text is not null)
-        or (shopify_customer_id is null and ${contact.shopifyCustomerId}::text is not null))`;
+        or (shopify_customer_id is null and ${contact.shopifyCustomerId}::text is not null)
+        or (secondary_email is null and ${contact.secondaryEmail}::text is not null))`;
 }
 
 /** A possible duplicate for a human to merge or ignore. */

@@ -174,6 +174,8 @@ export async function finishWebhookEvent(
   result: {
     status: Exclude<WebhookEventStatus, 'pending'>;
     error?: string | null;
+    /** What processing did, for the owner (see migration 0017). */
+    note?: string | null;
     orderId?: string | null;
     shopifyOrderId?: string | null;
   },
@@ -182,6 +184,7 @@ export async function finishWebhookEvent(
     update webhook_events
     set status = ${result.status},
         last_error = ${result.error ?? null},
+        note = ${result.note ?? null},
         order_id = coalesce(${result.orderId ?? null}::uuid, order_id),
         shopify_order_id = coalesce(${result.shopifyOrderId ?? null}, shopify_order_id),
         processed_at = now()
@@ -197,7 +200,7 @@ export async function recordWebhookEventRetry(tx: Tx, eventId: string, error: st
 export async function requeueWebhookEvent(tx: Tx, eventId: string): Promise<boolean> {
   const rows = await tx`
     update webhook_events
-    set status = 'pending', last_error = null, processed_at = null
+    set status = 'pending', last_error = null, note = null, processed_at = null
     where id = ${eventId}
     returning id`;
   if (rows.length === 0) return false;
@@ -209,7 +212,7 @@ export async function requeueWebhookEvent(tx: Tx, eventId: string): Promise<bool
 export async function requeueFailedWebhookEvents(tx: Tx): Promise<number> {
   const rows = await tx<{ id: string }[]>`
     update webhook_events
-    set status = 'pending', last_error = null, processed_at = null
+    set status = 'pending', last_error = null, note = null, processed_at = null
     where workspace_id = app.current_workspace_id() and status = 'failed'
     returning id`;
   if (rows.length === 0) return 0;

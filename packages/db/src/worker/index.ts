@@ -53,8 +53,10 @@ export {
   type NewShopifyOrder,
   type OrderPlacement,
   resolveOrderPlacement,
+  type ShopifyOrderMoney,
   type ShopifyOrderUpdate,
   type StoredShopifyOrder,
+  syncShopifyOrderLines,
   updateShopifyOrderIfNewer,
 } from './orders.ts';
 export { findProductsForMatching, type MatchableProduct } from './products.ts';

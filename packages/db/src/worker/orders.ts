@@ -85,6 +85,19 @@ export type NewShopifyOrder = {
   shippingAddress: string | null;
   shippingCity: string | null;
   shippingDepartment: string | null;
+} & ShopifyOrderMoney;
+
+/** What an order is worth and how Shopify labels it (migration 0017). */
+export type ShopifyOrderMoney = {
+  /** The shop's currency: every amount of the order and its lines is in it. */
+  currency: string | null;
+  presentmentCurrency: string | null;
+  /** decimal string */
+  presentmentTotal: string | null;
+  /** The goods before refunds (decimal string); total_value is the lines' sum, after refunds. */
+  originalTotal: string | null;
+  tags: string[];
+  isTest: boolean;
 };
 
 /**
@@ -95,11 +108,14 @@ export async function insertShopifyOrder(tx: Tx, order: NewShopifyOrder): Promis
   const [row] = await tx<{ id: string }[]>`
     insert into orders (workspace_id, contact_id, pipeline_id, stage_id, integration_id, description,
                         shipping_address, shipping_city, shipping_department, shopify_order_id,
-                        shopify_order_name, financial_status, cancelled_at, shopify_updated_at)
+                        shopify_order_name, financial_status, cancelled_at, shopify_updated_at, currency,
+                        presentment_currency, presentment_total, original_total, tags, is_test)
     values (app.current_workspace_id(), ${order.contactId}, ${order.pipelineId}, ${order.stageId},
             ${order.integrationId}, ${order.description}, ${order.shippingAddress}, ${order.shippingCity},
             ${order.shippingDepartment}, ${order.shopifyOrderId}, ${order.shopifyOrderName},
-            ${order.financialStatus}, ${order.cancelledAt}, ${order.shopifyUpdatedAt})
+            ${order.financialStatus}, ${order.cancelledAt}, ${order.shopifyUpdatedAt}, ${order.currency},
+            ${order.presentmentCurrency}, ${order.presentmentTotal}::numeric, ${order.originalTotal}::numeric,
+            ${order.tags}::text[], ${order.isTest})
     on conflict (workspace_id, shopify_order_id) where shopify_order_id is not null do nothing
     returning id`;
   return row?.id ?? null;
@@ -112,24 +128,70 @@ export type NewOrderLine = {
   title: string;
   /** decimal strings: money never passes through a binary float */
   unitPrice: string;
+  /** Units left after refunds: 0 for a line refunded whole (then originalQuantity > 0). */
   quantity: number;
   subtotal: string;
+  /** As ordered, before refunds (Shopify lines); null for lines that never had refunds to track. */
+  originalQuantity: number | null;
+  originalSubtotal: string | null;
 };
+
+const lineArrays = (lines: NewOrderLine[]) => ({
+  products: lines.map((l) => l.productId),
+  lineIds: lines.map((l) => l.shopifyLineId),
+  skus: lines.map((l) => l.sku),
+  titles: lines.map((l) => l.title),
+  units: lines.map((l) => l.unitPrice),
+  quantities: lines.map((l) => l.quantity),
+  subtotals: lines.map((l) => l.subtotal),
+  originalQs: lines.map((l) => l.originalQuantity),
+  originalSs: lines.map((l) => l.originalSubtotal),
+});
 
 /** The order's lines; the order total follows by trigger. */
 export async function insertOrderLines(tx: Tx, orderId: string, lines: NewOrderLine[]): Promise<void> {
   if (lines.length === 0) return;
+  const { products, lineIds, skus, titles, units, quantities, subtotals, originalQs, originalSs } =
+    lineArrays(lines);
   await tx`
     insert into order_products (workspace_id, order_id, product_id, shopify_line_id, sku, title, unit_price,
-                                quantity, subtotal)
+                                quantity, subtotal, original_quantity, original_subtotal)
     select app.current_workspace_id(), ${orderId}, l.product_id, l.shopify_line_id, l.sku, l.title,
-           l.unit_price, l.quantity, l.subtotal
-    from unnest(${lines.map((l) => l.productId)}::uuid[], ${lines.map((l) => l.shopifyLineId)}::text[],
-                ${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.title)}::text[],
-                ${lines.map((l) => l.unitPrice)}::numeric[], ${lines.map((l) => l.quantity)}::int[],
-                ${lines.map((l) => l.subtotal)}::numeric[])
-         with ordinality as l(product_id, shopify_line_id, sku, title, unit_price, quantity, subtotal, n)
+           l.unit_price, l.quantity, l.subtotal, l.original_quantity, l.original_subtotal
+    from unnest(${products}::uuid[], ${lineIds}::text[], ${skus}::text[], ${titles}::text[],
+                ${units}::numeric[], ${quantities}::int[], ${subtotals}::numeric[], ${originalQs}::int[],
+                ${originalSs}::numeric[])
+         with ordinality as l(product_id, shopify_line_id, sku, title, unit_price, quantity, subtotal,
+                              original_quantity, original_subtotal, n)
     order by l.n`;
+}
+
+/**
+ * Brings the order's Shopify lines to Shopify's current values (refunds, removals): each line of
+ * `lines` updates the order's line with its shopify_line_id (quantities, amounts, sku; the matched
+ * product stays), and a line the order does not have yet (added by an order edit) is inserted. Lines
+ * not from Shopify are left alone. The order total follows by trigger.
+ */
+export async function syncShopifyOrderLines(tx: Tx, orderId: string, lines: NewOrderLine[]): Promise<void> {
+  const shopifyLines = lines.filter((l) => l.shopifyLineId !== null);
+  if (shopifyLines.length === 0) return;
+  const { lineIds, skus, units, quantities, subtotals, originalQs, originalSs } = lineArrays(shopifyLines);
+  const updated = await tx<{ shopifyLineId: string }[]>`
+    update order_products p set
+      sku = l.sku, unit_price = l.unit_price, quantity = l.quantity, subtotal = l.subtotal,
+      original_quantity = l.original_quantity, original_subtotal = l.original_subtotal
+    from unnest(${lineIds}::text[], ${skus}::text[], ${units}::numeric[], ${quantities}::int[],
+                ${subtotals}::numeric[], ${originalQs}::int[], ${originalSs}::numeric[])
+         as l(shopify_line_id, sku, unit_price, quantity, subtotal, original_quantity, original_subtotal)
+    where p.order_id = ${orderId} and p.workspace_id = app.current_workspace_id()
+      and p.shopify_line_id = l.shopify_line_id
+    returning p.shopify_line_id as "shopifyLineId"`;
+  const seen = new Set(updated.map((r) => r.shopifyLineId));
+  await insertOrderLines(
+    tx,
+    orderId,
+    shopifyLines.filter((l) => !seen.has(l.shopifyLineId as string)),
+  );
 }
 
 export type ShopifyOrderUpdate = {
@@ -142,7 +204,7 @@ export type ShopifyOrderUpdate = {
   shippingDepartment: string | null;
   /** Move to this stage (the cancelled stage of a cancelled order); null leaves the stage. */
   stageId: string | null;
-};
+} & ShopifyOrderMoney;
 
 /**
  * Applies the Shopify-owned fields of an order if the update is newer than the last one applied.
@@ -162,6 +224,12 @@ export async function updateShopifyOrderIfNewer(
       shipping_address = ${update.shippingAddress},
       shipping_city = ${update.shippingCity},
       shipping_department = ${update.shippingDepartment},
+      currency = ${update.currency},
+      presentment_currency = ${update.presentmentCurrency},
+      presentment_total = ${update.presentmentTotal}::numeric,
+      original_total = ${update.originalTotal}::numeric,
+      tags = ${update.tags}::text[],
+      is_test = ${update.isTest},
       stage_id = coalesce(${update.stageId}::uuid, stage_id),
       updated_at = now()
     where id = ${orderId} and workspace_id = app.current_workspace_id()

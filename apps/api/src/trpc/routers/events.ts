@@ -23,6 +23,8 @@ export const eventSummarySchema = z.object({
   status: statusSchema,
   attempts: z.number().int(),
   lastError: z.string().nullable(),
+  /** What processing did, for the owner (an order there already, an older update, a redaction). */
+  note: z.string().nullable(),
   shopifyOrderId: z.string().nullable(),
   orderId: z.uuid().nullable(),
   receivedAt: isoDate,
@@ -38,6 +40,7 @@ type SummaryRow = {
   status: z.infer<typeof statusSchema>;
   attempts: number;
   lastError: string | null;
+  note: string | null;
   shopifyOrderId: string | null;
   orderId: string | null;
   receivedAt: Date;
@@ -54,6 +57,7 @@ function summary(e: SummaryRow): z.infer<typeof eventSummarySchema> {
     status: e.status,
     attempts: e.attempts,
     lastError: e.lastError,
+    note: e.note,
     shopifyOrderId: e.shopifyOrderId,
     orderId: e.orderId,
     receivedAt: iso(e.receivedAt),

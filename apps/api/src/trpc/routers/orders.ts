@@ -21,6 +21,16 @@ export const orderSchema = z.object({
     .nullable(),
   /** Money as exact decimal strings ("59950.00"). */
   totalValue: z.string(),
+  /** Before refunds (null when not known). totalValue is after every discount and refund. */
+  originalTotal: z.string().nullable(),
+  /** The shop's currency, of every amount of the order (ISO 4217); null for orders without one. */
+  currency: z.string().nullable(),
+  /** The customer's currency and what Shopify charges in it, when not the shop's. */
+  presentmentCurrency: z.string().nullable(),
+  presentmentTotal: z.string().nullable(),
+  tags: z.array(z.string()),
+  /** A Shopify test order. */
+  isTest: z.boolean(),
   description: z.string(),
   shippingAddress: z.string().nullable(),
   shippingCity: z.string().nullable(),
@@ -40,9 +50,13 @@ export const orderSchema = z.object({
       sku: z.string(),
       title: z.string(),
       unitPrice: z.string(),
+      /** Units left after refunds (0 for a line refunded whole). */
       quantity: z.number().int(),
       subtotal: z.string(),
-      /** False for a line no product matched (sku SHOPIFY-<line id>). */
+      /** As ordered, before refunds (null when not known). */
+      originalQuantity: z.number().int().nullable(),
+      originalSubtotal: z.string().nullable(),
+      /** False for a line no product matched (it keeps Shopify's sku, or SHOPIFY-<line id> without one). */
       matched: z.boolean(),
     }),
   ),
@@ -57,6 +71,12 @@ function orderView(o: OrderListItem): z.infer<typeof orderSchema> {
     integrationId: o.integrationId,
     contact: o.contact,
     totalValue: o.totalValue,
+    originalTotal: o.originalTotal,
+    currency: o.currency,
+    presentmentCurrency: o.presentmentCurrency,
+    presentmentTotal: o.presentmentTotal,
+    tags: o.tags,
+    isTest: o.isTest,
     description: o.description,
     shippingAddress: o.shippingAddress,
     shippingCity: o.shippingCity,
@@ -78,6 +98,8 @@ export const ordersRouter = router({
       z.object({
         pipelineId: z.uuid().optional(),
         stageId: z.uuid().optional(),
+        /** Shopify test orders: with the others (default), left out, or alone. */
+        testOrders: z.enum(['include', 'exclude', 'only']).default('include'),
         cursor: cursorSchema.nullish(),
         limit: z.number().int().min(1).max(200).default(50),
       }),
@@ -90,6 +112,7 @@ export const ordersRouter = router({
         workspaceId: ctx.workspaceId,
         pipelineId: input.pipelineId,
         stageId: input.stageId,
+        testOrders: input.testOrders,
         after: after ? { createdAt: after.ts, id: after.id } : undefined,
         limit: input.limit + 1,
       });

@@ -1,0 +1,226 @@
+/**
+ * Orders as Shopify really sends them (issue #21, and #22 items 4–5 for webhook payloads), end to end
+ * on a real PostgreSQL: deliveries through the HTTP route, jobs run, rows read back. The payloads are
+ * packages/shopify's fixtures (refunds, an unallocated order-level discount, an AUD shop paid in USD,
+ * a test order) and hostile variants of webhook-support's COD order.
+ */
+import { readFileSync } from 'node:fs';
+import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../src/testing/index.ts';
+import { createShop, deliver, orderPayload, type Shop } from './webhook-support.ts';
+
+let db: TestDatabase;
+let app: TestApp;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp(db);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await db?.drop();
+});
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../../packages/shopify/test/fixtures/${name}`, import.meta.url), 'utf8');
+
+type EventRow = { status: string; last_error: string | null; note: string | null; order_id: string | null };
+
+async function send(shop: Shop, body: string, topic = 'orders/create'): Promise<EventRow> {
+  const webhookId = `wh-${Math.random().toString(36).slice(2)}`;
+  const res = await deliver(app.url, {
+    body,
+    topic,
+    shopDomain: shop.shopDomain,
+    secret: shop.secret,
+    webhookId,
+  });
+  expect(res.status).toBe(200);
+  await app.runJobs();
+  const [row] = await db.sql<EventRow[]>`
+    select status, last_error, note, order_id from webhook_events where external_id = ${webhookId}`;
+  if (!row) throw new Error('event not stored');
+  return row;
+}
+
+async function orderOf(shop: Shop) {
+  const [order] = await db.sql<
+    {
+      id: string;
+      total_value: string;
+      original_total: string | null;
+      currency: string | null;
+      presentment_currency: string | null;
+      presentment_total: string | null;
+      tags: string[];
+      is_test: boolean;
+      stage_id: string;
+      description: string;
+      contact_id: string | null;
+      lines_sum: string;
+    }[]
+  >`
+    select o.*, (select coalesce(sum(subtotal), 0)::numeric(12, 2)::text from order_products p
+                 where p.order_id = o.id) as lines_sum
+    from orders o where o.workspace_id = ${shop.workspaceId}`;
+  if (!order) throw new Error('no order');
+  const lines = await db.sql<
+    {
+      sku: string;
+      quantity: number;
+      subtotal: string;
+      original_quantity: number;
+      original_subtotal: string;
+    }[]
+  >`
+    select sku, quantity, subtotal::text, original_quantity, original_subtotal::text
+    from order_products where order_id = ${order.id} order by shopify_line_id`;
+  const [contact] = await db.sql<
+    { name: string; phone: string | null; email: string; secondary_email: string | null }[]
+  >`
+    select name, phone, email, secondary_email from contacts where id = ${order.contact_id}`;
+  return { order, lines, contact };
+}
+
+/** The partial-refund fixture as it was before the refund: paid, every unit still there. */
+function beforeRefund(): string {
+  const order = JSON.parse(fixture('orders-updated.partial-refund-us.json'));
+  order.financial_status = 'paid';
+  order.updated_at = '2026-03-02T10:15:05-05:00';
+  order.refunds = [];
+  for (const line of order.line_items) line.current_quantity = line.quantity;
+  // JSON.parse rounded the id (above 2^53): its admin_graphql_api_id keeps every digit.
+  return JSON.stringify(order);
+}
+
+describe('refunds', () => {
+  it('an update with a partial refund, then a full one, brings the order to Shopify current values', async () => {
+    const shop = await createShop(db); // default phone country CO
+    expect(await send(shop, beforeRefund())).toMatchObject({ status: 'processed', note: null });
+    let { order, lines, contact } = await orderOf(shop);
+    expect(order).toMatchObject({ total_value: '115.00', original_total: '115.00', currency: 'USD' });
+    // "(312) 345-6789" in a Chicago address is a US number, not a Colombian one.
+    expect(contact?.phone).toBe('+13123456789');
+
+    expect(
+      await send(shop, fixture('orders-updated.partial-refund-us.json'), 'orders/updated'),
+    ).toMatchObject({
+      status: 'processed',
+      note: null,
+    });
+    ({ order, lines } = await orderOf(shop));
+    expect(order).toMatchObject({ total_value: '47.50', original_total: '115.00' });
+    expect(order.lines_sum).toBe(order.total_value);
+    expect(lines).toEqual([
+      { sku: 'TEE-BLK-M', quantity: 1, subtotal: '22.50', original_quantity: 4, original_subtotal: '90.00' },
+      { sku: 'MUG-01', quantity: 2, subtotal: '25.00', original_quantity: 2, original_subtotal: '25.00' },
+    ]);
+
+    await send(shop, fixture('orders-updated.full-refund-us.json'), 'orders/cancelled');
+    ({ order, lines } = await orderOf(shop));
+    expect(order).toMatchObject({
+      total_value: '0.00',
+      original_total: '115.00',
+      stage_id: shop.stages.cancelled,
+    });
+    expect(lines.map((l) => [l.quantity, l.subtotal, l.original_quantity])).toEqual([
+      [0, '0.00', 4],
+      [0, '0.00', 2],
+    ]);
+
+    // The partial refund again, older than what was applied: visible as such on its event.
+    const stale = await send(shop, fixture('orders-updated.partial-refund-us.json'), 'orders/updated');
+    expect(stale.note).toMatch(/newer version of this order was applied already/);
+    expect((await orderOf(shop)).order.total_value).toBe('0.00');
+  });
+
+  it('an order first seen fully refunded is created with 0 due', async () => {
+    const shop = await createShop(db);
+    expect(await send(shop, fixture('orders-updated.full-refund-us.json'), 'orders/updated')).toMatchObject({
+      status: 'processed',
+    });
+    const { order, lines } = await orderOf(shop);
+    expect(order).toMatchObject({ total_value: '0.00', original_total: '115.00' });
+    expect(lines.map((l) => l.quantity)).toEqual([0, 0]);
+  });
+});
+
+describe('discounts, currencies, test orders', () => {
+  it('an AUD test order paid in USD with an unallocated discount: total paid, currencies, tags, emails', async () => {
+    const shop = await createShop(db);
+    const ev = await send(shop, fixture('orders-create.order-discount-aud.json'));
+    expect(ev).toMatchObject({ status: 'processed', last_error: null });
+    const { order, lines, contact } = await orderOf(shop);
+    expect(order).toMatchObject({
+      total_value: '60.00', // 80.00 of goods − 20.00 order-level discount
+      original_total: '60.00',
+      currency: 'AUD',
+      presentment_currency: 'USD',
+      presentment_total: '45.85',
+      tags: ['wholesale', 'vip'],
+      is_test: true,
+    });
+    expect(order.lines_sum).toBe('60.00');
+    expect(lines.map((l) => [l.sku, l.subtotal])).toEqual([
+      ['BEANS-1KG', '37.50'],
+      ['SHOPIFY-31002', '22.50'],
+    ]);
+    expect(contact).toMatchObject({
+      email: 'orders@harbourcafe.example',
+      secondary_email: 'jane.doe@personal.example',
+      phone: '+61412345678',
+    });
+  });
+
+  it('a second orders/create of the same order says on its event that it changed nothing', async () => {
+    const shop = await createShop(db);
+    const body = fixture('orders-create.order-discount-aud.json');
+    await send(shop, body);
+    const again = await send(shop, body);
+    expect(again.status).toBe('processed');
+    expect(again.note).toMatch(/imported already/);
+  });
+});
+
+describe('hostile payloads (issue #22 items 4 and 5)', () => {
+  it('a NUL character in customer text is taken out and the order is stored', async () => {
+    const shop = await createShop(db);
+    const order = orderPayload({
+      firstName: 'Ana\u0000',
+      address1: 'Calle 1\u0000 # 2-3',
+      note: 'Llamar\u0000 antes',
+      noteAttributes: [{ name: 'Barrio\u0000', value: 'Centro\u0000' }],
+    });
+    expect(order.text).toContain('\\u0000');
+    const ev = await send(shop, order.text);
+    expect(ev).toMatchObject({ status: 'processed', last_error: null });
+    const { order: stored, contact } = await orderOf(shop);
+    expect(contact?.name).toBe('Ana López Gutiérrez');
+    expect(stored.description).toContain('Nota: Llamar antes');
+    expect(stored.description).toContain('Barrio: Centro');
+  });
+
+  it('a negative price ends the event failed, in words an owner understands, with nothing written', async () => {
+    const shop = await createShop(db);
+    const order = orderPayload({
+      lines: [{ sku: 'X', title: 'Sérum', price: '-59950.00', quantity: 1 }],
+    });
+    const ev = await send(shop, order.text);
+    expect(ev.status).toBe('failed');
+    expect(ev.last_error).toMatch(/^The order has a line with a negative or unreadable price \(line 1: /);
+    expect(ev.last_error).toContain('-59950.00');
+    const [{ n } = { n: -1 }] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from orders where workspace_id = ${shop.workspaceId}`;
+    expect(n).toBe(0);
+  });
+
+  it('a price that is not a number fails the same way, never as 0.00', async () => {
+    const shop = await createShop(db);
+    const order = orderPayload({ lines: [{ sku: 'X', title: 'Sérum', price: 'gratis', quantity: 1 }] });
+    const ev = await send(shop, order.text);
+    expect(ev.status).toBe('failed');
+    expect(ev.last_error).toMatch(/negative or unreadable price \(line 1/);
+  });
+});
