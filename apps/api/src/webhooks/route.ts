@@ -4,7 +4,8 @@
  * is intake.ts's; the database work is store.ts's. A 200 is sent only after the commit that holds
  * the event and its job; processing happens in the job workers, never here.
  *
- *   1. raw bytes first; over 2 MiB → 413
+ *   1. raw bytes first, within the bounds on uploads in flight (uploads.ts): beyond them → 503 at
+ *      once; over 2 MiB → 413; not all there within the read deadline → 408 and the connection closed
  *   2. no HMAC header → 401; no webhook id, shop domain or topic → 400
  *   3. the intake's outcome, answered by REPLIES; the database cannot take it in time → 503 so
  *      Shopify retries (a retry of an event that did commit after all is a duplicate, 200 then)
@@ -14,7 +15,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../deps.ts';
-import { MAX_WEBHOOK_BODY_BYTES, readBodyWithLimit } from './body.ts';
+import { MAX_WEBHOOK_BODY_BYTES } from './body.ts';
 import {
   createWebhookIntake,
   type IntakeOutcome,
@@ -22,6 +23,7 @@ import {
   type SignedDelivery,
 } from './intake.ts';
 import type { WebhookStore } from './store.ts';
+import { createUploadGate, readUpload, type UploadGate } from './uploads.ts';
 
 /** Shopify gives up on a delivery after 5 s: answer 503 well before, rather than not at all. */
 const DATABASE_DEADLINE_MS = 4000;
@@ -29,6 +31,8 @@ const DATABASE_DEADLINE_MS = 4000;
 export type WebhookOutcome =
   | IntakeOutcome
   | 'too_large'
+  | 'too_slow'
+  | 'busy'
   | 'missing_hmac'
   | 'missing_headers'
   | 'unreadable'
@@ -43,6 +47,8 @@ const REPLIES: Record<WebhookOutcome, { status: ContentfulStatusCode; body: Reco
   invalid_json: { status: 400, body: { error: 'the body is not valid JSON' } },
   error: { status: 500, body: { error: 'the webhook could not be verified' } },
   too_large: { status: 413, body: { error: 'payload too large' } },
+  too_slow: { status: 408, body: { error: 'the body did not arrive in time' } },
+  busy: { status: 503, body: { error: 'too many uploads in flight, retry later' } },
   missing_hmac: { status: 401, body: { error: 'missing X-Shopify-Hmac-Sha256' } },
   missing_headers: {
     status: 400,
@@ -106,10 +112,23 @@ function notStoredReason(error: unknown): string {
   return (error as { code?: string }).code ?? 'error';
 }
 
+/** Outcomes after which the connection is closed: what is left of the body is not worth reading. */
+const CLOSES = new Set<WebhookOutcome>(['too_slow', 'busy']);
+
+export type WebhookRouteOptions = {
+  /** The bounds on uploads in flight (default: DEFAULT_UPLOAD_LIMITS, one gate per route). */
+  uploads?: UploadGate;
+};
+
 /** The route; `store` does all of its database work (tests and the bench may give their own). */
-export function webhookRoutes(deps: Pick<AppDeps, 'key' | 'log'>, store: WebhookStore): Hono {
+export function webhookRoutes(
+  deps: Pick<AppDeps, 'key' | 'log'>,
+  store: WebhookStore,
+  options: WebhookRouteOptions = {},
+): Hono {
   const app = new Hono();
   const intake = createWebhookIntake(deps, store);
+  const uploads = options.uploads ?? createUploadGate();
 
   app.post('/webhooks/shopify', async (c) => {
     const started = performance.now();
@@ -125,19 +144,25 @@ export function webhookRoutes(deps: Pick<AppDeps, 'key' | 'log'>, store: Webhook
       };
       if (status >= 500) deps.log.warn('webhook', fields);
       else deps.log.info('webhook', fields);
+      if (CLOSES.has(outcome)) c.header('connection', 'close');
       return c.json(body, status);
     };
 
-    // 1. The raw bytes, before anything parses them; refused early when announced too large.
-    const announced = Number(c.req.header('content-length') ?? Number.NaN);
-    if (Number.isFinite(announced) && announced > MAX_WEBHOOK_BODY_BYTES) return reply('too_large');
-    let body: Uint8Array | null;
+    // 1. The raw bytes, before anything parses them; refused early when announced too large, or
+    //    when too many uploads are in flight.
+    const length = c.req.header('content-length');
+    const announced = length !== undefined && /^\d+$/.test(length) ? Number(length) : null;
+    if (announced !== null && announced > MAX_WEBHOOK_BODY_BYTES) return reply('too_large');
+    const release = uploads.enter(announced);
+    if (!release) return reply('busy');
+    let upload: Awaited<ReturnType<typeof readUpload>>;
     try {
-      body = await readBodyWithLimit(c.req.raw, MAX_WEBHOOK_BODY_BYTES);
-    } catch {
-      return reply('unreadable');
+      upload = await readUpload(c.req.raw, uploads.limits.readDeadlineMs);
+    } finally {
+      release();
     }
-    if (!body) return reply('too_large');
+    if ('refused' in upload) return reply(upload.refused);
+    const body = upload.body;
 
     // 2. The headers Shopify always sends.
     const headers = readHeaders(c);
