@@ -11,6 +11,7 @@ import { appRouter } from '../src/trpc/root.ts';
 import {
   arrangeWorld,
   codeOf,
+  type ProcedurePath,
   signedIn,
   storedCiphertexts,
   TrpcClient,
@@ -31,7 +32,7 @@ type Ids = {
 };
 
 type Case = {
-  path: string;
+  path: ProcedurePath;
   type: 'query' | 'mutation';
   access: Access;
   input?: (role: Role) => unknown;

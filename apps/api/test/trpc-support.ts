@@ -1,14 +1,21 @@
 /**
- * Test support for the tRPC API: a tiny fetch-based tRPC client (the wire format of httpLink, no
- * transformer) that keeps the session cookie like a browser, and the arranging of a second workspace
- * for the tenant-isolation tests. Everything goes over real HTTP to the running Hono app.
+ * Test support for the tRPC API: a typed tRPC client (`createTRPCClient<AppRouter>`, httpLink, no
+ * transformer) whose fetch keeps the session cookie like a browser, and the arranging of a second
+ * workspace for the tenant-isolation tests. Everything goes over real HTTP to the running Hono app.
+ * `client.api.integrations.save.mutate(input)` is typed by the router: a renamed procedure, a
+ * changed input or output is a type error in the tests.
  */
 import { DEMO_PASSWORD, type EncryptionKey, encryptSecret, type Sql, seed } from '@crm/db';
 import type { TestDatabase } from '@crm/db/testing';
+import { createTRPCClient, httpLink, type TRPCClient, type TRPCLink } from '@trpc/client';
+import type { AnyProcedure } from '@trpc/server';
+import { observable } from '@trpc/server/observable';
 import type { AppConfig } from '../src/config.ts';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
+import type { AppRouter } from '../src/trpc/root.ts';
 
 export type TrpcError = { message: string; code: number; data: { code: string; httpStatus: number } };
+/** A settled call: its data or its error, with the raw body and the Set-Cookie headers of its response. */
 export type TrpcResponse<T = unknown> =
   | { ok: true; status: number; data: T; raw: string; setCookie: string[] }
   | { ok: false; status: number; error: TrpcError; raw: string; setCookie: string[] };
@@ -23,66 +30,153 @@ export type ClientOptions = {
 /** Every raw response body any client saw, for the secret scans. */
 export const transcript: { path: string; raw: string }[] = [];
 
+type Recorded = { raw: string; setCookie: string[] };
+/** What each response carried, read by the fetch before tRPC parses the body. */
+const recorded = new WeakMap<Response, Recorded>();
+/** Per call, through tRPC's operation context: the response that answered it. */
+type Capture = { response?: Response };
+
+/** Hands each call's Response (success or error) to the Capture in its context. */
+const captureLink: TRPCLink<AppRouter> =
+  () =>
+  ({ op, next }) =>
+    observable((observer) => {
+      const capture = op.context.capture as Capture | undefined;
+      return next(op).subscribe({
+        next(value) {
+          if (capture) capture.response = value.context?.response as Response | undefined;
+          observer.next(value);
+        },
+        error(err) {
+          if (capture) capture.response = err.meta?.response as Response | undefined;
+          observer.error(err);
+        },
+        complete() {
+          observer.complete();
+        },
+      });
+    });
+
+/** A procedure's call that settles to a TrpcResponse instead of throwing. */
+type Settled<I, O> = undefined extends I
+  ? (input?: I) => Promise<TrpcResponse<O>>
+  : (input: I) => Promise<TrpcResponse<O>>;
+/** The typed client with every query/mutate settled. */
+export type Api<C> = {
+  [K in keyof C]: C[K] extends { query: (input: infer I, ...rest: never[]) => Promise<infer O> }
+    ? { query: Settled<I, O> }
+    : C[K] extends { mutate: (input: infer I, ...rest: never[]) => Promise<infer O> }
+      ? { mutate: Settled<I, O> }
+      : Api<C[K]>;
+};
+
+type PathsOf<R, P extends string = ''> = {
+  [K in keyof R & string]: R[K] extends AnyProcedure ? `${P}${K}` : PathsOf<R[K], `${P}${K}.`>;
+}[keyof R & string];
+/** Every procedure's path, e.g. 'integrations.save'. */
+export type ProcedurePath = PathsOf<AppRouter['_def']['record']>;
+
 export class TrpcClient {
   cookie: string | null = null;
+  /** The tRPC client itself: throws TRPCClientError on a refusal. */
+  readonly trpc: TRPCClient<AppRouter>;
+  /** The same procedures, each call settled to a TrpcResponse (data or error, raw body, cookies). */
+  readonly api: Api<TRPCClient<AppRouter>>;
+
   constructor(
     readonly baseUrl: string,
     readonly options: ClientOptions = {},
-  ) {}
+  ) {
+    this.trpc = createTRPCClient<AppRouter>({
+      links: [
+        captureLink,
+        httpLink({
+          url: `${baseUrl}/trpc`,
+          headers: ({ op }) => ({
+            ...this.options.headers,
+            ...(op.type === 'mutation' && this.options.csrfHeader !== false
+              ? { 'x-trpc-source': 'test' }
+              : {}),
+          }),
+          fetch: (url, init) => this.fetch(String(url), init),
+        }),
+      ],
+    });
+    this.api = settledProxy((path, input) => this.settle(path, input), []) as Api<TRPCClient<AppRouter>>;
+  }
 
-  private remember(res: Response): string[] {
-    const cookies = res.headers.getSetCookie();
-    for (const c of cookies) {
+  /** fetch with the session cookie kept like a browser's; records the raw body and Set-Cookie. */
+  private async fetch(url: string, init?: RequestInit): Promise<Response> {
+    const headers = new Headers(init?.headers);
+    if (this.cookie) headers.set('cookie', `crm_session=${this.cookie}`);
+    const res = await fetch(url, { ...init, headers });
+    const raw = await res.clone().text();
+    transcript.push({ path: new URL(url).pathname.replace(/^\/trpc\//, ''), raw });
+    const setCookie = res.headers.getSetCookie();
+    for (const c of setCookie) {
       const m = /^crm_session=([^;]*)/.exec(c);
       if (!m) continue;
       this.cookie = m[1] && !/Max-Age=0/i.test(c) ? m[1] : null;
     }
-    return cookies;
+    recorded.set(res, { raw, setCookie });
+    return res;
   }
 
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      ...(this.cookie ? { cookie: `crm_session=${this.cookie}` } : {}),
-      ...this.options.headers,
-      ...extra,
-    };
+  /** Calls a procedure by path and settles it (the typed `api` and the access matrix use this). */
+  async call(type: 'query' | 'mutation', path: ProcedurePath, input?: unknown): Promise<TrpcResponse> {
+    return this.settle(path.split('.'), input, type);
   }
 
-  private async finish<T>(path: string, res: Response): Promise<TrpcResponse<T>> {
-    const raw = await res.text();
-    transcript.push({ path, raw });
-    const setCookie = this.remember(res);
-    const body = JSON.parse(raw) as { result?: { data: T }; error?: TrpcError };
-    if (body.error) return { ok: false, status: res.status, error: body.error, raw, setCookie };
-    return { ok: true, status: res.status, data: (body.result as { data: T }).data, raw, setCookie };
+  private async settle(path: string[], input: unknown, type?: 'query' | 'mutation'): Promise<TrpcResponse> {
+    let node: unknown = this.trpc;
+    for (const key of path.slice(0, type ? path.length : -1)) node = (node as Record<string, unknown>)[key];
+    const method = type ? (type === 'query' ? 'query' : 'mutate') : (path[path.length - 1] ?? '');
+    const run = (node as Record<string, (input: unknown, opts: unknown) => Promise<unknown>>)[method];
+    if (typeof run !== 'function') throw new Error(`no procedure ${path.join('.')}`);
+    const capture: Capture = {};
+    let data: unknown;
+    let failure: unknown = null;
+    try {
+      data = await run(input, { context: { capture } });
+    } catch (error) {
+      failure = error;
+    }
+    const response = capture.response;
+    const seen = response ? recorded.get(response) : undefined;
+    if (!response || !seen) throw failure ?? new Error('no response recorded');
+    const { raw, setCookie } = seen;
+    if (failure) {
+      const body = JSON.parse(raw) as { error?: TrpcError };
+      if (!body.error) throw failure;
+      return { ok: false, status: response.status, error: body.error, raw, setCookie };
+    }
+    return { ok: true, status: response.status, data, raw, setCookie };
   }
 
-  async query<T = unknown>(path: string, input?: unknown): Promise<TrpcResponse<T>> {
-    const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-    const res = await fetch(`${this.baseUrl}/trpc/${path}${qs}`, { headers: this.headers() });
-    return this.finish<T>(path, res);
+  /** @deprecated string paths: use `api` */
+  query<T = unknown>(path: string, input?: unknown): Promise<TrpcResponse<T>> {
+    return this.call('query', path as ProcedurePath, input) as Promise<TrpcResponse<T>>;
   }
 
-  async mutation<T = unknown>(path: string, input?: unknown): Promise<TrpcResponse<T>> {
-    const res = await fetch(`${this.baseUrl}/trpc/${path}`, {
-      method: 'POST',
-      headers: this.headers({
-        'content-type': 'application/json',
-        ...(this.options.csrfHeader === false ? {} : { 'x-trpc-source': 'test' }),
-      }),
-      ...(input === undefined ? {} : { body: JSON.stringify(input) }),
-    });
-    return this.finish<T>(path, res);
+  /** @deprecated string paths: use `api` */
+  mutation<T = unknown>(path: string, input?: unknown): Promise<TrpcResponse<T>> {
+    return this.call('mutation', path as ProcedurePath, input) as Promise<TrpcResponse<T>>;
   }
 
-  /** A query or a mutation, by the procedure's type. */
-  call<T = unknown>(type: 'query' | 'mutation', path: string, input?: unknown): Promise<TrpcResponse<T>> {
-    return type === 'query' ? this.query<T>(path, input) : this.mutation<T>(path, input);
+  login(email: string, password = DEMO_PASSWORD) {
+    return this.api.auth.login.mutate({ email, password });
   }
+}
 
-  async login(email: string, password = DEMO_PASSWORD): Promise<TrpcResponse> {
-    return this.mutation('auth.login', { email, password });
-  }
+/** A proxy that collects property names and calls `settle(path, input)` when called. */
+function settledProxy(
+  settle: (path: string[], input: unknown) => Promise<TrpcResponse>,
+  path: string[],
+): unknown {
+  return new Proxy(() => {}, {
+    get: (_target, key) => (typeof key === 'string' ? settledProxy(settle, [...path, key]) : undefined),
+    apply: (_target, _this, args: unknown[]) => settle(path, args[0]),
+  });
 }
 
 /** The data of a successful call, or a thrown error saying what came back instead. */
