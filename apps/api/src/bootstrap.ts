@@ -7,7 +7,7 @@ import {
   openDatabase,
   seed,
 } from '@crm/db';
-import { type AppConfig, loadConfig } from './config.ts';
+import { ConfigError, type Env, parseEnv, toConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { createLogger } from './log.ts';
 
@@ -30,18 +30,19 @@ export async function boot(options: {
   defaultPoolSize: number;
   seed: boolean;
 }): Promise<Booted> {
-  const log = createLogger();
-  const config: AppConfig = loadConfig();
+  const env = parseEnvOrExit();
+  const config = toConfig(env);
+  const log = createLogger({ level: config.logLevel, pretty: config.logPretty });
   const db = await openDatabase(process.env);
   const owner = createSql(db.url, { max: 1, applicationName: `${options.applicationName}-migrate` });
   await migrate(owner);
   const key = await loadEncryptionKey(encryptionKeyFile());
-  if (options.seed && (db.embedded || process.env.SEED === 'true')) {
+  if (options.seed && (db.embedded || env.SEED)) {
     const seeded = await seed(owner, { key });
     if (seeded.seeded) log.info('seeded the Demo Store', { workspaceId: seeded.workspaceId });
   }
   await owner.end({ timeout: 5 });
-  const poolSize = Number(process.env.DB_POOL_SIZE ?? options.defaultPoolSize);
+  const poolSize = env.DB_POOL_SIZE ?? options.defaultPoolSize;
   const sql = await connectRolePools(db.url, {
     applicationName: options.applicationName,
     sizes: { user: poolSize, worker: poolSize, auth: 4, owner: 4 },
@@ -75,4 +76,15 @@ export async function boot(options: {
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
     },
   };
+}
+
+/** The validated environment; on a bad value, the message naming it on stderr and exit code 2. */
+function parseEnvOrExit(): Env {
+  try {
+    return parseEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\nNothing was started.\n`);
+    process.exit(2);
+  }
 }

@@ -1,27 +1,174 @@
 /**
- * Structured logs: one JSON object per line on stdout. Callers pass facts, never credentials; values
- * under keys that look like secrets are masked as a last line of defence.
+ * Structured logs on pino: one JSON object per line (`time`, `level` as a word, `msg`, fields), the
+ * level set by LOG_LEVEL, human-readable with LOG_PRETTY=true (development only).
+ *
+ * Call shape: `log.info('what happened', { eventId, workspaceId })` — the message first, facts after —
+ * and `log.child({ requestId })` for a logger that adds those facts to every line (request id, webhook
+ * id, event id, job id, workspace id: one delivery can be followed from ack to order).
+ *
+ * Callers pass facts, never credentials. As the wall behind that, pino's `redact` censors every
+ * secret-bearing field by path (top level and one level down, e.g. `headers.authorization`), and any
+ * other top-level key that looks like a secret (`...Token`, `...Secret`, `password...`) is masked too.
  */
-export type LogFields = Record<string, string | number | boolean | null | undefined>;
+import { createRequire } from 'node:module';
+import pino from 'pino';
+import { LOG_LEVELS, type LogLevel } from './config.ts';
+
+export type LogFields = Record<string, unknown>;
+type LogMethod = (msg: string, fields?: LogFields) => void;
 export type Logger = {
-  info: (msg: string, fields?: LogFields) => void;
-  warn: (msg: string, fields?: LogFields) => void;
-  error: (msg: string, fields?: LogFields) => void;
+  trace: LogMethod;
+  debug: LogMethod;
+  info: LogMethod;
+  warn: LogMethod;
+  error: LogMethod;
+  fatal: LogMethod;
+  /** A logger that adds `bindings` to each of its lines. */
+  child: (bindings: LogFields) => Logger;
+  /** Whether lines of this level are written (skip building costly fields when not). */
+  isLevelEnabled: (level: Exclude<LogLevel, 'silent'>) => boolean;
 };
 
-const SECRET_KEY = /secret|token|password|hmac|authorization|cookie/i;
+/** Field names that carry credentials, wherever they appear (top level or one level down). */
+export const SECRET_FIELDS = [
+  'password',
+  'newPassword',
+  'currentPassword',
+  'passwordHash',
+  'token',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'sessionToken',
+  'secret',
+  'clientSecret',
+  'client_secret',
+  'apiSecret',
+  'webhookSecret',
+  'previousSecret',
+  'signingSecret',
+  'authorization',
+  'Authorization',
+  'cookie',
+  'Cookie',
+  'set-cookie',
+  'x-shopify-hmac-sha256',
+  'x-shopify-access-token',
+  'X-Shopify-Access-Token',
+  'hmac',
+  'encryptionKey',
+  'APP_ENCRYPTION_KEY',
+  'METRICS_TOKEN',
+  'DATABASE_URL',
+  'databaseUrl',
+];
 
-function write(level: string, msg: string, fields: LogFields = {}): void {
-  const safe: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) safe[k] = SECRET_KEY.test(k) ? '[masked]' : v;
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...safe })}\n`);
+const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => {
+  const key = /^[A-Za-z_$][\w$]*$/.test(f) ? f : `["${f}"]`;
+  return key.startsWith('[') ? [key, `*${key}`] : [key, `*.${key}`];
+});
+export const CENSOR = '[redacted]';
+/** Top-level keys that look like credentials (e.g. `shopifyAccessToken`), masked even if not listed. */
+const SECRET_KEY = /secret|token|password|passwd|authorization|cookie|hmac|credential|api_?key/i;
+/** …except these, which only describe one. */
+const SAFE_KEY = /(?:last4|Last4|Set|Present|ExpiresAt|expiresAt|Configured)$|^has[A-Z]/;
+
+export type LoggerOptions = {
+  level?: LogLevel;
+  pretty?: boolean;
+  /** Where lines go (default stdout); tests pass a stream to read them. */
+  destination?: pino.DestinationStream;
+};
+
+function wrap(p: pino.Logger): Logger {
+  const at =
+    (level: Exclude<LogLevel, 'silent'>): LogMethod =>
+    (msg, fields) => {
+      if (fields === undefined) p[level](msg);
+      else p[level](fields, msg);
+    };
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: (bindings) => wrap(p.child(bindings)),
+    isLevelEnabled: (level) => p.isLevelEnabled(level),
+  };
 }
 
-export function createLogger(enabled = process.env.LOG_LEVEL !== 'silent'): Logger {
-  if (!enabled) return { info: () => {}, warn: () => {}, error: () => {} };
+function maskSecretKeys(object: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | null = null;
+  for (const key in object) {
+    if (SECRET_KEY.test(key) && !SAFE_KEY.test(key) && object[key] !== CENSOR) {
+      out ??= { ...object };
+      out[key] = CENSOR;
+    }
+  }
+  return out ?? object;
+}
+
+/** The pino options every logger of the app uses (redaction, level words, ISO time). */
+export function pinoOptions(level: LogLevel): pino.LoggerOptions {
   return {
-    info: (msg, fields) => write('info', msg, fields),
-    warn: (msg, fields) => write('warn', msg, fields),
-    error: (msg, fields) => write('error', msg, fields),
+    level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT_PATHS, censor: CENSOR },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: maskSecretKeys,
+      bindings: (b) => maskSecretKeys(b),
+    },
+    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
   };
+}
+
+/**
+ * The app's logger. `createLogger(false)` is silent; `createLogger(true)` or no argument logs at
+ * LOG_LEVEL (from the environment; `info` by default).
+ */
+export function createLogger(options: boolean | LoggerOptions = true): Logger {
+  const opts: LoggerOptions =
+    typeof options === 'boolean' ? { level: options ? envLevel() : 'silent' } : options;
+  const level = opts.level ?? envLevel();
+  let destination = opts.destination;
+  if (!destination && opts.pretty) {
+    // pino-pretty as a stream in this thread: development only, one flag (LOG_PRETTY=true).
+    const require = createRequire(import.meta.url);
+    const pretty = require('pino-pretty') as (o: Record<string, unknown>) => pino.DestinationStream;
+    destination = pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  }
+  return wrap(pino(pinoOptions(level), destination ?? pino.destination({ dest: 1, sync: false })));
+}
+
+function envLevel(): LogLevel {
+  const v = process.env.LOG_LEVEL;
+  return v && (LOG_LEVELS as readonly string[]).includes(v) ? (v as LogLevel) : 'info';
+}
+
+export type CapturedLine = { level: string; msg: string; fields: LogFields };
+
+/**
+ * A real logger (same options, redaction included) whose lines are kept in memory, for tests: `lines`
+ * parsed, `text()` the raw JSON lines exactly as they would have been written.
+ */
+export function captureLogs(level: LogLevel = 'trace'): {
+  log: Logger;
+  lines: CapturedLine[];
+  text: () => string;
+} {
+  const raw: string[] = [];
+  const lines: CapturedLine[] = [];
+  const destination = {
+    write: (line: string) => {
+      raw.push(line);
+      const { level: lv, msg, time: _t, pid: _p, ...fields } = JSON.parse(line) as LogFields;
+      lines.push({ level: String(lv), msg: String(msg ?? ''), fields });
+    },
+  };
+  return { log: createLogger({ level, destination }), lines, text: () => raw.join('') };
 }

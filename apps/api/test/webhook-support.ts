@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { encryptSecret, last4, type Sql } from '@crm/db';
 import type { TestDatabase } from '@crm/db/testing';
 import { signedWebhookHeaders, signShopifyWebhook } from '@crm/shopify';
-import type { LogFields, Logger } from '../src/log.ts';
+import { captureLogs, type LogFields, type Logger } from '../src/log.ts';
 
 export type Shop = {
   workspaceId: string;
@@ -250,15 +250,10 @@ export async function count(sql: Sql, table: string, where: string, params: unkn
 
 export type LogLine = { level: string; msg: string; fields: LogFields };
 
-/** A logger that keeps its lines, to assert on them. */
+/** A logger that keeps its lines (a real pino logger, redaction included), to assert on them. */
 export function captureLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at =
-    (level: string) =>
-    (msg: string, fields: LogFields = {}) => {
-      lines.push({ level, msg, fields });
-    };
-  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+  const { log, lines } = captureLogs();
+  return Object.assign(log, { lines });
 }
 
 export type WorkerProcess = { process: ChildProcess; output: () => string; exited: Promise<number | null> };
