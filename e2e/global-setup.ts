@@ -90,7 +90,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       FAKE_SHOPIFY_HOST: '127.0.0.1',
     });
     const fakeUrl = `http://127.0.0.1:${fakePort}`;
-    await waitFor(`${fakeUrl}/admin/oauth/access_scopes.json`, fake, 'fake-shopify', 30_000);
+    await waitFor(`${fakeUrl}/healthz`, fake, 'fake-shopify', 30_000);
 
     const port = await freePort();
     const baseUrl = `http://localhost:${port}`;

@@ -85,7 +85,7 @@ export const envSchema = z.object({
   SHOPIFY_API_VERSION: z
     .string()
     .regex(/^\d{4}-(01|04|07|10)$/, { error: 'expected a Shopify API version such as 2026-10' })
-    .default('2025-10'),
+    .default('2026-10'),
   WORKER_CONCURRENCY: int(0, 1000, 'a whole number of job workers, 0–1000 (0: none in this process)').default(
     4,
   ),

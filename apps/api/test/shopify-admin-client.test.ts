@@ -50,11 +50,13 @@ describe('testConnection', () => {
       ok: true,
       shopName: 'Acme Cosmetics',
       scopes: expect.arrayContaining(['read_orders']),
+      protectedCustomerData: true,
+      warnings: [],
     });
-    // It really went over HTTP to the versioned shop.json and the unversioned access_scopes.json.
-    const paths = fake.requests.map((r) => r.path);
-    expect(paths).toContain(`/${SHOP}/admin/api/${config.shopifyApiVersion}/shop.json`);
-    expect(paths).toContain(`/${SHOP}/admin/oauth/access_scopes.json`);
+    // It really went over HTTP, to the GraphQL Admin API of the configured version (2026-10) only.
+    expect(config.shopifyApiVersion).toBe('2026-10');
+    const paths = new Set(fake.requests.map((r) => r.path));
+    expect([...paths]).toEqual([`/${SHOP}/admin/api/2026-10/graphql.json`]);
   });
 
   it('bad token: 401', async () => {
@@ -107,8 +109,10 @@ describe('testConnection', () => {
     }
   });
 
-  it('unreachable: Shopify answers 5xx', async () => {
+  it('unreachable: Shopify keeps answering 5xx (one 5xx is retried)', async () => {
     fake.failNext(1, 503);
+    expect(await testConnection(config, creds)).toMatchObject({ ok: true });
+    fake.failNext(3, 503);
     const result = await testConnection(config, creds);
     expect(result).toMatchObject({ ok: false, reason: 'unreachable' });
   });
@@ -118,6 +122,39 @@ describe('testConnection', () => {
     const result = await testConnection(config, { shopDomain: 'evil.com/../x', accessToken: TOKEN });
     expect(result).toMatchObject({ ok: false, reason: 'unknown_shop' });
     expect(fake.requests.length).toBe(before);
+  });
+
+  it('protected customer data withheld: still connects, and says so', async () => {
+    fake.shop(SHOP).protectedCustomerData = 'withheld';
+    try {
+      const result = await testConnection(config, creds);
+      expect(result).toMatchObject({ ok: true, protectedCustomerData: false });
+    } finally {
+      fake.shop(SHOP).protectedCustomerData = 'granted';
+    }
+  });
+
+  it('warns when Shopify falls forward to another API version or flags deprecated use', async () => {
+    fake.setVersionAnswer({ version: '2027-01' });
+    try {
+      const result = await testConnection(config, creds);
+      expect(result.ok && result.warnings).toEqual([expect.stringMatching(/2027-01 instead of 2026-10/)]);
+      fake.setVersionAnswer({ version: null, deprecatedReason: 'Shop.products' });
+      const deprecated = await testConnection(config, creds);
+      expect(deprecated.ok && deprecated.warnings).toEqual([
+        expect.stringMatching(/deprecated.*Shop\.products/),
+      ]);
+    } finally {
+      fake.setVersionAnswer({ version: null, deprecatedReason: null });
+    }
+  });
+
+  it('REST paths answer 404 at the fake, and the client never asked one', async () => {
+    const rest = await fetch(`${fake.url}/${SHOP}/admin/api/2026-10/shop.json`, {
+      headers: { 'X-Shopify-Access-Token': TOKEN },
+    });
+    expect(rest.status).toBe(404);
+    expect(fake.stats.rest).toBe(1);
   });
 });
 

@@ -31,6 +31,7 @@ export {
   splitTags,
 } from './map-order.ts';
 export { divideRoundHalfUp, formatMoney, parseMoney } from './money.ts';
+export { signOAuthQuery, verifyOAuthQuery } from './oauth-query.ts';
 export { type LineAmounts, type OrderAmounts, orderAmounts, spreadProportionally } from './order-amounts.ts';
 export {
   parseOrder,

@@ -65,6 +65,14 @@ function credentialFingerprint(
   return createHmac('sha256', k).update(`${workspaceId}\0${shopDomain}\0${token}`, 'utf8').digest();
 }
 
+const loggedWarnings = new Set<string>();
+/** An API version warning is logged once per process, however often Shopify repeats it. */
+export function logApiWarningOnce(deps: AppDeps, warning: string): void {
+  if (loggedWarnings.has(warning)) return;
+  loggedWarnings.add(warning);
+  deps.log.warn('shopify api version', { warning });
+}
+
 /** Removes any occurrence of a secret from a text that is about to leave the server. */
 export function scrub(text: string, secrets: string[]): string {
   let out = text;
@@ -102,7 +110,15 @@ function storedCredentials(deps: AppDeps, row: IntegrationRow): { shopDomain: st
 }
 
 export type ConnectionTestOutcome =
-  | { ok: true; shopDomain: string; shopName: string; scopes: string[]; testedAt: Date }
+  | {
+      ok: true;
+      shopDomain: string;
+      shopName: string;
+      scopes: string[];
+      protectedCustomerData: boolean;
+      warnings: string[];
+      testedAt: Date;
+    }
   | { ok: false; shopDomain: string; reason: ConnectionFailureReason; message: string };
 
 /**
@@ -142,7 +158,16 @@ export async function testIntegrationConnection(
       testedBy: caller.userId,
     }),
   );
-  return { ok: true, shopDomain, shopName: scrub(result.shopName, [token]), scopes: result.scopes, testedAt };
+  for (const warning of result.warnings) logApiWarningOnce(deps, warning);
+  return {
+    ok: true,
+    shopDomain,
+    shopName: scrub(result.shopName, [token]),
+    scopes: result.scopes,
+    protectedCustomerData: result.protectedCustomerData,
+    warnings: result.warnings,
+    testedAt,
+  };
 }
 
 export type SaveInput = {

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import type { AppConfig } from '../config.ts';
 import {
   adminFetch,
+  currentToken,
   parseJsonBody,
   readText,
   type ShopCredentials,
@@ -37,13 +38,33 @@ export type GraphqlOptions = {
   onThrottle?: (info: { waitMs: number; attempt: number }) => void;
   /** Injected in tests; defaults to setTimeout. */
   sleep?: (ms: number) => Promise<void>;
+  /** Told when Shopify answered another API version than asked (fell forward) or flagged deprecated use. */
+  onApiWarning?: (warning: string) => void;
 };
 
-export type GraphqlResult<T> = { data: T; cost: QueryCost | null };
+/** An error Shopify returned beside (partial) data, for operations that accept them. */
+export type PartialError = { message: string; code: string | null; path: (string | number)[] };
+
+export type GraphqlResult<T> = { data: T; cost: QueryCost | null; partialErrors: PartialError[] };
+
+/**
+ * The owner-readable warning for a response's version headers: Shopify serves a version past its
+ * support as the oldest supported one and says so in X-Shopify-API-Version; deprecated fields used
+ * are listed in X-Shopify-API-Deprecated-Reason.
+ */
+export function apiVersionWarning(asked: string, headers: Headers): string | null {
+  const served = headers.get('x-shopify-api-version');
+  if (served && served !== asked) {
+    return `Shopify answered with API version ${served} instead of ${asked}: ${asked} is past its support. Set SHOPIFY_API_VERSION to a supported version (${served} or later).`;
+  }
+  const deprecated = headers.get('x-shopify-api-deprecated-reason');
+  if (deprecated) return `Shopify reports deprecated API use on version ${asked}: ${deprecated}.`;
+  return null;
+}
 
 const MAX_SERVER_ERROR_RETRIES = 4;
 
-type GraphqlError = { message?: unknown; extensions?: { code?: unknown } | null };
+type GraphqlError = { message?: unknown; extensions?: { code?: unknown } | null; path?: unknown };
 
 function num(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
@@ -100,20 +121,41 @@ const codeOf = (e: GraphqlError): string | null =>
 export async function adminGraphql<T>(
   config: AppConfig,
   creds: ShopCredentials,
-  operation: { query: string; variables?: Record<string, unknown>; what: string; data: z.ZodType<T> },
+  operation: {
+    query: string;
+    variables?: Record<string, unknown>;
+    what: string;
+    data: z.ZodType<T>;
+    /** Errors with these codes come back in partialErrors beside the data instead of failing the call. */
+    partialCodes?: string[];
+  },
   options: GraphqlOptions = {},
 ): Promise<GraphqlResult<T>> {
   const maxRetries = options.maxThrottleRetries ?? 20;
   const maxWaitMs = options.maxWaitMs ?? 30_000;
   const wait = options.sleep ?? sleep;
+  let renewed = false;
+  let accessToken = await currentToken(creds);
   for (let attempt = 1; ; attempt++) {
-    const response = await adminFetch(config, creds, {
-      method: 'POST',
-      path: versionedPath(config, 'graphql.json'),
-      body: { query: operation.query, variables: operation.variables ?? {} },
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
+    const response = await adminFetch(
+      config,
+      { shopDomain: creds.shopDomain, accessToken },
+      {
+        method: 'POST',
+        path: versionedPath(config, 'graphql.json'),
+        body: { query: operation.query, variables: operation.variables ?? {} },
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      },
+    );
     const text = await readText(response, creds.shopDomain);
+    if (response.status === 401 && 'tokens' in creds && !renewed) {
+      // Expired or revoked: renew once (single-flight across processes) and try again.
+      renewed = true;
+      accessToken = await creds.tokens.renew(accessToken);
+      continue;
+    }
+    const warning = apiVersionWarning(config.shopifyApiVersion, response.headers);
+    if (warning) options.onApiWarning?.(warning);
     if (response.status === 429 || (response.status >= 500 && response.status !== 501)) {
       // Rate limited at the HTTP level, or a transient server error: back off and retry (server
       // errors a few times only: a store that keeps failing is reported, not waited on for minutes).
@@ -146,9 +188,11 @@ export async function adminGraphql<T>(
       await wait(waitMs);
       continue;
     }
-    if (errors.length > 0) {
-      const denied = errors.find((e) => codeOf(e) === 'ACCESS_DENIED');
-      const first = denied ?? errors[0];
+    const partial = operation.partialCodes ?? [];
+    const fatal = errors.filter((e) => !partial.includes(codeOf(e) ?? ''));
+    if (fatal.length > 0) {
+      const denied = fatal.find((e) => codeOf(e) === 'ACCESS_DENIED');
+      const first = denied ?? fatal[0];
       const message = typeof first?.message === 'string' ? first.message : 'unknown error';
       throw new ShopifyAdminError(
         denied ? 'forbidden' : 'api_error',
@@ -164,6 +208,11 @@ export async function adminGraphql<T>(
         `Shopify answered ${operation.what} with unexpected data${issue ? ` (${issue.path.join('.')}: ${issue.message})` : ''}.`,
       );
     }
-    return { data: parsed.data, cost };
+    const partialErrors = errors.map((e) => ({
+      message: typeof e.message === 'string' ? e.message : '',
+      code: codeOf(e),
+      path: Array.isArray(e.path) ? e.path.filter((p): p is string | number => typeof p !== 'object') : [],
+    }));
+    return { data: parsed.data, cost, partialErrors };
   }
 }

@@ -6,7 +6,28 @@
 import { parseJsonLossless } from '@crm/shopify';
 import type { AppConfig } from '../config.ts';
 
-export type ShopCredentials = { shopDomain: string; accessToken: string };
+/**
+ * Where a request's access token comes from: a static token (legacy custom app), or a source that
+ * renews expiring tokens (client credentials, Connect with Shopify; see integrations/token-store.ts).
+ */
+export type TokenSource = {
+  /** A token valid now (renewed first when it is about to expire). */
+  current: () => Promise<string>;
+  /**
+   * Shopify answered 401 to `rejected`: a renewed token, or a ShopifyAdminError('bad_token') when
+   * renewal cannot help (revoked, uninstalled, secret rotated).
+   */
+  renew: (rejected: string) => Promise<string>;
+};
+
+export type ShopCredentials =
+  | { shopDomain: string; accessToken: string }
+  | { shopDomain: string; tokens: TokenSource };
+
+/** The token to send now. */
+export function currentToken(creds: ShopCredentials): Promise<string> {
+  return 'tokens' in creds ? creds.tokens.current() : Promise.resolve(creds.accessToken);
+}
 
 export type ShopifyAdminErrorKind =
   /** 401: the token is wrong, revoked, or the app was uninstalled. */
@@ -86,7 +107,7 @@ function describeNetworkError(error: unknown, shopDomain: string, timeoutMs: num
 /** Sends one request; network failures and timeouts become ShopifyAdminError('unreachable'). */
 export async function adminFetch(
   config: AppConfig,
-  creds: ShopCredentials,
+  creds: { shopDomain: string; accessToken: string },
   request: AdminRequest,
 ): Promise<Response> {
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -132,7 +153,7 @@ export function statusError(
   if (s === 401) {
     return new ShopifyAdminError(
       'bad_token',
-      `Shopify rejected the access token for ${shopDomain} (HTTP 401) while ${what}. Check the Admin API access token, or reinstall the app if it was uninstalled.`,
+      `Shopify rejected the access token for ${shopDomain} (HTTP 401) while ${what}. Check the app's credentials, or reconnect the store if the app was uninstalled.`,
       s,
     );
   }

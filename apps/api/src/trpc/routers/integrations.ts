@@ -13,6 +13,7 @@ import {
   testIntegrationConnection,
   webhookUrl,
 } from '../../integrations/service.ts';
+import { PROTECTED_DATA_HINT } from '../../shopify-admin/client.ts';
 import {
   type IntegrationView,
   integrationConfigSchema,
@@ -80,6 +81,12 @@ export const connectionTestResultSchema = z.discriminatedUnion('ok', [
     shopDomain: z.string(),
     shopName: z.string(),
     scopes: z.array(z.string()),
+    /** False when Shopify withholds customer names, emails, phones and addresses from the app. */
+    protectedCustomerData: z.boolean(),
+    /** What to request in the Dev Dashboard when protected customer data is withheld. */
+    protectedDataHint: z.string().nullable(),
+    /** API version fall-forward or deprecation warnings Shopify gave. */
+    warnings: z.array(z.string()),
     testedAt: isoDate,
   }),
   z.object({
@@ -129,7 +136,13 @@ export const integrationsRouter = router({
           input,
         ),
       );
-      return r.ok ? { ...r, testedAt: iso(r.testedAt) } : r;
+      return r.ok
+        ? {
+            ...r,
+            protectedDataHint: r.protectedCustomerData ? null : PROTECTED_DATA_HINT,
+            testedAt: iso(r.testedAt),
+          }
+        : r;
     }),
 
   /**
