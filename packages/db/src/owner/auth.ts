@@ -10,49 +10,74 @@ export async function findUserForLogin(tx: Queryable, email: string): Promise<Lo
   return row ?? null;
 }
 
-/**
- * Serialises the login attempts of one email address (and so makes the throttle exact under
- * concurrent attempts). Transaction-scoped.
- */
-export async function lockLoginEmail(tx: Queryable, email: string): Promise<void> {
-  await tx`select pg_advisory_xact_lock(hashtextextended(${`login:${email}`}, 0))`;
-}
+export type LoginAttemptStats = {
+  /** Failures of this email from this address in the window, since that pair's last success. */
+  pairFailures: number;
+  pairLastFailureAt: Date | null;
+  /** Failures of this email from anywhere in the window, since its last success. */
+  accountFailures: number;
+  accountLastFailureAt: Date | null;
+  /** Failures from this address (any email) in the window, and the oldest of them. */
+  ipFailures: number;
+  ipOldestFailureAt: Date | null;
+  now: Date;
+};
 
-export type RecentFailures = { email: number; ip: number };
-
 /**
- * Failed attempts within the window: for the email, only those since its last successful login; for
- * the address, all of them.
+ * The throttle's one atomic step: under transaction-scoped locks of the address and then the email
+ * (always in that order, so two attempts never deadlock), reads the recent failures and, if
+ * `decide` admits the attempt (returns null), records it at once as a failure — a reservation that
+ * markLoginSucceeded turns into a success. Concurrent attempts therefore each see the ones admitted
+ * before them, and no limit lets more through than it allows.
  */
-export async function countRecentLoginFailures(
+export async function reserveLoginAttempt<T>(
   tx: Queryable,
   input: { email: string; ip: string; windowSeconds: number },
-): Promise<RecentFailures> {
-  const [row] = await tx<{ email: number; ip: number }[]>`
-    with since as (
-      select greatest(
-        now() - make_interval(secs => ${input.windowSeconds}),
-        coalesce(
-          (select max(attempted_at) from login_attempts where email = ${input.email} and succeeded),
-          '-infinity'::timestamptz
-        )
-      ) as t
+  decide: (stats: LoginAttemptStats) => T | null,
+): Promise<{ attemptId: string } | { refused: T }> {
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`login-ip:${input.ip}`}, 0))`;
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`login:${input.email}`}, 0))`;
+  const [row] = await tx<LoginAttemptStats[]>`
+    with w as (select now() - make_interval(secs => ${input.windowSeconds}) as t),
+    ok as (
+      select coalesce(max(attempted_at) filter (where ip = ${input.ip}), '-infinity') as pair,
+             coalesce(max(attempted_at), '-infinity') as account
+      from login_attempts where email = ${input.email} and succeeded
+    ),
+    acct as (
+      select a.ip, a.attempted_at from login_attempts a, w, ok
+      where a.email = ${input.email} and not a.succeeded and a.attempted_at > greatest(w.t, ok.account)
+    ),
+    pair as (
+      select a.attempted_at from login_attempts a, w, ok
+      where a.email = ${input.email} and a.ip = ${input.ip} and not a.succeeded
+        and a.attempted_at > greatest(w.t, ok.pair)
+    ),
+    addr as (
+      select a.attempted_at from login_attempts a, w
+      where a.ip = ${input.ip} and not a.succeeded and a.attempted_at > w.t
     )
     select
-      (select count(*) from login_attempts, since
-        where email = ${input.email} and not succeeded and attempted_at > since.t)::int as email,
-      (select count(*) from login_attempts
-        where ip = ${input.ip} and not succeeded
-          and attempted_at > now() - make_interval(secs => ${input.windowSeconds}))::int as ip`;
-  return row ?? { email: 0, ip: 0 };
+      (select count(*) from pair)::int as "pairFailures",
+      (select max(attempted_at) from pair) as "pairLastFailureAt",
+      (select count(*) from acct)::int as "accountFailures",
+      (select max(attempted_at) from acct) as "accountLastFailureAt",
+      (select count(*) from addr)::int as "ipFailures",
+      (select min(attempted_at) from addr) as "ipOldestFailureAt",
+      now() as now`;
+  if (!row) throw new Error('login attempt statistics not read');
+  const refused = decide(row);
+  if (refused !== null) return { refused };
+  const [attempt] = await tx<{ id: string }[]>`
+    insert into login_attempts (email, ip, succeeded) values (${input.email}, ${input.ip}, false)
+    returning id::text as id`;
+  if (!attempt) throw new Error('login attempt not recorded');
+  return { attemptId: attempt.id };
 }
 
-export async function recordLoginAttempt(
-  tx: Queryable,
-  input: { email: string; ip: string; succeeded: boolean },
-): Promise<void> {
-  await tx`
-    insert into login_attempts (email, ip, succeeded) values (${input.email}, ${input.ip}, ${input.succeeded})`;
+/** Turns a reserved attempt into a success (which resets the account's and the pair's counts). */
+export async function markLoginSucceeded(tx: Queryable, attemptId: string): Promise<void> {
+  await tx`update login_attempts set succeeded = true where id = ${attemptId}::bigint`;
 }
 
 /** Forgets attempts older than a day: the throttle only ever looks back minutes. */

@@ -4,6 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { login, logout } from '../../auth/login.ts';
 import { clearedSessionCookie, sessionCookie } from '../../auth/session.ts';
+import { type ThrottleRefusal, waitInWords } from '../../auth/throttle.ts';
 import { okSchema, roleSchema } from '../schemas.ts';
 import { authedProcedure, publicProcedure, router } from '../trpc.ts';
 
@@ -11,6 +12,20 @@ export const meSchema = z.object({
   user: z.object({ id: z.uuid(), email: z.string(), name: z.string() }),
   workspaces: z.array(z.object({ id: z.uuid(), name: z.string(), slug: z.string(), role: roleSchema })),
 });
+
+function throttleMessage(reason: ThrottleRefusal['reason'] | 'busy', seconds: number): string {
+  const wait = `Try again in ${waitInWords(seconds)}.`;
+  switch (reason) {
+    case 'busy':
+      return 'Too many sign-ins are under way right now. Try again in a few seconds.';
+    case 'throttled_source':
+      return `Too many failed sign-in attempts for this account from your network. ${wait}`;
+    case 'throttled_account':
+      return `Too many failed sign-in attempts for this account. ${wait}`;
+    case 'throttled_ip':
+      return `Too many failed sign-in attempts from your network. ${wait}`;
+  }
+}
 
 export const authRouter = router({
   /** Email + password → a new session cookie. Throttled per account and per address. */
@@ -34,12 +49,11 @@ export const authRouter = router({
         if (outcome.reason === 'invalid_credentials') {
           throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Wrong email or password.' });
         }
+        const retryAfter = outcome.reason === 'busy' ? 5 : outcome.retryAfterSeconds;
+        ctx.resHeaders.set('retry-after', String(retryAfter));
         throw new TRPCError({
           code: 'TOO_MANY_REQUESTS',
-          message:
-            outcome.reason === 'throttled_email'
-              ? 'Too many failed sign-in attempts for this account. Wait 15 minutes and try again.'
-              : 'Too many failed sign-in attempts from your network. Wait 15 minutes and try again.',
+          message: throttleMessage(outcome.reason, retryAfter),
         });
       }
       ctx.resHeaders.append('set-cookie', sessionCookie(outcome.token, ctx.deps.config.secureCookies));
