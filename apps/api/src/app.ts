@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppDeps } from './deps.ts';
 import { healthRoutes } from './health.ts';
+import { metricsRoutes } from './metrics-route.ts';
 import { spaRoutes } from './static.ts';
 import { trpcRoutes } from './trpc/http.ts';
 import { webhookRoutes } from './webhooks/route.ts';
@@ -10,6 +11,7 @@ import { createWebhookStore } from './webhooks/store.ts';
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes(deps));
   app.route('/', webhookRoutes(deps, createWebhookStore(deps.sql)));
   app.route('/', trpcRoutes(deps));
   if (deps.config.webDist) app.route('/', spaRoutes(deps.config.webDist));

@@ -21,6 +21,7 @@ import { isShopifyTopic, parseWebhookPayload } from '@crm/shopify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { type IntegrationSettings, integrationSettingsOf } from '../integration-config.ts';
+import { metrics } from '../metrics.ts';
 import { applyShopifyOrder } from '../orders/apply-order.ts';
 import { ProcessingError } from '../orders/errors.ts';
 import { redactCustomer, redactShop } from './compliance.ts';
@@ -126,7 +127,7 @@ export async function handleWebhookEvent(deps: AppDeps, event: ClaimedWebhookEve
 export async function processWebhookEventJob(
   deps: AppDeps,
   payload: unknown,
-  job: { attempts: number; maxAttempts: number },
+  job: { id?: string; attempts: number; maxAttempts: number },
 ): Promise<void> {
   const parsed = jobPayloadSchema.safeParse(payload);
   if (!parsed.success) {
@@ -138,7 +139,7 @@ export async function processWebhookEventJob(
   const event = await inWorkerTransaction(deps.sql, workspaceId, (tx) => claimWebhookEvent(tx, eventId));
   if (!event) return; // processed meanwhile, replayed elsewhere, or not this workspace's
 
-  const fields = { eventId, workspaceId, topic: event.topic, attempt: job.attempts };
+  const fields = { eventId, workspaceId, jobId: job.id, topic: event.topic, attempt: job.attempts };
   let result: EventResult;
   try {
     if (isShopifyTopic(event.topic)) {
@@ -153,6 +154,7 @@ export async function processWebhookEventJob(
       await inWorkerTransaction(deps.sql, workspaceId, (tx) =>
         finishWebhookEvent(tx, eventId, { status: 'failed', error: failure.message }),
       );
+      metrics.eventFinished(event.topic, 'failed', event.receivedAt);
       deps.log.warn('webhook event failed', {
         ...fields,
         error: failure.message,
@@ -164,6 +166,7 @@ export async function processWebhookEventJob(
     await inWorkerTransaction(deps.sql, workspaceId, (tx) =>
       recordWebhookEventRetry(tx, eventId, failure.message),
     ).catch(() => {});
+    metrics.eventFinished(event.topic, 'retried');
     deps.log.warn('webhook event attempt failed; will retry', { ...fields, error: failure.message });
     throw error;
   }
@@ -178,6 +181,7 @@ export async function processWebhookEventJob(
     });
     if (result.status === 'processed') await touchIntegrationLastSync(tx, event.integrationId);
   });
+  metrics.eventFinished(event.topic, result.status, event.receivedAt);
   deps.log.info('webhook event processed', {
     ...fields,
     status: result.status,

@@ -68,6 +68,7 @@ export function taskList(deps: AppDeps): TaskList {
   return {
     [PROCESS_WEBHOOK_EVENT]: async (payload, helpers) => {
       await processWebhookEventJob(deps, payload, {
+        id: helpers.job.id,
         attempts: helpers.job.attempts,
         maxAttempts: helpers.job.max_attempts,
       });

@@ -26,6 +26,7 @@ import { type ShopifyOrder, validateOrder } from '@crm/shopify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { integrationSettingsOf } from '../integration-config.ts';
+import { metrics } from '../metrics.ts';
 import { applyShopifyOrder } from '../orders/apply-order.ts';
 import { redactToken } from '../shopify-admin/client.ts';
 import type { GraphqlOptions } from '../shopify-admin/graphql.ts';
@@ -114,8 +115,10 @@ export async function runReconcileJob(
     return;
   }
   const progress: Progress = { pages: 0, seen: 0, created: 0, updated: 0 };
-  const fail = (error: string, integrationId: string | null = null) =>
-    finishRun(deps, workspaceId, runId, { status: 'failed', error, integrationId }, progress);
+  const fail = (error: string, integrationId: string | null = null) => {
+    metrics.reconcileRuns.inc({ outcome: 'failed' });
+    return finishRun(deps, workspaceId, runId, { status: 'failed', error, integrationId }, progress);
+  };
 
   const row = claimed.integration;
   if (!row) return fail('The Shopify integration of this run no longer exists.');
@@ -137,6 +140,7 @@ export async function runReconcileJob(
   const creds = { shopDomain: integration.shopDomain, accessToken };
   const failures: string[] = [];
 
+  metrics.reconcileRuns.inc({ outcome: 'started' });
   deps.log.info('reconcile started', {
     runId,
     workspaceId,
@@ -153,6 +157,7 @@ export async function runReconcileJob(
     });
     for await (const page of pages) {
       progress.pages++;
+      metrics.reconcilePages.inc();
       for (const json of page.orders) {
         progress.seen++;
         try {
@@ -205,6 +210,7 @@ export async function runReconcileJob(
     { status: 'succeeded', error: null, integrationId: row.id },
     progress,
   );
+  metrics.reconcileRuns.inc({ outcome: 'finished' });
   deps.log.info('reconcile finished', {
     runId,
     pages: progress.pages,

@@ -15,6 +15,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../deps.ts';
+import { metrics } from '../metrics.ts';
 import { MAX_WEBHOOK_BODY_BYTES } from './body.ts';
 import {
   createWebhookIntake,
@@ -142,6 +143,7 @@ export function webhookRoutes(
         status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       };
+      metrics.webhookDelivery(fields.topic, outcome, status, (performance.now() - started) / 1000);
       if (status >= 500) deps.log.warn('webhook', fields);
       else deps.log.info('webhook', fields);
       if (CLOSES.has(outcome)) c.header('connection', 'close');

@@ -145,6 +145,8 @@ export type ClaimedWebhookEvent = {
   shopDomain: string;
   payload: string;
   attempts: number;
+  /** When the delivery was stored (acked). */
+  receivedAt: Date;
 };
 
 /**
@@ -163,7 +165,8 @@ export async function claimWebhookEvent(tx: Tx, eventId: string): Promise<Claime
               topic,
               shop_domain as "shopDomain",
               payload,
-              attempts`;
+              attempts,
+              received_at as "receivedAt"`;
   return row ?? null;
 }
 

@@ -43,6 +43,7 @@ export {
   touchIntegrationLastSync,
   type WorkerIntegrationRow,
 } from './integrations.ts';
+export { type PoolSessions, type QueueStats, readPoolSessions, readQueueStats } from './metrics.ts';
 export {
   findCancelledStage,
   findOrderByShopifyIdForUpdate,
