@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { createShop, deliver, orderPayload, type Shop } from './webhook-support.ts';
+import { bigOrderId, createShop, deliver, orderPayload, type Shop } from './webhook-support.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -222,5 +222,127 @@ describe('hostile payloads (issue #22 items 4 and 5)', () => {
     const ev = await send(shop, order.text);
     expect(ev.status).toBe('failed');
     expect(ev.last_error).toMatch(/negative or unreadable price \(line 1/);
+  });
+});
+
+/**
+ * The tables (all schemas but the system ones) with a row whose text contains one of the values: the
+ * shop's workspace's rows where the table has a workspace_id (other tests' shops share the database),
+ * every row elsewhere.
+ */
+async function tracesOf(shop: Shop, values: string[]): Promise<string[]> {
+  const tables = await db.sql<{ schema: string; name: string; tenant: boolean }[]>`
+    select t.table_schema as schema, t.table_name as name,
+           exists (select 1 from information_schema.columns c
+                   where c.table_schema = t.table_schema and c.table_name = t.table_name
+                     and c.column_name = 'workspace_id') as tenant
+    from information_schema.tables t
+    where t.table_type = 'BASE TABLE' and t.table_schema not in ('pg_catalog', 'information_schema')`;
+  const found: string[] = [];
+  for (const t of tables) {
+    for (const value of values) {
+      const [row] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from ${db.sql(t.schema)}.${db.sql(t.name)} x
+        where strpos(lower(x::text), lower(${value})) > 0
+          ${t.tenant ? db.sql`and x.workspace_id = ${shop.workspaceId}` : db.sql``}`;
+      if (row && row.n > 0) found.push(`${t.schema}.${t.name}: ${value}`);
+    }
+  }
+  return found;
+}
+
+describe('customers/redact and shop/redact (issue #21 item 5)', () => {
+  // What webhook-support's COD order says about María José López Gutiérrez.
+  const HERS = [
+    'maria.lopez@example.com',
+    'María José',
+    'López',
+    'Gutiérrez',
+    'lopez gutierrez', // the normalised name the lookup indexes
+    'Calle 63',
+    '3001234567',
+    '300 123 4567',
+    '+573001234567',
+    '311 555 0142',
+    '+573115550142',
+    'Chapinero',
+    'portería',
+  ];
+
+  it('erases a known customer from every table, its own request included; amounts and references stay', async () => {
+    const shop = await createShop(db);
+    const first = orderPayload();
+    const second = orderPayload({ id: bigOrderId(), name: '#2044' });
+    const bob = orderPayload({
+      id: bigOrderId(),
+      name: '#2045',
+      email: 'bob@example.com',
+      firstName: 'Bob',
+      lastName: 'Norman',
+      phone: '+1 613 555 0100',
+      address1: '50 Rideau St',
+      city: 'Ottawa',
+      customerId: '115310627314723954',
+      note: null,
+      noteAttributes: [],
+    });
+    for (const o of [first, second, bob]) expect((await send(shop, o.text)).status).toBe('processed');
+    const request = (topic: string) =>
+      `{"shop_id": 954889, "shop_domain": "${shop.shopDomain}", "customer": {"id": 7294810023456789012, "email": "maria.lopez@example.com", "phone": "300 123 4567"}, "${topic}": [${first.id}]}`;
+    expect((await send(shop, request('orders_requested'), 'customers/data_request')).status).toBe(
+      'processed',
+    );
+    expect((await tracesOf(shop, HERS)).length).toBeGreaterThan(10); // the test can see them
+
+    const ev = await send(shop, request('orders_to_redact'), 'customers/redact');
+    expect(ev.status).toBe('processed');
+    // her 2 orders + the data request + this request; 1 contact; both her orders (the second through her contact)
+    expect(ev.note).toBe(
+      'Customer 7294810023456789012 redacted: personal data (names, emails, phones, addresses, notes) erased from 4 stored events, 1 contact and 2 orders; amounts, lines and references kept.',
+    );
+    expect(await tracesOf(shop, HERS)).toEqual([]);
+
+    const orders = await db.sql<
+      { shopify_order_id: string; total_value: string; description: string; redacted_at: Date | null }[]
+    >`
+      select shopify_order_id, total_value::text, description, redacted_at from orders
+      where workspace_id = ${shop.workspaceId} order by shopify_order_name`;
+    expect(orders.map((o) => [o.shopify_order_id, o.total_value, o.redacted_at !== null])).toEqual([
+      [first.id, '149900.00', true],
+      [second.id, '149900.00', true],
+      [bob.id, '149900.00', false],
+    ]);
+    expect(orders[0]?.description).toBe(
+      [
+        'Shopify #2043',
+        'Pago: pending (Cash on Delivery (COD))',
+        'Total Shopify: 161900.00 COP, envío 12000.00 COP (Envío estándar)',
+        'Datos personales eliminados a pedido de Shopify (redact).',
+      ].join('\n'),
+    );
+    // Bob is another customer: untouched.
+    expect(await tracesOf(shop, ['bob@example.com', 'Norman', '+16135550100'])).toEqual(
+      expect.arrayContaining([
+        'public.contacts: bob@example.com',
+        'public.contacts: Norman',
+        'public.contacts: +16135550100',
+        'public.webhook_events: bob@example.com',
+      ]),
+    );
+  });
+
+  it('shop/redact erases every customer of the shop', async () => {
+    const shop = await createShop(db);
+    const hers = orderPayload();
+    await send(shop, hers.text);
+    const ev = await send(shop, JSON.stringify({ shop_id: 1, shop_domain: shop.shopDomain }), 'shop/redact');
+    expect(ev.status).toBe('processed');
+    expect(ev.note).toMatch(
+      /^Shop redacted: personal data .* erased from 1 stored event, 1 contact and 1 order;/,
+    );
+    expect(await tracesOf(shop, HERS)).toEqual([]);
+    const [order] = await db.sql<{ total_value: string }[]>`
+      select total_value::text from orders where workspace_id = ${shop.workspaceId}`;
+    expect(order?.total_value).toBe('149900.00');
   });
 });

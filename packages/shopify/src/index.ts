@@ -25,6 +25,7 @@ export { parseJsonLossless } from './json.ts';
 export {
   type ContactDraft,
   contactDraftFromOrder,
+  DESCRIPTION_FACT_PREFIXES,
   type MappedLine,
   type MappedOrder,
   mapOrder,

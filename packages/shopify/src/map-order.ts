@@ -117,6 +117,19 @@ export function contactDraftFromOrder(order: ShopifyOrder, defaultCountry: strin
   };
 }
 
+/**
+ * The lines of describe() that are facts about the order, not about its buyer: a redaction keeps
+ * these and drops the rest (the note, the note attributes the buyer filled in).
+ */
+export const DESCRIPTION_FACT_PREFIXES = [
+  'Shopify ',
+  'Pago: ',
+  'Cancelado: ',
+  'Descuento del pedido',
+  'Reembolsado: ',
+  'Total Shopify: ',
+] as const;
+
 /** Human-readable summary for the CRM order: reference, note, payment, Shopify's own totals. */
 function describe(order: ShopifyOrder, total: string, amounts: ReturnType<typeof orderAmounts>): string {
   const currency = order.currency ? ` ${order.currency}` : '';

@@ -1,20 +1,42 @@
 /**
- * Shopify's mandatory privacy topics. customers/redact and shop/redact remove personal data from the
- * payloads this app stored (webhook_events.payload), keeping ids, amounts and products; the
- * customers/data_request event itself is the record of the request.
+ * Shopify's mandatory privacy topics. customers/redact and shop/redact erase personal data from
+ *   - every payload this app stored (webhook_events.payload) that concerns the customer (or the shop),
+ *     the redaction request's own event included, keeping ids, amounts and products;
+ *   - the CRM records that came from Shopify for them: contacts lose names, emails, phones and
+ *     addresses; orders lose the shipping address and the buyer's note, keeping amounts, lines,
+ *     references and stage (see redactRecords in @crm/db/worker).
+ * What was erased is the note of the request's event. The customers/data_request event itself is
+ * the record of that request.
  */
 import {
   findCustomerPayloads,
   findIntegrationPayloads,
   inWorkerTransaction,
+  type RecordRedaction,
+  type RedactedRecords,
+  redactRecords,
   replaceEventPayload,
   type StoredPayload,
 } from '@crm/db/worker';
-import { type CustomersRedact, redactPayloadText } from '@crm/shopify';
+import {
+  type CustomersRedact,
+  DESCRIPTION_FACT_PREFIXES,
+  normalizePhone,
+  REDACTED,
+  redactPayloadText,
+} from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
 import type { IntegrationSettings } from '../integration-config.ts';
 
 const PAGE = 200;
+
+const RECORD_REDACTION: RecordRedaction = {
+  placeholder: REDACTED,
+  keptDescriptionPrefixes: [...DESCRIPTION_FACT_PREFIXES],
+  descriptionNote: 'Datos personales eliminados a pedido de Shopify (redact).',
+};
+
+export type Redaction = RedactedRecords & { payloads: number };
 
 /** Pages through stored payloads, redacting each in the page's own transaction; returns how many changed. */
 async function redactPages(
@@ -41,28 +63,71 @@ async function redactPages(
   }
 }
 
-/** customers/redact: that customer's personal data out of every stored payload of the workspace. */
+const known = (v: string | null | undefined): v is string => !!v && v !== REDACTED;
+
+/** customers/redact: that customer's personal data out of every stored payload and CRM record. */
 export async function redactCustomer(
   deps: AppDeps,
   integration: IntegrationSettings,
   request: CustomersRedact,
-): Promise<number> {
-  const needles = [request.customer?.id, request.customer?.email, request.customer?.phone].filter(
-    (n): n is string => !!n,
-  );
-  if (needles.length === 0 && request.orders_to_redact.length === 0) return 0;
-  return redactPages(deps, integration.workspaceId, (afterId) =>
-    inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
-      findCustomerPayloads(tx, { shopifyOrderIds: request.orders_to_redact, needles, afterId, limit: PAGE }),
+  ownEventId: string | null = null,
+): Promise<Redaction> {
+  const { customer } = request;
+  const email = known(customer?.email) ? customer.email.toLowerCase() : null;
+  const phone = known(customer?.phone)
+    ? normalizePhone(customer.phone, integration.defaultPhoneCountry)
+    : null;
+  const needles = [customer?.id, customer?.email, customer?.phone].filter(known);
+  const records = await inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
+    redactRecords(
+      tx,
+      {
+        kind: 'customer',
+        shopifyCustomerId: customer?.id ?? null,
+        emails: email ? [email] : [],
+        phones: phone ? [phone] : [],
+        shopifyOrderIds: request.orders_to_redact,
+      },
+      RECORD_REDACTION,
     ),
   );
+  const payloads = await redactPages(deps, integration.workspaceId, (afterId) =>
+    inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
+      findCustomerPayloads(tx, {
+        shopifyOrderIds: request.orders_to_redact,
+        needles,
+        ownEventId,
+        afterId,
+        limit: PAGE,
+      }),
+    ),
+  );
+  return { ...records, payloads };
 }
 
-/** shop/redact: personal data out of every stored payload of the integration (48 h after uninstall). */
-export async function redactShop(deps: AppDeps, integration: IntegrationSettings): Promise<number> {
-  return redactPages(deps, integration.workspaceId, (afterId) =>
+/** shop/redact: personal data out of every stored payload and CRM record of the integration. */
+export async function redactShop(
+  deps: AppDeps,
+  integration: IntegrationSettings,
+  ownEventId: string | null = null,
+): Promise<Redaction> {
+  const records = await inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
+    redactRecords(tx, { kind: 'integration', integrationId: integration.id }, RECORD_REDACTION),
+  );
+  const payloads = await redactPages(deps, integration.workspaceId, (afterId) =>
     inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
-      findIntegrationPayloads(tx, { integrationId: integration.id, afterId, limit: PAGE }),
+      findIntegrationPayloads(tx, { integrationId: integration.id, ownEventId, afterId, limit: PAGE }),
     ),
+  );
+  return { ...records, payloads };
+}
+
+/** The record the owner reads on the request's event. */
+export function describeRedaction(who: string, r: Redaction): string {
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  return (
+    `${who}: personal data (names, emails, phones, addresses, notes) erased from ` +
+    `${plural(r.payloads, 'stored event')}, ${plural(r.contacts, 'contact')} and ${plural(r.orders, 'order')}; ` +
+    'amounts, lines and references kept.'
   );
 }

@@ -24,7 +24,7 @@ import { type IntegrationSettings, integrationSettingsOf } from '../integration-
 import { metrics } from '../metrics.ts';
 import { applyShopifyOrder } from '../orders/apply-order.ts';
 import { ProcessingError } from '../orders/errors.ts';
-import { redactCustomer, redactShop } from './compliance.ts';
+import { describeRedaction, redactCustomer, redactShop } from './compliance.ts';
 import { describeFailure } from './errors.ts';
 
 export const PROCESS_WEBHOOK_EVENT = 'process_webhook_event';
@@ -98,19 +98,19 @@ export async function handleWebhookEvent(deps: AppDeps, event: ClaimedWebhookEve
         note: 'The app was uninstalled: integration disabled.',
       };
     case 'customers/redact': {
-      const count = await redactCustomer(deps, integration, parsed.payload);
+      const done = await redactCustomer(deps, integration, parsed.payload, event.id);
       return {
         status: 'processed',
         outcome: 'redacted',
-        note: `Customer data redacted from ${count} stored events.`,
+        note: describeRedaction(`Customer ${parsed.payload.customer?.id ?? '(no id)'} redacted`, done),
       };
     }
     case 'shop/redact': {
-      const count = await redactShop(deps, integration);
+      const done = await redactShop(deps, integration, event.id);
       return {
         status: 'processed',
         outcome: 'redacted',
-        note: `Shop data redacted from ${count} stored events.`,
+        note: describeRedaction('Shop redacted', done),
       };
     }
     case 'customers/data_request':

@@ -83,6 +83,10 @@ export {
 export {
   findCustomerPayloads,
   findIntegrationPayloads,
+  type RecordRedaction,
+  type RecordTarget,
+  type RedactedRecords,
+  redactRecords,
   replaceEventPayload,
   type StoredPayload,
 } from './redact.ts';
