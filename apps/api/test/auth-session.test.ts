@@ -108,23 +108,23 @@ describe('login', () => {
     expect(victim.cookie).not.toBe(planted);
     const stale = new TrpcClient(app.url);
     stale.cookie = planted;
-    expect(codeOf(await stale.query('auth.me'))).toBe('UNAUTHORIZED');
-    expect(ok(await victim.query('auth.me'))).toMatchObject({ user: { email: 'admin@demo.test' } });
+    expect(codeOf(await stale.api.auth.me.query())).toBe('UNAUTHORIZED');
+    expect(ok(await victim.api.auth.me.query())).toMatchObject({ user: { email: 'admin@demo.test' } });
   });
 
   it('ignores a made-up cookie', async () => {
     const client = new TrpcClient(app.url);
     client.cookie = 'A'.repeat(43);
-    expect(codeOf(await client.query('auth.me'))).toBe('UNAUTHORIZED');
+    expect(codeOf(await client.api.auth.me.query())).toBe('UNAUTHORIZED');
   });
 });
 
 describe('sessions', () => {
   it('needs a session for me, and for every user-data procedure', async () => {
     const anon = new TrpcClient(app.url);
-    expect(codeOf(await anon.query('auth.me'))).toBe('UNAUTHORIZED');
-    expect(codeOf(await anon.query('workspaces.list'))).toBe('UNAUTHORIZED');
-    const r = await anon.query('integrations.get', { workspaceId: world.demo.workspaceId });
+    expect(codeOf(await anon.api.auth.me.query())).toBe('UNAUTHORIZED');
+    expect(codeOf(await anon.api.workspaces.list.query())).toBe('UNAUTHORIZED');
+    const r = await anon.api.integrations.get.query({ workspaceId: world.demo.workspaceId });
     expect(codeOf(r)).toBe('UNAUTHORIZED');
     expect(r.status).toBe(401);
   });
@@ -133,26 +133,26 @@ describe('sessions', () => {
     const client = await signedIn(app, 'agent@demo.test');
     const token = client.cookie;
     if (!token) throw new Error('no token');
-    const r = await client.mutation('auth.logout');
+    const r = await client.api.auth.logout.mutate();
     expect(ok(r)).toEqual({ ok: true });
     expect(r.setCookie.find((c) => c.startsWith('crm_session='))).toMatch(/Max-Age=0/);
     const rows = await db.sql`select 1 from sessions where token_hash = ${sha256(token)}`;
     expect(rows.length).toBe(0);
     const replay = new TrpcClient(app.url);
     replay.cookie = token;
-    expect(codeOf(await replay.query('auth.me'))).toBe('UNAUTHORIZED');
+    expect(codeOf(await replay.api.auth.me.query())).toBe('UNAUTHORIZED');
   });
 
   it('an expired session is refused and its cookie cleared', async () => {
     const client = await signedIn(app, 'agent@demo.test');
     const token = client.cookie;
     if (!token) throw new Error('no token');
-    ok(await client.query('auth.me'));
+    ok(await client.api.auth.me.query());
     await db.sql`update sessions set expires_at = now() - interval '1 second' where token_hash = ${sha256(token)}`;
-    const r = await client.query('auth.me');
+    const r = await client.api.auth.me.query();
     expect(codeOf(r)).toBe('UNAUTHORIZED');
     expect(r.setCookie.find((c) => c.startsWith('crm_session='))).toMatch(/Max-Age=0/);
-    expect(codeOf(await client.query('workspaces.list'))).toBe('UNAUTHORIZED');
+    expect(codeOf(await client.api.workspaces.list.query())).toBe('UNAUTHORIZED');
   });
 
   it('slides: a session used after a while is extended to 7 days from now', async () => {
@@ -162,7 +162,7 @@ describe('sessions', () => {
     await db.sql`
       update sessions set last_seen_at = now() - interval '2 days', expires_at = now() + interval '5 days'
       where token_hash = ${sha256(token)}`;
-    ok(await client.query('auth.me'));
+    ok(await client.api.auth.me.query());
     const [row] = await db.sql<{ expires_at: Date; last_seen_at: Date }[]>`
       select expires_at, last_seen_at from sessions where token_hash = ${sha256(token)}`;
     expect((row?.expires_at.getTime() ?? 0) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
@@ -175,7 +175,7 @@ describe('CSRF', () => {
     const client = await signedIn(app, 'owner@demo.test');
     const bare = new TrpcClient(app.url, { csrfHeader: false });
     bare.cookie = client.cookie;
-    const r = await bare.mutation('integrations.setEnabled', {
+    const r = await bare.api.integrations.setEnabled.mutate({
       workspaceId: world.demo.workspaceId,
       enabled: false,
     });
@@ -190,20 +190,20 @@ describe('CSRF', () => {
       'FORBIDDEN',
     );
     // Queries need no header.
-    expect(codeOf(await bare.query('auth.me'))).toBe('OK');
+    expect(codeOf(await bare.api.auth.me.query())).toBe('OK');
   });
 
   it('refuses a mutation from another Origin and accepts this one', async () => {
     const client = await signedIn(app, 'owner@demo.test');
     const evil = new TrpcClient(app.url, { headers: { origin: 'https://evil.example' } });
     evil.cookie = client.cookie;
-    expect(codeOf(await evil.mutation('auth.logout'))).toBe('FORBIDDEN');
+    expect(codeOf(await evil.api.auth.logout.mutate())).toBe('FORBIDDEN');
     const crossSite = new TrpcClient(app.url, { headers: { 'sec-fetch-site': 'cross-site' } });
     crossSite.cookie = client.cookie;
-    expect(codeOf(await crossSite.mutation('auth.logout'))).toBe('FORBIDDEN');
-    expect(codeOf(await client.query('auth.me'))).toBe('OK');
+    expect(codeOf(await crossSite.api.auth.logout.mutate())).toBe('FORBIDDEN');
+    expect(codeOf(await client.api.auth.me.query())).toBe('OK');
     const same = new TrpcClient(app.url, { headers: { origin: app.url } });
     same.cookie = client.cookie;
-    expect(codeOf(await same.mutation('auth.logout'))).toBe('OK');
+    expect(codeOf(await same.api.auth.logout.mutate())).toBe('OK');
   });
 });

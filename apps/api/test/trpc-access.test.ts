@@ -291,7 +291,7 @@ describe('the other owner in their own workspace', () => {
           ? undefined // ids of the demo workspace: must be NOT_FOUND there
           : own;
       if (!input) continue;
-      const r = await client.query(q.path, input);
+      const r = await client.call('query', q.path, input);
       expect({ path: q.path, code: codeOf(r) }).toEqual({ path: q.path, code: 'OK' });
       for (const m of demoMarkers())
         expect({ path: q.path, leaked: r.raw.includes(m) ? m : null }).toEqual({
@@ -299,15 +299,15 @@ describe('the other owner in their own workspace', () => {
           leaked: null,
         });
     }
-    const events = await client.query('events.list', own);
+    const events = await client.api.events.list.query(own);
     expect(events.raw).toContain(world.other.marker);
     // A demo event id asked for through their own workspace: not found, not leaked.
-    const cross = await client.query('events.detail', { ...own, eventId: ids.eventId });
+    const cross = await client.api.events.detail.query({ ...own, eventId: ids.eventId });
     expect(codeOf(cross)).toBe('NOT_FOUND');
-    const run = await client.query('reconcile.status', { ...own, runId: ids.runId });
+    const run = await client.api.reconcile.status.query({ ...own, runId: ids.runId });
     expect(codeOf(run)).toBe('NOT_FOUND');
     // A demo review merged through their own workspace: not found, unchanged.
-    const merge = await client.mutation('contactReviews.merge', { ...own, reviewId: ids.mergeReviews.anon });
+    const merge = await client.api.contactReviews.merge.mutate({ ...own, reviewId: ids.mergeReviews.anon });
     expect(codeOf(merge)).toBe('NOT_FOUND');
     const [review] = await db.sql<{ status: string }[]>`
       select status from contact_reviews where id = ${ids.mergeReviews.anon}`;

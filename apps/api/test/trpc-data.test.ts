@@ -5,7 +5,15 @@
  */
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arrangeWorld, codeOf, ok, signedIn, type TrpcClient, type World } from './trpc-support.ts';
+import {
+  arrangeWorld,
+  codeOf,
+  ok,
+  type RouterOutputs,
+  signedIn,
+  type TrpcClient,
+  type World,
+} from './trpc-support.ts';
 
 let db: TestDatabase;
 let world: World;
@@ -58,21 +66,13 @@ async function review(orderId: string | null, contactId: string, candidateId: st
   return r.id;
 }
 
-type Review = {
-  id: string;
-  reasons: string[];
-  order: { id: string; shopifyOrderName: string | null } | null;
-  contact: { id: string; name: string; phone: string | null; orderCount: number } | null;
-  candidate: { id: string; name: string; phone: string | null; orderCount: number } | null;
-};
-
 describe('contact reviews', () => {
   it('lists pending reviews with both contacts side by side', async () => {
     const existing = await contact({ name: 'Maria Jose Lopez', phone: '+573007654399' });
     const dup = await contact({ name: 'María José López', phone: '+573001234567' });
     const o = await order(dup, '#3001');
     const id = await review(o, dup, existing);
-    const list = ok(await agent.query<Review[]>('contactReviews.list', { workspaceId: ws() }));
+    const list = ok(await agent.api.contactReviews.list.query({ workspaceId: ws() }));
     const r = list.find((x) => x.id === id);
     expect(r).toMatchObject({
       reasons: ['name', 'city'],
@@ -92,7 +92,7 @@ describe('contact reviews', () => {
     const third = await contact({ name: 'Pedro G.', phone: '+573105550009' });
     const other = await review(null, third, dup);
 
-    const r = ok(await agent.mutation('contactReviews.merge', { workspaceId: ws(), reviewId: id }));
+    const r = ok(await agent.api.contactReviews.merge.mutate({ workspaceId: ws(), reviewId: id }));
     expect(r).toEqual({ survivorId: existing, removedContactId: dup, ordersMoved: 2 });
 
     const orders = await db.sql<
@@ -123,18 +123,16 @@ describe('contact reviews', () => {
     const dup = await contact({ name: 'Laura Ruíz', phone: '+573205550002' });
     const o = await order(dup, '#3004');
     const id = await review(o, dup, existing);
-    ok(await owner.mutation('contactReviews.merge', { workspaceId: ws(), reviewId: id }));
+    ok(await owner.api.contactReviews.merge.mutate({ workspaceId: ws(), reviewId: id }));
     const [s] = await db.sql<{ phone: string; secondary_phone: string }[]>`
       select phone, secondary_phone from contacts where id = ${existing}`;
     expect(s).toEqual({ phone: '+573205550001', secondary_phone: '+573205550002' });
     // Resolved reviews are not resolved twice.
-    const again = await owner.mutation('contactReviews.merge', { workspaceId: ws(), reviewId: id });
+    const again = await owner.api.contactReviews.merge.mutate({ workspaceId: ws(), reviewId: id });
     expect(codeOf(again)).toBe('CONFLICT');
-    const ignore = await owner.mutation('contactReviews.ignore', { workspaceId: ws(), reviewId: id });
+    const ignore = await owner.api.contactReviews.ignore.mutate({ workspaceId: ws(), reviewId: id });
     expect(codeOf(ignore)).toBe('CONFLICT');
-    const merged = ok(
-      await agent.query<Review[]>('contactReviews.list', { workspaceId: ws(), status: 'merged' }),
-    );
+    const merged = ok(await agent.api.contactReviews.list.query({ workspaceId: ws(), status: 'merged' }));
     expect(merged.map((x) => x.id)).toContain(id);
   });
 
@@ -143,24 +141,21 @@ describe('contact reviews', () => {
     const b = await contact({ name: 'Carlos Díaz', phone: '+573305550002' });
     const o = await order(b, '#3005');
     const id = await review(o, b, a);
-    expect(ok(await agent.mutation('contactReviews.ignore', { workspaceId: ws(), reviewId: id }))).toEqual({
+    expect(ok(await agent.api.contactReviews.ignore.mutate({ workspaceId: ws(), reviewId: id }))).toEqual({
       ok: true,
     });
     expect(await db.sql`select 1 from contacts where id in (${a}, ${b})`).toHaveLength(2);
-    const pending = ok(await agent.query<Review[]>('contactReviews.list', { workspaceId: ws() }));
+    const pending = ok(await agent.api.contactReviews.list.query({ workspaceId: ws() }));
     expect(pending.map((x) => x.id)).not.toContain(id);
     expect(
       codeOf(
-        await agent.mutation('contactReviews.ignore', { workspaceId: ws(), reviewId: crypto.randomUUID() }),
+        await agent.api.contactReviews.ignore.mutate({ workspaceId: ws(), reviewId: crypto.randomUUID() }),
       ),
     ).toBe('NOT_FOUND');
   });
 });
 
-type EventItem = { id: string; status: string; topic: string; receivedAt: string };
-type EventPage = { items: EventItem[]; nextCursor: string | null; topics: string[] };
-
-type Counts = { received: number; processed: number; failed: number; pending: number; ignored: number };
+type EventPage = RouterOutputs['events']['list'];
 
 describe('events', () => {
   const ids: string[] = [];
@@ -186,13 +181,7 @@ describe('events', () => {
   });
 
   it('counts today and overall by status, with the last sync', async () => {
-    const s = ok(
-      await agent.query<{
-        today: Counts;
-        overall: Counts;
-        lastSyncAt: string | null;
-      }>('events.stats', { workspaceId: ws() }),
-    );
+    const s = ok(await agent.api.events.stats.query({ workspaceId: ws() }));
     expect(s.overall).toEqual({ received: 25, processed: 10, failed: 5, pending: 5, ignored: 5 });
     expect(s.today.received).toBe(20);
     expect(s.today.processed + s.today.failed + s.today.pending + s.today.ignored).toBe(20);
@@ -203,9 +192,7 @@ describe('events', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const p: EventPage = ok(
-        await agent.query<EventPage>('events.list', { workspaceId: ws(), limit: 7, cursor }),
-      );
+      const p: EventPage = ok(await agent.api.events.list.query({ workspaceId: ws(), limit: 7, cursor }));
       seen.push(...p.items.map((e) => e.id));
       cursor = p.nextCursor;
       if (!cursor) break;
@@ -216,18 +203,16 @@ describe('events', () => {
   });
 
   it('filters by status, topic and date range', async () => {
-    const failed = ok(
-      await agent.query<EventPage>('events.list', { workspaceId: ws(), status: 'failed', limit: 100 }),
-    );
+    const failed = ok(await agent.api.events.list.query({ workspaceId: ws(), status: 'failed', limit: 100 }));
     expect(failed.items).toHaveLength(5);
     expect(failed.items.every((e) => e.status === 'failed')).toBe(true);
     const upd = ok(
-      await agent.query<EventPage>('events.list', { workspaceId: ws(), topic: 'orders/updated', limit: 100 }),
+      await agent.api.events.list.query({ workspaceId: ws(), topic: 'orders/updated', limit: 100 }),
     );
     expect(upd.items).toHaveLength(12);
     expect(upd.topics).toEqual(['orders/create', 'orders/updated']);
     const old = ok(
-      await agent.query<EventPage>('events.list', {
+      await agent.api.events.list.query({
         workspaceId: ws(),
         to: new Date(Date.now() - 86_400_000).toISOString(),
         limit: 100,
@@ -235,7 +220,7 @@ describe('events', () => {
     );
     expect(old.items).toHaveLength(5);
     const recent = ok(
-      await agent.query<EventPage>('events.list', {
+      await agent.api.events.list.query({
         workspaceId: ws(),
         from: new Date(Date.now() - 86_400_000).toISOString(),
         status: 'processed',
@@ -243,10 +228,10 @@ describe('events', () => {
       }),
     );
     expect(recent.items).toHaveLength(8);
-    expect(codeOf(await agent.query('events.list', { workspaceId: ws(), status: 'exploded' }))).toBe(
+    expect(codeOf(await agent.call('query', 'events.list', { workspaceId: ws(), status: 'exploded' }))).toBe(
       'BAD_REQUEST',
     );
-    expect(codeOf(await agent.query('events.list', { workspaceId: ws(), cursor: 'bm9wZQ' }))).toBe(
+    expect(codeOf(await agent.api.events.list.query({ workspaceId: ws(), cursor: 'bm9wZQ' }))).toBe(
       'BAD_REQUEST',
     );
   });
@@ -254,7 +239,7 @@ describe('events', () => {
   it('shows an event with its raw payload (every digit of big ids) and error', async () => {
     const id = ids[2] ?? '';
     const d = ok(
-      await agent.query<{ payload: string; lastError: string; status: string }>('events.detail', {
+      await agent.api.events.detail.query({
         workspaceId: ws(),
         eventId: id,
       }),
@@ -262,48 +247,35 @@ describe('events', () => {
     expect(d.payload).toBe('{"id":9007199254740995}');
     expect(d).toMatchObject({ status: 'failed', lastError: 'The order has no line items.' });
     expect(
-      codeOf(await agent.query('events.detail', { workspaceId: ws(), eventId: crypto.randomUUID() })),
+      codeOf(await agent.api.events.detail.query({ workspaceId: ws(), eventId: crypto.randomUUID() })),
     ).toBe('NOT_FOUND');
   });
 
   it('the owner replays one failed event and all failed events', async () => {
     const id = ids[7] ?? '';
-    const r = await owner.mutation('events.replay', { workspaceId: ws(), eventId: id });
+    const r = await owner.api.events.replay.mutate({ workspaceId: ws(), eventId: id });
     expect(codeOf(r)).toBe('OK');
     const [e] = await db.sql<{ status: string }[]>`select status from webhook_events where id = ${id}`;
     expect(e?.status).toBe('pending');
-    const all = ok(await owner.mutation<{ count: number }>('events.replayAllFailed', { workspaceId: ws() }));
+    const all = ok(await owner.api.events.replayAllFailed.mutate({ workspaceId: ws() }));
     expect(all.count).toBe(4);
     const [left] = await db.sql<{ n: number }[]>`
       select count(*)::int as n from webhook_events where workspace_id = ${ws()} and status = 'failed'`;
     expect(left?.n).toBe(0);
     expect(
-      codeOf(await owner.mutation('events.replay', { workspaceId: ws(), eventId: crypto.randomUUID() })),
+      codeOf(await owner.api.events.replay.mutate({ workspaceId: ws(), eventId: crypto.randomUUID() })),
     ).toBe('NOT_FOUND');
   });
 });
 
-type OrderPage = {
-  items: {
-    id: string;
-    stageId: string;
-    stageName: string;
-    shopifyOrderId: string | null;
-    totalValue: string;
-    lines: { sku: string; unitPrice: string; quantity: number; subtotal: string; matched: boolean }[];
-  }[];
-  nextCursor: string | null;
-};
+type OrderPage = RouterOutputs['orders']['list'];
 
 describe('orders and pipelines', () => {
   it('lists pipelines with their stages in order', async () => {
     const p = ok(
-      await agent.query<{ name: string; stages: { name: string; isCancelled: boolean }[] }[]>(
-        'pipelines.list',
-        {
-          workspaceId: ws(),
-        },
-      ),
+      await agent.api.pipelines.list.query({
+        workspaceId: ws(),
+      }),
     );
     expect(p[0]?.name).toBe('Ventas Shopify');
     expect(p[0]?.stages.map((s) => s.name)).toEqual([
@@ -326,7 +298,7 @@ describe('orders and pipelines', () => {
       values (${ws()}, ${o}, ${product?.id ?? null}, '9007199254740999', 'SRM-VITC-30', 'Sérum', 59950.10, 3, 179850.30),
              (${ws()}, ${o}, null, '9007199254741000', 'SHOPIFY-9007199254741000', 'Gift wrap', 0.10, 1, 0.10)`;
     const stage = world.demo.stageIds[2] ?? '';
-    const page = ok(await agent.query<OrderPage>('orders.list', { workspaceId: ws(), stageId: stage }));
+    const page = ok(await agent.api.orders.list.query({ workspaceId: ws(), stageId: stage }));
     const found = page.items.find((x) => x.id === o);
     expect(page.items.every((x) => x.stageId === stage)).toBe(true);
     expect(found?.stageName).toBe('Enviado');
@@ -343,7 +315,7 @@ describe('orders and pipelines', () => {
       expect.objectContaining({ sku: 'SHOPIFY-9007199254741000', unitPrice: '0.10', matched: false }),
     ]);
     const other = ok(
-      await agent.query<OrderPage>('orders.list', {
+      await agent.api.orders.list.query({
         workspaceId: ws(),
         stageId: world.demo.stageIds[3] ?? '',
       }),
@@ -358,7 +330,7 @@ describe('orders and pipelines', () => {
     let cursor: string | null = null;
     do {
       const p: OrderPage = ok(
-        await agent.query<OrderPage>('orders.list', {
+        await agent.api.orders.list.query({
           workspaceId: ws(),
           stageId: world.demo.stageIds[1] ?? '',
           limit: 4,
@@ -373,8 +345,6 @@ describe('orders and pipelines', () => {
   });
 });
 
-type Run = { id: string; status: string; pages: number; ordersSeen: number; done: boolean };
-
 describe('reconcile runs', () => {
   it('shows the progress of a run and the recent runs', async () => {
     const [run] = await db.sql<{ id: string }[]>`
@@ -382,26 +352,25 @@ describe('reconcile runs', () => {
                                   started_at)
       values (${ws()}, ${world.demo.integrationId}, now() - interval '7 days', 'running', 3, 120, 4, now())
       returning id`;
-    const s = ok(await agent.query<Run>('reconcile.status', { workspaceId: ws(), runId: run?.id }));
+    if (!run) throw new Error('arrange');
+    const s = ok(await agent.api.reconcile.status.query({ workspaceId: ws(), runId: run.id }));
     expect(s).toMatchObject({ id: run?.id, status: 'running', pages: 3, ordersSeen: 120, done: false });
-    const list = ok(await agent.query<Run[]>('reconcile.list', { workspaceId: ws() }));
+    const list = ok(await agent.api.reconcile.list.query({ workspaceId: ws() }));
     expect(list.map((r) => r.id)).toContain(run?.id);
     expect(
-      codeOf(await agent.query('reconcile.status', { workspaceId: ws(), runId: crypto.randomUUID() })),
+      codeOf(await agent.api.reconcile.status.query({ workspaceId: ws(), runId: crypto.randomUUID() })),
     ).toBe('NOT_FOUND');
   });
 
   it('the owner starts a run; a date in the future is refused', async () => {
     await db.sql`update reconcile_runs set status = 'succeeded' where workspace_id = ${ws()}`;
-    const future = await owner.mutation('reconcile.start', {
+    const future = await owner.api.reconcile.start.mutate({
       workspaceId: ws(),
       since: new Date(Date.now() + 86_400_000).toISOString(),
     });
     expect(codeOf(future)).toBe('BAD_REQUEST');
-    const r = ok(
-      await owner.mutation<{ runId: string }>('reconcile.start', { workspaceId: ws(), since: '2026-01-01' }),
-    );
-    const s = ok(await owner.query<Run>('reconcile.status', { workspaceId: ws(), runId: r.runId }));
+    const r = ok(await owner.api.reconcile.start.mutate({ workspaceId: ws(), since: '2026-01-01' }));
+    const s = ok(await owner.api.reconcile.status.query({ workspaceId: ws(), runId: r.runId }));
     expect(s.status).toBe('queued');
   });
 });

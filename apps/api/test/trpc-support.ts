@@ -8,13 +8,17 @@
 import { DEMO_PASSWORD, type EncryptionKey, encryptSecret, type Sql, seed } from '@crm/db';
 import type { TestDatabase } from '@crm/db/testing';
 import { createTRPCClient, httpLink, type TRPCClient, type TRPCLink } from '@trpc/client';
-import type { AnyProcedure } from '@trpc/server';
+import type { AnyProcedure, inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 import type { AppConfig } from '../src/config.ts';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
 import type { AppRouter } from '../src/trpc/root.ts';
 
 export type TrpcError = { message: string; code: number; data: { code: string; httpStatus: number } };
+/** What each procedure takes and returns. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
 /** A settled call: its data or its error, with the raw body and the Set-Cookie headers of its response. */
 export type TrpcResponse<T = unknown> =
   | { ok: true; status: number; data: T; raw: string; setCookie: string[] }
@@ -151,16 +155,6 @@ export class TrpcClient {
       return { ok: false, status: response.status, error: body.error, raw, setCookie };
     }
     return { ok: true, status: response.status, data, raw, setCookie };
-  }
-
-  /** @deprecated string paths: use `api` */
-  query<T = unknown>(path: string, input?: unknown): Promise<TrpcResponse<T>> {
-    return this.call('query', path as ProcedurePath, input) as Promise<TrpcResponse<T>>;
-  }
-
-  /** @deprecated string paths: use `api` */
-  mutation<T = unknown>(path: string, input?: unknown): Promise<TrpcResponse<T>> {
-    return this.call('mutation', path as ProcedurePath, input) as Promise<TrpcResponse<T>>;
   }
 
   login(email: string, password = DEMO_PASSWORD) {

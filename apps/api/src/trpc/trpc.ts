@@ -163,7 +163,6 @@ export function mapError(error: unknown): TRPCError | null {
 }
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 
 /** Maps known errors, logs unknown ones (message only), and never lets a raw error message out. */
 const errorMapping = t.middleware(async ({ ctx, path, next }) => {
