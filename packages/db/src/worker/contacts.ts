@@ -1,4 +1,4 @@
-import type { Queryable as Tx } from '../client.ts';
+import type { Queryable } from '../client.ts';
 
 export type ContactFields = {
   name: string;
@@ -27,7 +27,7 @@ export type ContactRow = {
 const CONTACT_COLUMNS = 'id, name, phone, email, city, department';
 
 /** Exact phone (E.164) match in the current workspace (unique index). */
-export async function findContactByPhone(tx: Tx, phone: string): Promise<ContactRow | null> {
+export async function findContactByPhone(tx: Queryable, phone: string): Promise<ContactRow | null> {
   const [row] = await tx<ContactRow[]>`
     select ${tx.unsafe(CONTACT_COLUMNS)} from contacts
     where workspace_id = app.current_workspace_id() and phone = ${phone}`;
@@ -35,7 +35,7 @@ export async function findContactByPhone(tx: Tx, phone: string): Promise<Contact
 }
 
 /** Case-insensitive exact email match (index on lower(email)); the oldest when several share it. */
-export async function findContactByEmail(tx: Tx, email: string): Promise<ContactRow | null> {
+export async function findContactByEmail(tx: Queryable, email: string): Promise<ContactRow | null> {
   const [row] = await tx<ContactRow[]>`
     select ${tx.unsafe(CONTACT_COLUMNS)} from contacts
     where workspace_id = app.current_workspace_id() and email is not null and lower(email) = lower(${email})
@@ -105,7 +105,7 @@ export const CANDIDATE_NAME_SIMILARITY = { sameCity: 0.69, nearPhone: 0.5 } as c
  * caller's.
  */
 export async function findContactCandidatesByName(
-  tx: Tx,
+  tx: Queryable,
   probe: ContactProbe,
   options: {
     weights: CandidateScoreWeights;
@@ -204,7 +204,7 @@ export async function findContactCandidatesByName(
  * the second wait for the first, then do nothing and read it).
  */
 export async function insertContactWithPhone(
-  tx: Tx,
+  tx: Queryable,
   contact: ContactFields & { phone: string },
 ): Promise<{ id: string; created: boolean }> {
   const [created] = await tx<{ id: string }[]>`
@@ -227,7 +227,7 @@ export async function insertContactWithPhone(
  * creating the same customer at once end on one row.
  */
 export async function insertContactWithoutPhone(
-  tx: Tx,
+  tx: Queryable,
   contact: ContactFields,
 ): Promise<{ id: string; created: boolean }> {
   if (contact.email) {
@@ -252,7 +252,11 @@ export async function insertContactWithoutPhone(
  * Completes a linked contact with what the order knows and the contact lacks; never overwrites what a
  * person entered. The secondary phone is kept only when it differs from the contact's phone.
  */
-export async function fillContactBlanks(tx: Tx, contactId: string, contact: ContactFields): Promise<void> {
+export async function fillContactBlanks(
+  tx: Queryable,
+  contactId: string,
+  contact: ContactFields,
+): Promise<void> {
   await tx`
     update contacts set
       name = case when btrim(name) = '' then ${contact.name} else name end,
@@ -282,7 +286,7 @@ export async function fillContactBlanks(tx: Tx, contactId: string, contact: Cont
 
 /** A possible duplicate for a human to merge or ignore. */
 export async function insertContactReview(
-  tx: Tx,
+  tx: Queryable,
   review: {
     orderId: string | null;
     contactId: string | null;

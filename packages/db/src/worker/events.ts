@@ -4,7 +4,7 @@
  * actForWorkspace): rows are written for `app.current_workspace_id()`, never for a workspace the
  * caller names, and row-level security refuses anything else.
  */
-import type { Queryable as Tx } from '../client.ts';
+import type { Queryable } from '../client.ts';
 
 export type WebhookEventStatus = 'pending' | 'processed' | 'failed' | 'ignored';
 
@@ -23,7 +23,7 @@ export type RoutedIntegration = {
  * together), keyed by the lowercased domain; a domain without one is absent. Needs withWorkerRouting.
  */
 export async function findIntegrationsByShopDomains(
-  tx: Tx,
+  tx: Queryable,
   shopDomains: readonly string[],
 ): Promise<Map<string, RoutedIntegration>> {
   const lowered = [...new Set(shopDomains.map((d) => d.toLowerCase()))];
@@ -82,7 +82,7 @@ export type StoreOutcome = 'accepted' | 'duplicate' | 'stale';
  * back once.
  */
 export async function storeWebhookEvents(
-  sql: Tx,
+  sql: Queryable,
   events: readonly VerifiedWebhookEvent[],
 ): Promise<Map<string, StoreOutcome>> {
   if (events.length === 0) return new Map();
@@ -122,7 +122,7 @@ export function webhookEventKey(integrationId: string, externalId: string): stri
  * reason, so an owner can see it. No job. A repeat of the same webhook id changes nothing.
  */
 export async function insertFailedWebhookEvent(
-  tx: Tx,
+  tx: Queryable,
   event: NewWebhookEvent,
   error: string,
 ): Promise<{ inserted: boolean }> {
@@ -154,7 +154,7 @@ export type ClaimedWebhookEvent = {
  * the count survives a crash) and returns the event. Null when the event is gone, belongs to another
  * workspace, or is no longer pending (processed by an earlier job, say).
  */
-export async function claimWebhookEvent(tx: Tx, eventId: string): Promise<ClaimedWebhookEvent | null> {
+export async function claimWebhookEvent(tx: Queryable, eventId: string): Promise<ClaimedWebhookEvent | null> {
   const [row] = await tx<ClaimedWebhookEvent[]>`
     update webhook_events
     set attempts = attempts + 1
@@ -172,7 +172,7 @@ export async function claimWebhookEvent(tx: Tx, eventId: string): Promise<Claime
 
 /** Ends the processing of an event: processed, ignored or failed, with what it touched. */
 export async function finishWebhookEvent(
-  tx: Tx,
+  tx: Queryable,
   eventId: string,
   result: {
     status: Exclude<WebhookEventStatus, 'pending'>;
@@ -195,12 +195,12 @@ export async function finishWebhookEvent(
 }
 
 /** Keeps the error of a failed attempt that will be retried; the event stays pending. */
-export async function recordWebhookEventRetry(tx: Tx, eventId: string, error: string): Promise<void> {
+export async function recordWebhookEventRetry(tx: Queryable, eventId: string, error: string): Promise<void> {
   await tx`update webhook_events set last_error = ${error} where id = ${eventId} and status = 'pending'`;
 }
 
 /** Puts one event back to pending and enqueues it. False when the workspace has no such event. */
-export async function requeueWebhookEvent(tx: Tx, eventId: string): Promise<boolean> {
+export async function requeueWebhookEvent(tx: Queryable, eventId: string): Promise<boolean> {
   const rows = await tx`
     update webhook_events
     set status = 'pending', last_error = null, note = null, processed_at = null
@@ -212,7 +212,7 @@ export async function requeueWebhookEvent(tx: Tx, eventId: string): Promise<bool
 }
 
 /** Puts every failed event of the workspace back to pending and enqueues each; returns how many. */
-export async function requeueFailedWebhookEvents(tx: Tx): Promise<number> {
+export async function requeueFailedWebhookEvents(tx: Queryable): Promise<number> {
   const rows = await tx<{ id: string }[]>`
     update webhook_events
     set status = 'pending', last_error = null, note = null, processed_at = null

@@ -1,4 +1,4 @@
-import type { Queryable as Tx } from '../client.ts';
+import type { Queryable } from '../client.ts';
 
 export type WorkerIntegrationRow = {
   id: string;
@@ -10,7 +10,7 @@ export type WorkerIntegrationRow = {
 
 /** An integration of the current workspace, for a job. */
 export async function loadIntegrationForWorker(
-  tx: Tx,
+  tx: Queryable,
   integrationId: string,
 ): Promise<WorkerIntegrationRow | null> {
   const [row] = await tx<WorkerIntegrationRow[]>`
@@ -21,7 +21,10 @@ export async function loadIntegrationForWorker(
 }
 
 /** The encrypted Admin API access token of an integration of the current workspace (reconciliation). */
-export async function loadIntegrationAccessTokenEnc(tx: Tx, integrationId: string): Promise<string | null> {
+export async function loadIntegrationAccessTokenEnc(
+  tx: Queryable,
+  integrationId: string,
+): Promise<string | null> {
   const [row] = await tx<{ accessTokenEnc: string | null }[]>`
     select access_token_enc as "accessTokenEnc"
     from integrations
@@ -30,7 +33,7 @@ export async function loadIntegrationAccessTokenEnc(tx: Tx, integrationId: strin
 }
 
 /** The shopify integration of the current workspace, if any. */
-export async function loadWorkspaceShopifyIntegration(tx: Tx): Promise<WorkerIntegrationRow | null> {
+export async function loadWorkspaceShopifyIntegration(tx: Queryable): Promise<WorkerIntegrationRow | null> {
   const [row] = await tx<WorkerIntegrationRow[]>`
     select id, workspace_id as "workspaceId", is_active as "isActive", config
     from integrations
@@ -39,14 +42,14 @@ export async function loadWorkspaceShopifyIntegration(tx: Tx): Promise<WorkerInt
 }
 
 /** Records that the integration has just synced something. */
-export async function touchIntegrationLastSync(tx: Tx, integrationId: string): Promise<void> {
+export async function touchIntegrationLastSync(tx: Queryable, integrationId: string): Promise<void> {
   await tx`
     update integrations set last_sync_at = now()
     where id = ${integrationId} and workspace_id = app.current_workspace_id()`;
 }
 
 /** app/uninstalled: the shop removed the app; stop taking its webhooks. */
-export async function deactivateIntegration(tx: Tx, integrationId: string): Promise<boolean> {
+export async function deactivateIntegration(tx: Queryable, integrationId: string): Promise<boolean> {
   const rows = await tx`
     update integrations set is_active = false, updated_at = now()
     where id = ${integrationId} and workspace_id = app.current_workspace_id()

@@ -1,11 +1,11 @@
-import type { Queryable as Tx } from '../client.ts';
+import type { Queryable } from '../client.ts';
 
 /**
  * Serialises everything that creates or updates one Shopify order in the current workspace (webhook
  * jobs, retries, reconciliation) until the transaction ends. The unique
  * (workspace_id, shopify_order_id) index remains the last word; this only spares the losers the work.
  */
-export async function lockShopifyOrder(tx: Tx, shopifyOrderId: string): Promise<void> {
+export async function lockShopifyOrder(tx: Queryable, shopifyOrderId: string): Promise<void> {
   await tx`
     select pg_advisory_xact_lock(
       hashtextextended('shopify_order:' || app.current_workspace_id()::text || ':' || ${shopifyOrderId}, 0))`;
@@ -21,7 +21,7 @@ export type StoredShopifyOrder = {
 
 /** The CRM order of a Shopify order, row-locked (`for update`) until the transaction ends. */
 export async function findOrderByShopifyIdForUpdate(
-  tx: Tx,
+  tx: Queryable,
   shopifyOrderId: string,
 ): Promise<StoredShopifyOrder | null> {
   const [row] = await tx<StoredShopifyOrder[]>`
@@ -42,7 +42,7 @@ export type OrderPlacement =
  * pipeline's first stage by position.
  */
 export async function resolveOrderPlacement(
-  tx: Tx,
+  tx: Queryable,
   pipelineId: string | null,
   stageId: string | null,
 ): Promise<OrderPlacement> {
@@ -62,7 +62,7 @@ export async function resolveOrderPlacement(
 }
 
 /** The pipeline's stage marked cancelled, if it has one (the first by position). */
-export async function findCancelledStage(tx: Tx, pipelineId: string): Promise<string | null> {
+export async function findCancelledStage(tx: Queryable, pipelineId: string): Promise<string | null> {
   const [row] = await tx<{ id: string }[]>`
     select id from pipeline_stages
     where workspace_id = app.current_workspace_id() and pipeline_id = ${pipelineId} and is_cancelled
@@ -104,7 +104,7 @@ export type ShopifyOrderMoney = {
  * Inserts the order unless the workspace has that Shopify order already (the partial unique index
  * decides, whoever else is inserting it at this moment): null then.
  */
-export async function insertShopifyOrder(tx: Tx, order: NewShopifyOrder): Promise<string | null> {
+export async function insertShopifyOrder(tx: Queryable, order: NewShopifyOrder): Promise<string | null> {
   const [row] = await tx<{ id: string }[]>`
     insert into orders (workspace_id, contact_id, pipeline_id, stage_id, integration_id, description,
                         shipping_address, shipping_city, shipping_department, shopify_order_id,
@@ -149,7 +149,7 @@ const lineArrays = (lines: NewOrderLine[]) => ({
 });
 
 /** The order's lines; the order total follows by trigger. */
-export async function insertOrderLines(tx: Tx, orderId: string, lines: NewOrderLine[]): Promise<void> {
+export async function insertOrderLines(tx: Queryable, orderId: string, lines: NewOrderLine[]): Promise<void> {
   if (lines.length === 0) return;
   const { products, lineIds, skus, titles, units, quantities, subtotals, originalQs, originalSs } =
     lineArrays(lines);
@@ -172,7 +172,11 @@ export async function insertOrderLines(tx: Tx, orderId: string, lines: NewOrderL
  * product stays), and a line the order does not have yet (added by an order edit) is inserted. Lines
  * not from Shopify are left alone. The order total follows by trigger.
  */
-export async function syncShopifyOrderLines(tx: Tx, orderId: string, lines: NewOrderLine[]): Promise<void> {
+export async function syncShopifyOrderLines(
+  tx: Queryable,
+  orderId: string,
+  lines: NewOrderLine[],
+): Promise<void> {
   const shopifyLines = lines.filter((l) => l.shopifyLineId !== null);
   if (shopifyLines.length === 0) return;
   const { lineIds, skus, units, quantities, subtotals, originalQs, originalSs } = lineArrays(shopifyLines);
@@ -211,7 +215,7 @@ export type ShopifyOrderUpdate = {
  * False when it is not (an older or equal `updated_at`): nothing changes.
  */
 export async function updateShopifyOrderIfNewer(
-  tx: Tx,
+  tx: Queryable,
   orderId: string,
   update: ShopifyOrderUpdate,
 ): Promise<boolean> {

@@ -1,4 +1,4 @@
-import type { Queryable as Tx } from '../client.ts';
+import type { Queryable } from '../client.ts';
 
 export type MatchableProduct = { id: string; sku: string | null; title: string; price: string };
 
@@ -8,7 +8,7 @@ export type MatchableProduct = { id: string; sku: string | null; title: string; 
  * normalised title, a few per line) or by price (within 0.01 of a line's price).
  */
 export async function findProductsForMatching(
-  tx: Tx,
+  tx: Queryable,
   input: { strategy: 'sku' | 'name' | 'value'; skus: string[]; titles: string[]; prices: string[] },
 ): Promise<MatchableProduct[]> {
   if (input.strategy === 'sku') {

@@ -1,4 +1,4 @@
-import type { Queryable as Tx } from '../client.ts';
+import type { Queryable } from '../client.ts';
 
 /** A reconciliation run's counters, committed after every page so the SPA can poll them. */
 export type ReconcileProgress = { pages: number; seen: number; created: number; updated: number };
@@ -8,7 +8,7 @@ export type ReconcileProgress = { pages: number; seen: number; created: number; 
  * starts over. Null when the run is not this workspace's or has finished.
  */
 export async function startReconcileRun(
-  tx: Tx,
+  tx: Queryable,
   runId: string,
 ): Promise<{ integrationId: string; since: Date } | null> {
   const [run] = await tx<{ integrationId: string; since: Date }[]>`
@@ -20,7 +20,11 @@ export async function startReconcileRun(
   return run ?? null;
 }
 
-export async function saveReconcileProgress(tx: Tx, runId: string, p: ReconcileProgress): Promise<void> {
+export async function saveReconcileProgress(
+  tx: Queryable,
+  runId: string,
+  p: ReconcileProgress,
+): Promise<void> {
   await tx`
     update reconcile_runs
     set pages = ${p.pages}, orders_seen = ${p.seen}, orders_created = ${p.created}, orders_updated = ${p.updated}
@@ -28,7 +32,7 @@ export async function saveReconcileProgress(tx: Tx, runId: string, p: ReconcileP
 }
 
 export async function finishReconcileRun(
-  tx: Tx,
+  tx: Queryable,
   runId: string,
   result: { status: 'succeeded' | 'failed'; error: string | null },
   p: ReconcileProgress,

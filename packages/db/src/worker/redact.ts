@@ -1,4 +1,4 @@
-import type { Queryable as Tx } from '../client.ts';
+import type { Queryable } from '../client.ts';
 
 export type StoredPayload = { id: string; topic: string; payload: string };
 
@@ -9,7 +9,7 @@ export type StoredPayload = { id: string; topic: string; payload: string };
  * events are left alone (their processing still needs them); `afterId` pages on.
  */
 export async function findCustomerPayloads(
-  tx: Tx,
+  tx: Queryable,
   input: {
     shopifyOrderIds: string[];
     needles: string[];
@@ -33,7 +33,7 @@ export async function findCustomerPayloads(
 
 /** A page of every stored payload of an integration (shop/redact); pending ones are left alone. */
 export async function findIntegrationPayloads(
-  tx: Tx,
+  tx: Queryable,
   input: { integrationId: string; ownEventId?: string | null; afterId: string | null; limit: number },
 ): Promise<StoredPayload[]> {
   return tx<StoredPayload[]>`
@@ -47,7 +47,7 @@ export async function findIntegrationPayloads(
 }
 
 /** Replaces a stored payload with its redacted form. */
-export async function replaceEventPayload(tx: Tx, eventId: string, payload: string): Promise<void> {
+export async function replaceEventPayload(tx: Queryable, eventId: string, payload: string): Promise<void> {
   await tx`
     update webhook_events set payload = ${payload}
     where id = ${eventId} and workspace_id = app.current_workspace_id()`;
@@ -89,7 +89,7 @@ export type RecordTarget =
  *   redacted_at is set.
  */
 export async function redactRecords(
-  tx: Tx,
+  tx: Queryable,
   target: RecordTarget,
   how: RecordRedaction,
 ): Promise<RedactedRecords> {
