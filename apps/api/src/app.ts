@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppDeps } from './deps.ts';
-import { healthRoutes } from './health.ts';
+import { healthRoutes, type ReadinessState } from './health.ts';
+import { accessLog } from './http-log.ts';
 import { metricsRoutes } from './metrics-route.ts';
 import { securityHeaders } from './security.ts';
 import { spaRoutes } from './static.ts';
@@ -8,11 +9,12 @@ import { trpcRoutes } from './trpc/http.ts';
 import { webhookRoutes } from './webhooks/route.ts';
 import { createWebhookStore } from './webhooks/store.ts';
 
-/** The whole HTTP surface: /healthz, /webhooks/shopify, /trpc/*, and the SPA at /; security headers on all. */
-export function createApp(deps: AppDeps): Hono {
+/** The whole HTTP surface: /healthz, /readyz, /metrics, /webhooks/shopify, /trpc/*, and the SPA at /; security headers on all. */
+export function createApp(deps: AppDeps, options: { readiness?: ReadinessState } = {}): Hono {
   const app = new Hono();
+  app.use('*', accessLog(deps.log));
   app.use('*', securityHeaders(deps.config));
-  app.route('/', healthRoutes(deps));
+  app.route('/', healthRoutes(deps, options.readiness));
   app.route('/', metricsRoutes(deps));
   app.route('/', webhookRoutes(deps, createWebhookStore(deps.sql)));
   app.route('/', trpcRoutes(deps));

@@ -66,10 +66,17 @@ export async function boot(options: {
       const shutdown = async (signal: string) => {
         if (stopping) return;
         stopping = true;
-        log.info('shutting down', { signal });
-        await stop();
-        await sql.end({ timeout: 5 });
-        await db.stop();
+        const started = Date.now();
+        log.info('shutting down: draining', { signal, timeoutMs: config.shutdownTimeoutMs });
+        try {
+          await stop();
+          await sql.end({ timeout: 5 });
+          await db.stop();
+        } catch (error) {
+          log.error('shutdown did not complete cleanly', { error: (error as Error).message });
+          process.exit(1);
+        }
+        log.info('shut down', { ms: Date.now() - started });
         process.exit(0);
       };
       process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import type { AppDeps } from './deps.ts';
+import type { ReadinessState } from './health.ts';
 import { type JobRunner, prepareJobQueue, startJobRunner } from './jobs/runner.ts';
 
 /**
@@ -23,8 +24,32 @@ export type RunningServer = {
   url: string;
   port: number;
   runner: JobRunner | null;
+  readiness: ReadinessState;
+  /**
+   * Drains and stops: /readyz turns 503, the port stops accepting, requests in flight (acks among
+   * them) are answered, then the job workers finish their running jobs — or, at the bound
+   * (config.shutdownTimeoutMs, shared by both steps), those left are released for another worker.
+   */
   close: () => Promise<void>;
 };
+
+type HttpServer = ReturnType<typeof serve>;
+
+/** Stops accepting and waits for the requests in flight; at `deadline`, cuts what is left. */
+function closeHttp(server: HttpServer, deadline: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const s = server as HttpServer & { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+    // Keep-alive connections between requests would hold close() open: close each once idle.
+    const idle = setInterval(() => s.closeIdleConnections?.(), 50);
+    const cut = setTimeout(() => s.closeAllConnections?.(), Math.max(0, deadline - Date.now()));
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      resolve();
+    });
+    s.closeIdleConnections?.();
+  });
+}
 
 /**
  * Serves the app on a port (0: any free one) and, unless told not to, runs job workers in-process.
@@ -36,12 +61,14 @@ export async function startServer(
 ): Promise<RunningServer> {
   const queue = options.databaseUrl ? { databaseUrl: options.databaseUrl } : {};
   await prepareJobQueue(deps, queue);
-  const app = createApp(deps);
+  const readiness: ReadinessState = { draining: false, workers: null };
+  const app = createApp(deps, { readiness });
   const runner =
     deps.config.workerConcurrency > 0
       ? await startJobRunner(deps, { concurrency: deps.config.workerConcurrency, ...queue })
       : null;
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+  if (runner) readiness.workers = runner.running;
+  const server = await new Promise<HttpServer>((resolve) => {
     const s = serve(
       {
         fetch: app.fetch,
@@ -57,9 +84,12 @@ export async function startServer(
     url: `http://127.0.0.1:${port}`,
     port,
     runner,
+    readiness,
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await runner?.stop();
+      readiness.draining = true;
+      const deadline = Date.now() + deps.config.shutdownTimeoutMs;
+      await closeHttp(server, deadline);
+      await runner?.stop({ timeoutMs: Math.max(0, deadline - Date.now()) });
     },
   };
 }

@@ -15,6 +15,7 @@ export {
   type Migration,
   MigrationChecksumError,
   migrate,
+  pendingMigrations,
 } from './migrate.ts';
 export { type OpenedDatabase, openDatabase } from './open.ts';
 export { hashPassword, verifyPassword } from './passwords.ts';

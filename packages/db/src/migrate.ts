@@ -100,3 +100,15 @@ export async function migrate(sql: Sql, migrations?: Migration[]): Promise<Migra
     reserved.release();
   }
 }
+
+/**
+ * The migrations of this build not yet applied to the database (empty: at head), asked as the
+ * migrating role (the only one that may read schema_migrations). For readiness checks.
+ */
+export async function pendingMigrations(sql: Sql, migrations?: Migration[]): Promise<string[]> {
+  const all = migrations ?? (await loadMigrations());
+  const rows = await sql<{ name: string }[]>`
+    select name from schema_migrations where name in ${sql(all.map((m) => m.name))}`;
+  const done = new Set(rows.map((r) => r.name));
+  return all.map((m) => m.name).filter((name) => !done.has(name));
+}

@@ -139,7 +139,14 @@ export async function processWebhookEventJob(
   const event = await inWorkerTransaction(deps.sql, workspaceId, (tx) => claimWebhookEvent(tx, eventId));
   if (!event) return; // processed meanwhile, replayed elsewhere, or not this workspace's
 
-  const fields = { eventId, workspaceId, jobId: job.id, topic: event.topic, attempt: job.attempts };
+  const fields = {
+    eventId,
+    webhookId: event.webhookId,
+    workspaceId,
+    jobId: job.id,
+    topic: event.topic,
+    attempt: job.attempts,
+  };
   let result: EventResult;
   try {
     if (isShopifyTopic(event.topic)) {

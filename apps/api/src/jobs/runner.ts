@@ -22,7 +22,15 @@ import { runReconcileJob } from '../reconcile/task.ts';
 import { type RunnerLiveness, startRunnerLiveness } from './liveness.ts';
 import { PROCESS_WEBHOOK_EVENT, processWebhookEventJob } from './process-event.ts';
 
-export type JobRunner = { stop: () => Promise<void> };
+export type JobRunner = {
+  /**
+   * Stops taking jobs and waits for the running ones; with `timeoutMs`, those still running then are
+   * released (graphile-worker's forceful shutdown: failed for a retry, unlocked) for another worker.
+   */
+  stop: (options?: { timeoutMs?: number }) => Promise<void>;
+  /** Whether its workers run now (false while they restart after a failure, and once stopped). */
+  running: () => boolean;
+};
 
 export type JobQueueOptions = {
   /** Connection string of the application database; defaults to the one `deps.sql` connects with. */
@@ -284,12 +292,26 @@ export async function startJobRunner(
   sweep.unref();
 
   return {
-    stop: async () => {
+    running: () => current !== null && !stopped,
+    stop: async (options = {}) => {
       if (stopped) return;
       stopped = true;
       clearInterval(sweep);
       if (restartTimer) clearTimeout(restartTimer);
-      await current?.stop();
+      const draining = current?.stop();
+      if (
+        draining &&
+        options.timeoutMs !== undefined &&
+        !(await settlesWithin(draining, options.timeoutMs))
+      ) {
+        deps.log.warn('jobs still running at the shutdown deadline; releasing them', {
+          ms: options.timeoutMs,
+        });
+        await current?.kill('shutdown deadline').catch(() => {});
+      }
+      await draining?.catch((error: unknown) =>
+        deps.log.warn('job workers did not stop cleanly', { error: (error as Error).message }),
+      );
       // Only now: while the workers drain, this process must still show that it is alive.
       await liveness.stop();
     },
@@ -311,4 +333,18 @@ export async function runDueJobs(deps: AppDeps, options: JobQueueOptions = {}): 
     events,
     taskList: taskList(deps),
   });
+}
+
+/** Whether `promise` settles (either way) within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

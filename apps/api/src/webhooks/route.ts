@@ -139,6 +139,7 @@ export function webhookRoutes(
         shop: header(c, H.shopDomain)?.toLowerCase() ?? null,
         topic: header(c, H.topic)?.toLowerCase() ?? null,
         webhookId: header(c, H.webhookId),
+        requestId: c.var.requestId,
         outcome,
         status,
         ms: Math.round((performance.now() - started) * 10) / 10,

@@ -147,6 +147,8 @@ export type ClaimedWebhookEvent = {
   attempts: number;
   /** When the delivery was stored (acked). */
   receivedAt: Date;
+  /** X-Shopify-Webhook-Id of the delivery (for logs: one delivery followed from ack to order). */
+  webhookId: string;
 };
 
 /**
@@ -166,7 +168,8 @@ export async function claimWebhookEvent(tx: Queryable, eventId: string): Promise
               shop_domain as "shopDomain",
               payload,
               attempts,
-              received_at as "receivedAt"`;
+              received_at as "receivedAt",
+              external_id as "webhookId"`;
   return row ?? null;
 }
 
