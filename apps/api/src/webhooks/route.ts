@@ -24,7 +24,7 @@ import {
   type SignedDelivery,
 } from './intake.ts';
 import type { WebhookStore } from './store.ts';
-import { createUploadGate, readUpload, type UploadGate } from './uploads.ts';
+import { createUploadGate, readUpload, type Upload, type UploadGate } from './uploads.ts';
 
 /** Shopify gives up on a delivery after 5 s: answer 503 well before, rather than not at all. */
 const DATABASE_DEADLINE_MS = 4000;
@@ -158,7 +158,7 @@ export function webhookRoutes(
     if (announced !== null && announced > MAX_WEBHOOK_BODY_BYTES) return reply('too_large');
     const release = uploads.enter(announced);
     if (!release) return reply('busy');
-    let upload: Awaited<ReturnType<typeof readUpload>>;
+    let upload: Upload;
     try {
       upload = await readUpload(c.req.raw, uploads.limits.readDeadlineMs);
     } finally {
