@@ -1,7 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatDateTime, formatMoney, localDateInput, localMidnightIso } from './format.ts';
+import {
+  formatDate,
+  formatDateTime,
+  formatMoney,
+  localDateInput,
+  localMidnightIso,
+  subtractMoney,
+} from './format.ts';
 
 describe('formatMoney', () => {
+  it('says the currency when it is known', () => {
+    expect(formatMoney('161900.00', 'COP')).toBe('161,900.00 COP');
+    expect(formatMoney('45.85', null)).toBe('45.85');
+  });
+
+  it('subtracts decimal strings exactly (what a refund took)', () => {
+    expect(subtractMoney('115.00', '47.50')).toBe('67.50');
+    expect(subtractMoney('9007199254740993.01', '0.02')).toBe('9007199254740992.99');
+    expect(subtractMoney('0.00', '0.05')).toBe('-0.05');
+  });
+
   it('groups thousands of the exact decimal string', () => {
     expect(formatMoney('161900.00')).toBe('161,900.00');
     expect(formatMoney('1234567.5')).toBe('1,234,567.50');

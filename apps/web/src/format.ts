@@ -9,12 +9,24 @@ export function formatDate(iso: string | null): string {
   return iso ? dateOnly.format(new Date(iso)) : '—';
 }
 
-/** "161900.00" → "161,900.00": formats the exact decimal string, never through a float. */
-export function formatMoney(value: string): string {
+/**
+ * "161900.00" → "161,900.00", and with a currency "161,900.00 COP": formats the exact decimal string,
+ * never through a float.
+ */
+export function formatMoney(value: string, currency?: string | null): string {
   const negative = value.startsWith('-');
   const [whole = '0', fraction = '00'] = (negative ? value.slice(1) : value).split('.');
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${negative ? '-' : ''}${grouped}.${fraction.padEnd(2, '0').slice(0, 2)}`;
+  const amount = `${negative ? '-' : ''}${grouped}.${fraction.padEnd(2, '0').slice(0, 2)}`;
+  return currency ? `${amount} ${currency}` : amount;
+}
+
+/** a − b of two decimal strings with two decimals, exactly ("115.00" − "47.50" → "67.50"). */
+export function subtractMoney(a: string, b: string): string {
+  const cents = (v: string) => BigInt(v.replace('.', ''));
+  const d = cents(a) - cents(b);
+  const abs = (d < 0n ? -d : d).toString().padStart(3, '0');
+  return `${d < 0n ? '-' : ''}${abs.slice(0, -2)}.${abs.slice(-2)}`;
 }
 
 /** yyyy-mm-dd of a local date. */

@@ -129,6 +129,12 @@ export default function EventPage({ eventId }: { eventId: string }) {
           <p className={e.status === 'failed' ? 'error-text' : ''}>{e.lastError}</p>
         </section>
       ) : null}
+      {e.note && e.note !== e.lastError ? (
+        <section className="card" aria-labelledby="note-title">
+          <h2 id="note-title">What processing did</h2>
+          <p className="event-note">{e.note}</p>
+        </section>
+      ) : null}
       <section className="card" aria-labelledby="payload-title">
         <h2 id="payload-title">Payload</h2>
         {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard */}

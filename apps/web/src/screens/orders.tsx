@@ -1,22 +1,24 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { formatDateTime, formatMoney } from '../format.ts';
+import { formatDateTime, formatMoney, subtractMoney } from '../format.ts';
 import { type RouterOutputs, trpc } from '../trpc.ts';
 import { Empty, ErrorBox, Field, Loading, PageHeader } from '../ui.tsx';
 import { useWorkspace } from '../workspace.tsx';
 
 type Order = RouterOutputs['orders']['list']['items'][number];
+type TestOrders = 'include' | 'exclude' | 'only';
 
 export default function OrdersPage() {
   const { workspace } = useWorkspace();
   const workspaceId = workspace.id;
   const pipelines = useQuery(trpc.pipelines.list.queryOptions({ workspaceId }));
   const [chosen, setChosen] = useState<string>('');
+  const [testOrders, setTestOrders] = useState<TestOrders>('include');
   const pipelineId = chosen || pipelines.data?.[0]?.id || '';
   const pipeline = pipelines.data?.find((p) => p.id === pipelineId) ?? null;
   const orders = useInfiniteQuery({
     ...trpc.orders.list.infiniteQueryOptions(
-      { workspaceId, pipelineId, limit: 100 },
+      { workspaceId, pipelineId, testOrders, limit: 100 },
       { getNextPageParam: (page) => page.nextCursor ?? undefined },
     ),
     enabled: pipelineId !== '',
@@ -28,6 +30,17 @@ export default function OrdersPage() {
   return (
     <>
       <PageHeader title="Orders">
+        <div className="inline-field">
+          <Field label="Test orders">
+            {(p) => (
+              <select {...p} value={testOrders} onChange={(e) => setTestOrders(e.target.value as TestOrders)}>
+                <option value="include">Shown</option>
+                <option value="exclude">Hidden</option>
+                <option value="only">Only test orders</option>
+              </select>
+            )}
+          </Field>
+        </div>
         {pipelines.data && pipelines.data.length > 1 ? (
           <div className="inline-field">
             <Field label="Pipeline">
@@ -101,17 +114,43 @@ export default function OrdersPage() {
 
 function OrderCard({ order }: { order: Order }) {
   const unmatched = order.lines.filter((l) => !l.matched).length;
+  const money = (v: string) => formatMoney(v, order.currency);
+  const refunded =
+    order.originalTotal !== null && order.originalTotal !== order.totalValue
+      ? subtractMoney(order.originalTotal, order.totalValue)
+      : null;
   return (
-    <article className="order-card" aria-label={`Order ${order.shopifyOrderName ?? order.id}`}>
+    <article
+      className={order.isTest ? 'order-card order-test' : 'order-card'}
+      aria-label={`Order ${order.shopifyOrderName ?? order.id}`}
+    >
       <header className="order-head">
         <strong className="order-name">{order.shopifyOrderName ?? 'Manual order'}</strong>
-        <span className="order-total">{formatMoney(order.totalValue)}</span>
+        <span className="order-total" title="Due for the goods, after discounts and refunds">
+          {money(order.totalValue)}
+        </span>
       </header>
+      {order.isTest ? (
+        <p>
+          <span className="badge badge-pending">Test order</span>
+        </p>
+      ) : null}
+      {refunded !== null && order.originalTotal !== null ? (
+        <p className="small order-refund">
+          Refunded {money(refunded)} of {money(order.originalTotal)}
+        </p>
+      ) : null}
+      {order.presentmentCurrency && order.presentmentTotal ? (
+        <p className="muted small">
+          Customer pays {formatMoney(order.presentmentTotal, order.presentmentCurrency)}
+        </p>
+      ) : null}
       <p className="order-contact">{order.contact?.name ?? 'No contact'}</p>
       <p className="muted small">
         {[order.contact?.phone, order.shippingCity].filter(Boolean).join(' · ')}
         {order.financialStatus ? ` · ${order.financialStatus}` : ''}
       </p>
+      {order.tags.length > 0 ? <p className="muted small">Tags: {order.tags.join(', ')}</p> : null}
       {order.cancelledAt ? (
         <p className="badge badge-failed">cancelled {formatDateTime(order.cancelledAt)}</p>
       ) : null}
@@ -128,7 +167,13 @@ function OrderCard({ order }: { order: Order }) {
               </span>{' '}
               <span className="muted mono">{l.sku}</span>
               {!l.matched ? <span className="badge badge-pending">no product matched</span> : null}
-              <span className="line-amount">{formatMoney(l.subtotal)}</span>
+              {l.originalQuantity !== null && l.originalQuantity !== l.quantity ? (
+                <span className="muted small">
+                  {' '}
+                  ({l.originalQuantity - l.quantity} of {l.originalQuantity} refunded)
+                </span>
+              ) : null}
+              <span className="line-amount">{money(l.subtotal)}</span>
             </li>
           ))}
         </ul>

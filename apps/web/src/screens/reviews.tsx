@@ -80,7 +80,9 @@ export default function ReviewsPage() {
                 <header className="review-head">
                   <h2 id={`review-${r.id}`}>
                     {r.order?.shopifyOrderName ? `Order ${r.order.shopifyOrderName}` : 'Possible duplicate'}
-                    {r.order ? <span className="muted"> · {formatMoney(r.order.totalValue)}</span> : null}
+                    {r.order ? (
+                      <span className="muted"> · {formatMoney(r.order.totalValue, r.order.currency)}</span>
+                    ) : null}
                   </h2>
                   <span className="muted">{formatDateTime(r.createdAt)}</span>
                 </header>

@@ -262,7 +262,7 @@ function EventList() {
                     </td>
                     <td className="mono">{e.shopifyOrderId ?? '—'}</td>
                     <td>{e.attempts}</td>
-                    <td className="error-cell">{e.lastError ?? ''}</td>
+                    <td className="error-cell">{e.lastError ?? e.note ?? ''}</td>
                     <td className="nowrap">
                       <div className="actions">
                         <Link href={eventPath(e.id)}>

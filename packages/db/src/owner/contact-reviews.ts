@@ -27,7 +27,13 @@ export type ContactReview = {
   createdAt: Date;
   resolvedAt: Date | null;
   resolvedBy: string | null;
-  order: { id: string; shopifyOrderName: string | null; totalValue: string; createdAt: Date } | null;
+  order: {
+    id: string;
+    shopifyOrderName: string | null;
+    totalValue: string;
+    currency: string | null;
+    createdAt: Date;
+  } | null;
   contact: ReviewContact | null;
   candidate: ReviewContact | null;
 };
@@ -53,6 +59,7 @@ export async function listContactReviews(
       orderName: string | null;
       orderTotal: string | null;
       orderCreatedAt: Date | null;
+      orderCurrency: string | null;
       contactId: string | null;
       candidateId: string | null;
     }[]
@@ -60,7 +67,7 @@ export async function listContactReviews(
     select r.id, r.status, r.reasons, r.score::text as score, r.created_at as "createdAt",
            r.resolved_at as "resolvedAt", r.resolved_by as "resolvedBy",
            o.id as "orderId", o.shopify_order_name as "orderName", o.total_value::text as "orderTotal",
-           o.created_at as "orderCreatedAt",
+           o.created_at as "orderCreatedAt", o.currency as "orderCurrency",
            r.contact_id as "contactId", r.candidate_contact_id as "candidateId"
     from contact_reviews r
     left join orders o on o.workspace_id = r.workspace_id and o.id = r.order_id
@@ -91,6 +98,7 @@ export async function listContactReviews(
             id: r.orderId,
             shopifyOrderName: r.orderName,
             totalValue: r.orderTotal,
+            currency: r.orderCurrency,
             createdAt: r.orderCreatedAt,
           }
         : null,

@@ -39,6 +39,8 @@ export const contactReviewSchema = z.object({
       id: z.uuid(),
       shopifyOrderName: z.string().nullable(),
       totalValue: z.string(),
+      /** The shop's currency of the total (null for an order without one). */
+      currency: z.string().nullable(),
       createdAt: isoDate,
     })
     .nullable(),
