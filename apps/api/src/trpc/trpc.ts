@@ -132,6 +132,9 @@ export function mapError(error: unknown): TRPCError | null {
           code: 'BAD_REQUEST',
           message: 'This refers to something that does not exist (or no longer does).',
         });
+      case '22021': // a character not in the encoding (NUL in text)
+      case '22P05': // an untranslatable character (NUL in jsonb)
+      case '22001': // too long for the column
       case '23514':
       case '22P02':
       case '22007':
@@ -190,7 +193,38 @@ const csrf = t.middleware(({ ctx, type, next }) => {
   return next();
 });
 
-export const publicProcedure = t.procedure.use(errorMapping).use(csrf);
+/**
+ * Where in an input a string (or a key) holds a character PostgreSQL cannot store in text or jsonb
+ * (NUL, U+0000), as a dotted path ('' for the input itself); null when there is none.
+ */
+export function findUnstorableText(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object' || depth > 32) return null;
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [key, item] of entries) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return at;
+    const found = findUnstorableText(item, at, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** Every input, before any procedure sees it: no text the database would refuse (a clear 400, not a 500). */
+const storableText = t.middleware(async ({ getRawInput, next }) => {
+  // An input that cannot be read at all is left to the procedure (one without input never reads it).
+  const raw = await getRawInput().catch(() => undefined);
+  const at = findUnstorableText(raw);
+  if (at !== null) {
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: `${at ? `${at}: ` : ''}Text may not contain the NUL character (U+0000).`,
+    });
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(errorMapping).use(storableText).use(csrf);
 
 /** A signed-in user (a live session). */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
