@@ -8,7 +8,8 @@
  *
  * Callers pass facts, never credentials. As the wall behind that, pino's `redact` censors every
  * secret-bearing field by path (top level and one level down, e.g. `headers.authorization`), and any
- * other top-level key that looks like a secret (`...Token`, `...Secret`, `password...`) is masked too.
+ * other key that looks like a secret (`...Token`, `...Secret`, `password...`), at those depths, is
+ * masked too.
  */
 import { createRequire } from 'node:module';
 import pino from 'pino';
@@ -100,12 +101,23 @@ function wrap(p: pino.Logger): Logger {
   };
 }
 
-function maskSecretKeys(object: Record<string, unknown>): Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Masks keys that look like credentials, at the top level and (plain objects) one level down. */
+function maskSecretKeys(object: Record<string, unknown>, depth = 0): Record<string, unknown> {
   let out: Record<string, unknown> | null = null;
   for (const key in object) {
-    if (SECRET_KEY.test(key) && !SAFE_KEY.test(key) && object[key] !== CENSOR) {
+    const value = object[key];
+    let masked: unknown = value;
+    if (SECRET_KEY.test(key) && !SAFE_KEY.test(key)) masked = CENSOR;
+    else if (depth === 0 && isPlainObject(value)) masked = maskSecretKeys(value, 1);
+    if (masked !== value) {
       out ??= { ...object };
-      out[key] = CENSOR;
+      out[key] = masked;
     }
   }
   return out ?? object;
@@ -120,7 +132,7 @@ export function pinoOptions(level: LogLevel): pino.LoggerOptions {
     redact: { paths: REDACT_PATHS, censor: CENSOR },
     formatters: {
       level: (label) => ({ level: label }),
-      log: maskSecretKeys,
+      log: (o) => maskSecretKeys(o),
       bindings: (b) => maskSecretKeys(b),
     },
     serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
