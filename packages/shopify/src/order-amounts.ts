@@ -47,6 +47,18 @@ function lineDiscount(line: ShopifyLineItem): bigint {
 }
 
 /**
+ * A shipping line's discount: its allocations, else (payloads mapped from GraphQL have none) what
+ * its discounted price is below its price. total_discounts counts it; the goods must not.
+ */
+function shippingDiscount(line: ShopifyOrder['shipping_lines'][number]): bigint {
+  if (line.discount_allocations.length > 0)
+    return sum(line.discount_allocations.map((d) => parseMoney(d.amount)));
+  if (line.price === null || line.discounted_price === null) return 0n;
+  const diff = parseMoney(line.price) - parseMoney(line.discounted_price);
+  return diff > 0n ? diff : 0n;
+}
+
+/**
  * Spreads `amount` over `weights` in proportion, exactly (largest remainder; ties to the first), never
  * giving a weight more than itself.
  */
@@ -86,9 +98,7 @@ export function orderAmounts(order: ShopifyOrder): OrderAmounts {
     const gross = parseMoney(line.price) * BigInt(line.quantity);
     return gross - clamp(lineDiscount(line), 0n, gross);
   });
-  const allocated =
-    sum(order.line_items.map(lineDiscount)) +
-    sum(order.shipping_lines.flatMap((s) => s.discount_allocations.map((d) => parseMoney(d.amount))));
+  const allocated = sum(order.line_items.map(lineDiscount)) + sum(order.shipping_lines.map(shippingDiscount));
   const unallocated = order.total_discounts === null ? 0n : parseMoney(order.total_discounts) - allocated;
   const spread = spreadProportionally(unallocated, nets);
   const refunded = refundedByLine(order);

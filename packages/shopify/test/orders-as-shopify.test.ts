@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { gqlOrderSchema, graphqlOrderToRest } from '../src/admin-graphql/orders.ts';
 import {
   formatMoney,
   type MappedOrder,
@@ -99,6 +100,16 @@ describe('an order-level discount Shopify did not allocate to the lines', () => 
       shipping_lines: [{ price: '5.00', discount_allocations: [{ amount: '5.00' }] }],
     });
     expect(shipping.totalValue).toBe('30.00');
+  });
+
+  it('a shipping discount seen only as discounted_price below price (GraphQL shapes) stays off the goods', () => {
+    const mapped = mapJson({
+      id: 1,
+      total_discounts: '5.00',
+      line_items: [{ id: 2, quantity: 1, price: '30.00' }],
+      shipping_lines: [{ price: '5.00', discounted_price: '0.00' }],
+    });
+    expect(mapped.totalValue).toBe('30.00');
   });
 
   it('spreads exactly (largest remainders) and never more than a line is worth', () => {
@@ -228,6 +239,41 @@ describe('hostile text and amounts (issue #22 items 4 and 5)', () => {
       line_item_id: '14001',
       quantity: 3,
       subtotal: '67.50',
+    });
+  });
+});
+
+describe('orders read through the GraphQL Admin API (reconciliation)', () => {
+  it('carry current quantities and the customer currency, so a refunded order stays refunded', () => {
+    const money = (amount: string, currencyCode = 'AUD') => ({ shopMoney: { amount, currencyCode } });
+    const node = gqlOrderSchema.parse({
+      id: 'gid://shopify/Order/77',
+      legacyResourceId: '77',
+      name: '#77',
+      createdAt: '2026-03-01T00:00:00Z',
+      updatedAt: '2026-03-02T00:00:00Z',
+      currencyCode: 'AUD',
+      displayFinancialStatus: 'PARTIALLY_REFUNDED',
+      totalPriceSet: { ...money('40.00'), presentmentMoney: { amount: '26.20', currencyCode: 'USD' } },
+      lineItems: {
+        nodes: [
+          {
+            id: 'gid://shopify/LineItem/1',
+            title: 'Mug',
+            quantity: 4,
+            currentQuantity: 1,
+            originalUnitPriceSet: money('10.00'),
+          },
+        ],
+        pageInfo: { hasNextPage: false, endCursor: null },
+      },
+    });
+    const mapped = mapJson(graphqlOrderToRest(node) as unknown as Record<string, unknown>);
+    expect(mapped.lines.map((l) => [l.quantity, l.subtotal, l.originalQuantity])).toEqual([[1, '10.00', 4]]);
+    expect(mapped).toMatchObject({
+      totalValue: '10.00',
+      presentmentCurrency: 'USD',
+      presentmentTotal: '26.20',
     });
   });
 });

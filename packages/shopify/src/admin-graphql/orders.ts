@@ -20,7 +20,7 @@ const ADDRESS = `firstName lastName name company address1 address2 city province
 const MONEY = `shopMoney { amount currencyCode }`;
 
 export const LINE_ITEM_FIELDS = `
-  id sku title variantTitle name vendor quantity requiresShipping taxable
+  id sku title variantTitle name vendor quantity currentQuantity requiresShipping taxable
   originalUnitPriceSet { ${MONEY} }
   totalDiscountSet { ${MONEY} }
   discountAllocations { allocatedAmountSet { ${MONEY} } discountApplication { index } }
@@ -33,7 +33,8 @@ export const ORDER_FIELDS = `
   tags note test taxesIncluded discountCodes
   customAttributes { key value }
   subtotalPriceSet { ${MONEY} }
-  totalPriceSet { ${MONEY} }
+  totalPriceSet { ${MONEY} presentmentMoney { amount currencyCode } }
+  currentTotalPriceSet { ${MONEY} presentmentMoney { amount currencyCode } }
   totalDiscountsSet { ${MONEY} }
   totalTaxSet { ${MONEY} }
   totalShippingPriceSet { ${MONEY} }
@@ -70,6 +71,10 @@ const str = z.string().nullable().optional();
 const digits = z.string().regex(/^[0-9]+$/, 'an id of digits');
 const moneyBag = z.object({
   shopMoney: z.object({ amount: z.string(), currencyCode: z.string().optional() }),
+  presentmentMoney: z
+    .object({ amount: z.string(), currencyCode: z.string().optional() })
+    .nullable()
+    .optional(),
 });
 
 export const gqlAddressSchema = z.object({
@@ -96,6 +101,8 @@ export const gqlLineItemSchema = z.object({
   name: str,
   vendor: str,
   quantity: z.number().int(),
+  /** Units left after refunds and removals. */
+  currentQuantity: z.number().int().nullable().optional(),
   requiresShipping: z.boolean().optional(),
   taxable: z.boolean().optional(),
   originalUnitPriceSet: moneyBag,
@@ -141,6 +148,7 @@ export const gqlOrderSchema = z.object({
   customAttributes: z.array(z.object({ key: z.string(), value: z.string().nullable() })).default([]),
   subtotalPriceSet: moneyBag.nullable().optional(),
   totalPriceSet: moneyBag,
+  currentTotalPriceSet: moneyBag.nullable().optional(),
   totalDiscountsSet: moneyBag.nullable().optional(),
   totalTaxSet: moneyBag.nullable().optional(),
   totalShippingPriceSet: moneyBag.nullable().optional(),
@@ -204,6 +212,9 @@ export type RestAddress = {
   phone: string | null;
 };
 
+type RestMoney = { amount: string; currency_code: string | null };
+export type RestMoneySet = { shop_money: RestMoney; presentment_money: RestMoney | null };
+
 export type RestLineItem = {
   id: string;
   admin_graphql_api_id: string;
@@ -213,6 +224,7 @@ export type RestLineItem = {
   name: string;
   vendor: string | null;
   quantity: number;
+  current_quantity: number | null;
   price: string;
   total_discount: string;
   discount_allocations: { amount: string; discount_application_index: number | null }[];
@@ -241,6 +253,8 @@ export type RestOrderJson = {
   subtotal_price: string;
   total_discounts: string;
   total_price: string;
+  total_price_set: RestMoneySet;
+  current_total_price_set: RestMoneySet | null;
   total_tax: string;
   taxes_included: boolean;
   test: boolean;
@@ -282,6 +296,19 @@ const amount = (bag: { shopMoney: { amount: string } } | null | undefined, fallb
   bag?.shopMoney.amount ?? fallback;
 const orNull = (v: string | null | undefined): string | null => v ?? null;
 
+type GqlMoney = { amount: string; currencyCode?: string | undefined };
+const restMoney = (m: GqlMoney): RestMoney => ({ amount: m.amount, currency_code: m.currencyCode ?? null });
+/** A MoneyBag as REST's *_set: the customer's currency (presentment) is what a multi-currency order shows. */
+function moneySet(bag: {
+  shopMoney: GqlMoney;
+  presentmentMoney?: GqlMoney | null | undefined;
+}): RestMoneySet {
+  return {
+    shop_money: restMoney(bag.shopMoney),
+    presentment_money: bag.presentmentMoney ? restMoney(bag.presentmentMoney) : null,
+  };
+}
+
 function mapAddress(a: GqlAddress | null | undefined): RestAddress | null {
   if (!a) return null;
   return {
@@ -311,6 +338,7 @@ export function mapLineItem(line: GqlLineItem): RestLineItem {
     name: line.name ?? line.title,
     vendor: orNull(line.vendor),
     quantity: line.quantity,
+    current_quantity: line.currentQuantity ?? null,
     price: amount(line.originalUnitPriceSet),
     total_discount: amount(line.totalDiscountSet),
     discount_allocations: line.discountAllocations.map((d) => ({
@@ -367,6 +395,8 @@ export function graphqlOrderToRest(
     subtotal_price: amount(node.subtotalPriceSet),
     total_discounts: amount(node.totalDiscountsSet),
     total_price: amount(node.totalPriceSet),
+    total_price_set: moneySet(node.totalPriceSet),
+    current_total_price_set: node.currentTotalPriceSet ? moneySet(node.currentTotalPriceSet) : null,
     total_tax: amount(node.totalTaxSet),
     taxes_included: node.taxesIncluded ?? false,
     test: node.test ?? false,
