@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppDeps } from './deps.ts';
 import { healthRoutes, type ReadinessState } from './health.ts';
 import { accessLog } from './http-log.ts';
+import { shopifyOAuthRoutes } from './integrations/oauth-routes.ts';
 import { metricsRoutes } from './metrics-route.ts';
 import { securityHeaders } from './security.ts';
 import { spaRoutes } from './static.ts';
@@ -18,6 +19,7 @@ export function createApp(deps: AppDeps, options: { readiness?: ReadinessState }
   app.route('/', metricsRoutes(deps));
   app.route('/', webhookRoutes(deps, createWebhookStore(deps.sql)));
   app.route('/', trpcRoutes(deps));
+  app.route('/', shopifyOAuthRoutes(deps));
   if (deps.config.webDist) app.route('/', spaRoutes(deps.config.webDist));
   return app;
 }

@@ -51,6 +51,7 @@ const SECRET_VARIABLES = new Set([
   'DATABASE_URL',
   'METRICS_TOKEN',
   'DEMO_SHOPIFY_SECRET',
+  'SHOPIFY_API_SECRET',
 ]);
 
 export const envSchema = z.object({
@@ -86,6 +87,14 @@ export const envSchema = z.object({
     .string()
     .regex(/^\d{4}-(01|04|07|10)$/, { error: 'expected a Shopify API version such as 2026-10' })
     .default('2026-10'),
+  SHOPIFY_API_KEY: z.string().trim().min(1).max(200).optional(),
+  SHOPIFY_API_SECRET: z.string().min(1).optional(),
+  SHOPIFY_SCOPES: z
+    .string()
+    .regex(/^[a-z_]+(,[a-z_]+)*$/, {
+      error: 'expected comma-separated scopes, e.g. read_orders,read_customers',
+    })
+    .default('read_orders,read_customers,read_products'),
   WORKER_CONCURRENCY: int(0, 1000, 'a whole number of job workers, 0–1000 (0: none in this process)').default(
     4,
   ),
@@ -113,6 +122,11 @@ export type AppConfig = {
   /** Base URL of the Shopify Admin API; `{shop}` is replaced by the shop domain. Tests and demos point it at a local fake. */
   shopifyAdminBaseUrl: string;
   shopifyApiVersion: string;
+  /**
+   * The operator's distributed app for "Connect with Shopify" (SHOPIFY_API_KEY, SHOPIFY_API_SECRET,
+   * SHOPIFY_SCOPES); null when unset, and the button is hidden.
+   */
+  shopifyApp: { apiKey: string; apiSecret: string; scopes: string[] } | null;
   /** Worker concurrency of the in-process job runner; 0 runs no workers in this process. */
   workerConcurrency: number;
   /** Serve the built SPA from this folder (absent: API only). */
@@ -159,6 +173,14 @@ export function toConfig(env: Env): AppConfig {
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     shopifyAdminBaseUrl: env.SHOPIFY_ADMIN_BASE_URL,
     shopifyApiVersion: env.SHOPIFY_API_VERSION,
+    shopifyApp:
+      env.SHOPIFY_API_KEY && env.SHOPIFY_API_SECRET
+        ? {
+            apiKey: env.SHOPIFY_API_KEY,
+            apiSecret: env.SHOPIFY_API_SECRET,
+            scopes: env.SHOPIFY_SCOPES.split(','),
+          }
+        : null,
     workerConcurrency: env.WORKER_CONCURRENCY,
     webDist:
       env.WEB_DIST === '' ? null : (env.WEB_DIST ?? new URL('../../web/dist/', import.meta.url).pathname),

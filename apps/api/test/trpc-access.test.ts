@@ -128,6 +128,12 @@ const CASES: Case[] = [
     input: () => ({ ...W(), enabled: true }),
   },
   { path: 'integrations.registerWebhooks', type: 'mutation', access: 'owner', input: W },
+  {
+    path: 'integrations.startConnect',
+    type: 'mutation',
+    access: 'owner',
+    input: () => ({ ...W(), shopDomain: 'demo-store.myshopify.com' }),
+  },
   { path: 'integrations.subscriptionHealth', type: 'mutation', access: 'owner', input: W },
   { path: 'events.stats', type: 'query', access: 'member', input: W },
   { path: 'events.list', type: 'query', access: 'member', input: W },
@@ -190,7 +196,10 @@ async function snapshotCiphertexts(): Promise<void> {
 beforeAll(async () => {
   db = await createTestDatabase();
   fake = await startDemoFakeShopify();
-  world = await arrangeWorld(db, { shopifyAdminBaseUrl: fake.baseUrl });
+  world = await arrangeWorld(db, {
+    shopifyAdminBaseUrl: fake.baseUrl,
+    shopifyApp: { apiKey: 'access-matrix-app', apiSecret: 'access-matrix-secret', scopes: ['read_orders'] },
+  });
   ids = await arrangeDemoData();
   clients.anon = new TrpcClient(world.app.url);
   for (const role of ['owner', 'admin', 'agent', 'otherOwner'] as const) {

@@ -10,6 +10,16 @@ export {
 export { dataDir, embeddedPort, encryptionKeyFile } from './config.ts';
 export { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded.ts';
 export {
+  type ConnectionMethod,
+  type IntegrationTokens,
+  lockIntegrationTokens,
+  markNeedsReconnection,
+  type RenewedTokens,
+  readIntegrationTokens,
+  recordApiWarning,
+  storeRenewedTokens,
+} from './integration-tokens.ts';
+export {
   loadMigrations,
   MIGRATIONS_DIR,
   type Migration,

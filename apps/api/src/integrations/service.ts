@@ -7,8 +7,7 @@
  * Each transaction reads the integration row once (saving locks it `for update` and writes it back
  * with `returning`).
  */
-import { createHmac, hkdfSync } from 'node:crypto';
-import { decryptSecret, type EncryptionKey, encryptSecret, type Tx } from '@crm/db';
+import { encryptSecret, recordApiWarning, type Tx } from '@crm/db';
 import {
   checkPipelineStage,
   deleteShopifyIntegration,
@@ -26,18 +25,28 @@ import {
   type ConnectionFailureReason,
   ensureWebhookSubscriptions,
   registerWebhooks,
+  type ShopCredentials,
   ShopifyAdminError,
   type SubscriptionHealth,
   testConnection,
   type WebhookSubscription,
 } from '../shopify-admin/client.ts';
+import {
+  type CredentialsInput,
+  credentialFingerprint,
+  credentialsToTest,
+  type Method,
+  materialToSave,
+  methodOf,
+  storedShopDomain,
+} from './connection.ts';
 import { IntegrationError, noIntegration } from './errors.ts';
+import { integrationCredentials, type RunInTx } from './token-store.ts';
 
 /** How long a passed connection test lets the same credentials be saved. */
 export const TEST_VALID_SECONDS = 60 * 60;
 
-/** Runs `fn` in a short transaction as the calling user. */
-export type RunInTx = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+export type { RunInTx };
 
 export type Caller = { workspaceId: string; userId: string };
 
@@ -50,19 +59,6 @@ export function shopDomainOrRefuse(input: string, field: string): string {
   const r = normalizeShopDomain(input);
   if (!r.ok) throw new IntegrationError('BAD_REQUEST', r.reason, field);
   return r.domain;
-}
-
-/** A keyed fingerprint of the credentials that passed a test: proves "the same token" without storing it. */
-function credentialFingerprint(
-  key: EncryptionKey,
-  workspaceId: string,
-  shopDomain: string,
-  token: string,
-): Buffer {
-  const k = Buffer.from(
-    hkdfSync('sha256', key.bytes, Buffer.alloc(0), 'crm connection-test fingerprint', 32),
-  );
-  return createHmac('sha256', k).update(`${workspaceId}\0${shopDomain}\0${token}`, 'utf8').digest();
 }
 
 const loggedWarnings = new Set<string>();
@@ -81,32 +77,15 @@ export function scrub(text: string, secrets: string[]): string {
 }
 
 /** A Shopify Admin API failure as BAD_GATEWAY with the client's owner-readable message (token scrubbed). */
-async function callShopify<T>(token: string, fn: () => Promise<T>): Promise<T> {
+async function callShopify<T>(secrets: string[], fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
     if (error instanceof ShopifyAdminError) {
-      throw new IntegrationError('BAD_GATEWAY', scrub(error.message, [token]));
+      throw new IntegrationError('BAD_GATEWAY', scrub(error.message, secrets));
     }
     throw error;
   }
-}
-
-function storedShopDomain(row: IntegrationRow | null): string | null {
-  const d = row?.config.shopDomain;
-  return typeof d === 'string' && d !== '' ? d : null;
-}
-
-/** The stored credentials, decrypted for one call to Shopify. */
-function storedCredentials(deps: AppDeps, row: IntegrationRow): { shopDomain: string; accessToken: string } {
-  const shopDomain = storedShopDomain(row);
-  if (!shopDomain || !row.accessTokenEnc) {
-    throw new IntegrationError(
-      'PRECONDITION_FAILED',
-      'Save the shop domain and access token before doing this.',
-    );
-  }
-  return { shopDomain, accessToken: decryptSecret(row.accessTokenEnc, deps.key) };
 }
 
 export type ConnectionTestOutcome =
@@ -129,40 +108,37 @@ export async function testIntegrationConnection(
   deps: AppDeps,
   db: RunInTx,
   caller: Caller,
-  input: { shopDomain?: string | undefined; accessToken?: string | undefined },
+  input: CredentialsInput & { shopDomain?: string | undefined },
 ): Promise<ConnectionTestOutcome> {
   const row = await db((tx) => getShopifyIntegration(tx, caller.workspaceId));
   const rawDomain = input.shopDomain?.trim() ? input.shopDomain : storedShopDomain(row);
   if (!rawDomain) throw new IntegrationError('BAD_REQUEST', 'Enter the shop domain.', 'shopDomain');
   const shopDomain = shopDomainOrRefuse(rawDomain, 'shopDomain');
-  let accessToken = input.accessToken;
-  if (accessToken === undefined) {
-    if (!row?.accessTokenEnc) {
-      throw new IntegrationError('BAD_REQUEST', 'Enter the Admin API access token.', 'accessToken');
-    }
-    accessToken = decryptSecret(row.accessTokenEnc, deps.key);
-  }
-  const token = accessToken;
-  const result = await callShopify(token, () =>
-    testConnection(deps.config, { shopDomain, accessToken: token }),
+  const { creds, secrets, material } = await callShopify(secrets0(input), () =>
+    credentialsToTest(deps, db, row, shopDomain, input),
   );
+  const result = await callShopify(secrets, () => testConnection(deps.config, creds));
   if (!result.ok) {
-    return { ok: false, shopDomain, reason: result.reason, message: scrub(result.message, [token]) };
+    return { ok: false, shopDomain, reason: result.reason, message: scrub(result.message, secrets) };
   }
-  const testedAt = await db((tx) =>
-    recordConnectionTest(tx, {
+  const testedAt = await db(async (tx) => {
+    if (material === null) return new Date();
+    return recordConnectionTest(tx, {
       workspaceId: caller.workspaceId,
-      fingerprint: credentialFingerprint(deps.key, caller.workspaceId, shopDomain, token),
+      fingerprint: credentialFingerprint(deps.key, caller.workspaceId, shopDomain, material),
       shopDomain,
       shopName: result.shopName,
       testedBy: caller.userId,
-    }),
-  );
+    });
+  });
   for (const warning of result.warnings) logApiWarningOnce(deps, warning);
+  if (row && material === null) {
+    await db((tx) => recordApiWarning(tx, row.id, result.warnings[0] ?? null));
+  }
   return {
     ok: true,
     shopDomain,
-    shopName: scrub(result.shopName, [token]),
+    shopName: scrub(result.shopName, secrets),
     scopes: result.scopes,
     protectedCustomerData: result.protectedCustomerData,
     warnings: result.warnings,
@@ -170,10 +146,12 @@ export async function testIntegrationConnection(
   };
 }
 
-export type SaveInput = {
+const secrets0 = (input: CredentialsInput): string[] =>
+  [input.accessToken, input.clientSecret].filter((v): v is string => v !== undefined);
+
+export type SaveInput = CredentialsInput & {
   name?: string | undefined;
   config: IntegrationConfig;
-  accessToken?: string | undefined;
   webhookSecret?: string | undefined;
 };
 
@@ -184,31 +162,19 @@ async function testedAtForSave(
   workspaceId: string,
   existing: IntegrationRow | null,
   shopDomain: string,
-  accessToken: string | undefined,
+  material: string | null,
 ): Promise<Date | null> {
-  const unchanged =
-    existing !== null &&
-    accessToken === undefined &&
-    storedShopDomain(existing) === shopDomain &&
-    existing.credentialsTestedAt !== null;
-  if (unchanged) return existing.credentialsTestedAt;
-  let token = accessToken;
-  if (token === undefined) {
-    if (!existing?.accessTokenEnc) {
-      throw new IntegrationError('BAD_REQUEST', 'Enter the Admin API access token.', 'accessToken');
-    }
-    token = decryptSecret(existing.accessTokenEnc, deps.key);
-  }
+  if (material === null) return existing?.credentialsTestedAt ?? null;
   const testedAt = await findPassedConnectionTest(tx, {
     workspaceId,
-    fingerprint: credentialFingerprint(deps.key, workspaceId, shopDomain, token),
+    fingerprint: credentialFingerprint(deps.key, workspaceId, shopDomain, material),
     withinSeconds: TEST_VALID_SECONDS,
   });
   if (!testedAt) {
     throw new IntegrationError(
       'PRECONDITION_FAILED',
-      'These credentials have not passed a connection test. Run "Test connection" with this shop domain and access token, then save.',
-      'accessToken',
+      'These credentials have not passed a connection test. Run "Test connection" with this shop domain and these credentials, then save.',
+      'credentials',
     );
   }
   return testedAt;
@@ -266,25 +232,67 @@ export async function saveIntegration(
 ): Promise<IntegrationRow> {
   const existing = await getShopifyIntegration(tx, workspaceId, { forUpdate: true });
   const shopDomain = shopDomainOrRefuse(input.config.shopDomain, 'config.shopDomain');
-  if (!existing && (input.accessToken === undefined || input.webhookSecret === undefined)) {
+  const method = methodOf(input, existing);
+  if (method === 'oauth' && existing?.connectionMethod !== 'oauth') {
+    throw new IntegrationError('BAD_REQUEST', 'Use "Connect with Shopify" to connect this store.', 'method');
+  }
+  if (method === 'legacy' && existing?.connectionMethod !== 'legacy' && input.webhookSecret === undefined) {
     throw new IntegrationError(
       'BAD_REQUEST',
-      'Enter the Admin API access token and the webhook signing secret.',
+      existing
+        ? 'Enter the webhook signing secret of the custom app.'
+        : 'Enter the Admin API access token and the webhook signing secret.',
       input.accessToken === undefined ? 'accessToken' : 'webhookSecret',
     );
   }
-  const testedAt = await testedAtForSave(tx, deps, workspaceId, existing, shopDomain, input.accessToken);
+  const material = materialToSave(deps, existing, shopDomain, method, input);
+  const testedAt = await testedAtForSave(tx, deps, workspaceId, existing, shopDomain, material);
   const { pipelineId, stageId } = await pipelineAndStage(tx, workspaceId, existing, input.config);
-  const accessToken = encrypted(deps, input.accessToken);
-  const webhookSecret = encrypted(deps, input.webhookSecret);
+  const accessToken = method === 'legacy' ? encrypted(deps, input.accessToken) : undefined;
+  // Webhooks of a Dev Dashboard app are signed with its client secret.
+  const webhookSecret = encrypted(
+    deps,
+    method === 'client_credentials' ? input.clientSecret : input.webhookSecret,
+  );
+  const connection = connectionToSave(deps, existing, method, input);
   return upsertShopifyIntegration(tx, existing?.id ?? null, {
     workspaceId,
     name: input.name ?? existing?.name ?? 'Shopify',
     config: { ...input.config, shopDomain, pipelineId, stageId },
     ...(accessToken ? { accessToken } : {}),
     ...(webhookSecret ? { webhookSecret } : {}),
+    ...(connection ? { connection } : {}),
     credentialsTestedAt: testedAt,
   });
+}
+
+/** The connection to write: set when the method or the client credentials change. */
+function connectionToSave(
+  deps: AppDeps,
+  existing: IntegrationRow | null,
+  method: Method,
+  input: CredentialsInput,
+) {
+  if (method === 'client_credentials') {
+    const clientId = input.clientId ?? existing?.clientId;
+    if (!clientId) throw new IntegrationError('BAD_REQUEST', "Enter the app's client ID.", 'clientId');
+    if (
+      existing?.connectionMethod === method &&
+      input.clientId === undefined &&
+      input.clientSecret === undefined
+    ) {
+      return null;
+    }
+    return {
+      method,
+      clientId,
+      ...(input.clientSecret !== undefined
+        ? { clientSecretEnc: encryptSecret(input.clientSecret, deps.key) }
+        : {}),
+    } as const;
+  }
+  if (method === 'legacy' && existing && existing.connectionMethod !== 'legacy') return { method } as const;
+  return null;
 }
 
 /** Turns the integration on or off (off: webhooks for the shop are acknowledged and ignored). */
@@ -297,10 +305,17 @@ export function deleteIntegration(tx: Tx, workspaceId: string): Promise<boolean>
   return deleteShopifyIntegration(tx, workspaceId);
 }
 
-async function requireCredentials(deps: AppDeps, db: RunInTx, workspaceId: string) {
+async function requireCredentials(deps: AppDeps, db: RunInTx, workspaceId: string): Promise<ShopCredentials> {
   const row = await db((tx) => getShopifyIntegration(tx, workspaceId));
   if (!row) throw noIntegration();
-  return storedCredentials(deps, row);
+  const shopDomain = storedShopDomain(row);
+  if (!shopDomain) {
+    throw new IntegrationError(
+      'PRECONDITION_FAILED',
+      'Save the shop domain and credentials before doing this.',
+    );
+  }
+  return integrationCredentials(deps, db, { id: row.id, shopDomain });
 }
 
 /** Registers every webhook topic the product needs on the store, at this server's webhook URL. */
@@ -311,9 +326,7 @@ export async function registerIntegrationWebhooks(
 ): Promise<{ address: string; subscriptions: WebhookSubscription[] }> {
   const creds = await requireCredentials(deps, db, workspaceId);
   const address = webhookUrl(deps);
-  const subscriptions = await callShopify(creds.accessToken, () =>
-    registerWebhooks(deps.config, creds, address),
-  );
+  const subscriptions = await callShopify([], () => registerWebhooks(deps.config, creds, address));
   return { address, subscriptions };
 }
 
@@ -325,8 +338,6 @@ export async function checkSubscriptionHealth(
 ): Promise<{ address: string; health: SubscriptionHealth }> {
   const creds = await requireCredentials(deps, db, workspaceId);
   const address = webhookUrl(deps);
-  const health = await callShopify(creds.accessToken, () =>
-    ensureWebhookSubscriptions(deps.config, creds, address),
-  );
+  const health = await callShopify([], () => ensureWebhookSubscriptions(deps.config, creds, address));
   return { address, health };
 }

@@ -13,6 +13,8 @@ export function isoOrNull(d: Date | null): string | null {
   return d ? d.toISOString() : null;
 }
 
+export const connectionMethodSchema = z.enum(['legacy', 'client_credentials', 'oauth']);
+
 export const credentialStateSchema = z.object({ set: z.boolean(), last4: z.string().nullable() });
 
 /** The config as stored, every default filled in. */
@@ -44,6 +46,16 @@ export const integrationViewSchema = z.object({
   config: integrationConfigOutputSchema,
   credentials: z.object({ accessToken: credentialStateSchema, webhookSecret: credentialStateSchema }),
   credentialsTestedAt: isoDate.nullable(),
+  /** How the store is connected, and the state of its tokens (never a token). */
+  connection: z.object({
+    method: connectionMethodSchema,
+    clientId: z.string().nullable(),
+    accessTokenExpiresAt: isoDate.nullable(),
+    tokenRenewedAt: isoDate.nullable(),
+    needsReconnection: z.boolean(),
+    needsReconnectionReason: z.string().nullable(),
+    apiWarning: z.string().nullable(),
+  }),
   isActive: z.boolean(),
   lastSyncAt: isoDate.nullable(),
   createdAt: isoDate,

@@ -3,6 +3,7 @@ export * from './auth.ts';
 export * from './contact-reviews.ts';
 export * from './events.ts';
 export * from './integrations.ts';
+export * from './oauth-states.ts';
 export * from './orders.ts';
 export * from './pipelines.ts';
 export * from './reconcile.ts';

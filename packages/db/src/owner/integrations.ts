@@ -19,6 +19,14 @@ export type IntegrationRow = {
   lastSyncAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  connectionMethod: 'legacy' | 'client_credentials' | 'oauth';
+  clientId: string | null;
+  clientSecretEnc: string | null;
+  accessTokenExpiresAt: Date | null;
+  tokenRenewedAt: Date | null;
+  needsReconnectionAt: Date | null;
+  needsReconnectionReason: string | null;
+  apiWarning: string | null;
 };
 
 const INTEGRATION_COLUMNS = (tx: Queryable) => tx`
@@ -26,7 +34,11 @@ const INTEGRATION_COLUMNS = (tx: Queryable) => tx`
   access_token_enc as "accessTokenEnc", webhook_secret_enc as "webhookSecretEnc",
   access_token_last4 as "accessTokenLast4", webhook_secret_last4 as "webhookSecretLast4",
   credentials_tested_at as "credentialsTestedAt", is_active as "isActive",
-  last_sync_at as "lastSyncAt", created_at as "createdAt", updated_at as "updatedAt"`;
+  last_sync_at as "lastSyncAt", created_at as "createdAt", updated_at as "updatedAt",
+  connection_method as "connectionMethod", client_id as "clientId", client_secret_enc as "clientSecretEnc",
+  access_token_expires_at as "accessTokenExpiresAt", token_renewed_at as "tokenRenewedAt",
+  needs_reconnection_at as "needsReconnectionAt", needs_reconnection_reason as "needsReconnectionReason",
+  api_warning as "apiWarning"`;
 
 export async function getShopifyIntegration(
   tx: Queryable,
@@ -49,6 +61,19 @@ export type IntegrationWrite = {
   accessToken?: { enc: string; last4: string | null };
   webhookSecret?: { enc: string; last4: string | null };
   credentialsTestedAt: Date | null;
+  /**
+   * How the store is connected. Changing it drops the other method's credentials; undefined keeps
+   * the stored method. A client credentials connection gets its first token on first use.
+   */
+  connection?:
+    | { method: 'legacy' }
+    | { method: 'client_credentials'; clientId: string; clientSecretEnc?: string }
+    | {
+        method: 'oauth';
+        accessTokenExpiresAt: Date | null;
+        refreshTokenEnc: string | null;
+        refreshTokenExpiresAt: Date | null;
+      };
 };
 
 /**
@@ -61,13 +86,23 @@ export async function upsertShopifyIntegration(
   w: IntegrationWrite,
 ): Promise<IntegrationRow> {
   if (existingId === null) {
-    if (!w.accessToken || !w.webhookSecret) throw new Error('a new integration needs both credentials');
+    const c = w.connection ?? { method: 'legacy' as const };
+    const cc = c.method === 'client_credentials' ? c : null;
+    const oauth = c.method === 'oauth' ? c : null;
+    if (!w.webhookSecret || (!w.accessToken && !cc?.clientSecretEnc)) {
+      throw new Error('a new integration needs its credentials and webhook secret');
+    }
     const [row] = await tx<IntegrationRow[]>`
       insert into integrations (workspace_id, type, name, config, access_token_enc, access_token_last4,
-                                webhook_secret_enc, webhook_secret_last4, credentials_tested_at, is_active)
+                                webhook_secret_enc, webhook_secret_last4, credentials_tested_at, is_active,
+                                connection_method, client_id, client_secret_enc, access_token_expires_at,
+                                refresh_token_enc, refresh_token_expires_at, token_renewed_at)
       values (${w.workspaceId}, 'shopify', ${w.name}, ${tx.json(w.config as never)},
-              ${w.accessToken.enc}, ${w.accessToken.last4}, ${w.webhookSecret.enc}, ${w.webhookSecret.last4},
-              ${w.credentialsTestedAt}, true)
+              ${w.accessToken?.enc ?? null}, ${w.accessToken?.last4 ?? null}, ${w.webhookSecret.enc},
+              ${w.webhookSecret.last4}, ${w.credentialsTestedAt}, true, ${c.method}, ${cc?.clientId ?? null},
+              ${cc?.clientSecretEnc ?? null}, ${oauth?.accessTokenExpiresAt ?? null},
+              ${oauth?.refreshTokenEnc ?? null}, ${oauth?.refreshTokenExpiresAt ?? null},
+              ${oauth ? new Date() : null})
       returning ${INTEGRATION_COLUMNS(tx)}`;
     if (!row) throw new Error('integration not created');
     return row;
@@ -93,6 +128,38 @@ export async function upsertShopifyIntegration(
       credentials_tested_at = ${w.credentialsTestedAt},
       updated_at = now()
     where id = ${existingId} and workspace_id = ${w.workspaceId}
+    returning ${INTEGRATION_COLUMNS(tx)}`;
+  if (!row) throw new Error('integration not updated');
+  return w.connection ? setConnection(tx, existingId, w.connection, token !== undefined) : row;
+}
+
+/** Switches the connection method (or refreshes its credentials), dropping the other method's. */
+async function setConnection(
+  tx: Queryable,
+  id: string,
+  c: NonNullable<IntegrationWrite['connection']>,
+  newAccessToken: boolean,
+): Promise<IntegrationRow> {
+  const cc = c.method === 'client_credentials' ? c : null;
+  const oauth = c.method === 'oauth' ? c : null;
+  const [row] = await tx<IntegrationRow[]>`
+    update integrations set
+      connection_method = ${c.method},
+      client_id = ${cc?.clientId ?? null},
+      client_secret_enc = case when ${c.method} = 'client_credentials'
+        then coalesce(${cc?.clientSecretEnc ?? null}, client_secret_enc) end,
+      -- A client credentials connection gets a fresh token from its (possibly new) secret.
+      access_token_enc = case when ${c.method} = 'client_credentials' and not ${newAccessToken} then null
+        else access_token_enc end,
+      access_token_last4 = case when ${c.method} = 'client_credentials' and not ${newAccessToken} then null
+        else access_token_last4 end,
+      access_token_expires_at = ${oauth?.accessTokenExpiresAt ?? null},
+      refresh_token_enc = ${oauth?.refreshTokenEnc ?? null},
+      refresh_token_expires_at = ${oauth?.refreshTokenExpiresAt ?? null},
+      token_renewed_at = ${oauth ? new Date() : null},
+      needs_reconnection_at = null,
+      needs_reconnection_reason = null
+    where id = ${id}
     returning ${INTEGRATION_COLUMNS(tx)}`;
   if (!row) throw new Error('integration not updated');
   return row;

@@ -4,6 +4,7 @@ import { mayShowSecretHint, shopifySecretSchema } from '@crm/shopify';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { IntegrationError } from '../../integrations/errors.ts';
+import { oauthRedirectUrl, startShopifyConnect } from '../../integrations/oauth.ts';
 import {
   checkSubscriptionHealth,
   deleteIntegration,
@@ -52,6 +53,15 @@ export function integrationView(row: IntegrationRow): IntegrationView {
       },
     },
     credentialsTestedAt: isoOrNull(row.credentialsTestedAt),
+    connection: {
+      method: row.connectionMethod,
+      clientId: row.clientId,
+      accessTokenExpiresAt: isoOrNull(row.accessTokenExpiresAt),
+      tokenRenewedAt: isoOrNull(row.tokenRenewedAt),
+      needsReconnection: row.needsReconnectionAt !== null,
+      needsReconnectionReason: row.needsReconnectionReason,
+      apiWarning: row.apiWarning,
+    },
     isActive: row.isActive,
     lastSyncAt: isoOrNull(row.lastSyncAt),
     createdAt: iso(row.createdAt),
@@ -74,6 +84,22 @@ async function service<T>(fn: () => Promise<T>): Promise<T> {
 /** Credentials as typed in: the one rule of packages/shopify (32+ printable characters). */
 const tokenInput = shopifySecretSchema('access token');
 const secretInput = shopifySecretSchema('webhook signing secret');
+const clientSecretInput = shopifySecretSchema('client secret');
+/** A Dev Dashboard app's client ID (not a secret: shown back to the owner). */
+const clientIdInput = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{8,200}$/, {
+    error: 'a client ID is the letters and digits shown in the Dev Dashboard',
+  });
+/** Methods an owner can set up in the form; "Connect with Shopify" goes through its own flow. */
+const formMethodSchema = z.enum(['legacy', 'client_credentials']);
+const credentialInputs = {
+  method: formMethodSchema.optional(),
+  accessToken: tokenInput.optional(),
+  clientId: clientIdInput.optional(),
+  clientSecret: clientSecretInput.optional(),
+};
 
 export const connectionTestResultSchema = z.discriminatedUnion('ok', [
   z.object({
@@ -108,6 +134,10 @@ export const integrationsRouter = router({
         webhookUrl: z.string(),
         role: roleSchema,
         canEdit: z.boolean(),
+        /** Whether "Connect with Shopify" is configured (SHOPIFY_API_KEY and SHOPIFY_API_SECRET). */
+        connectWithShopify: z.boolean(),
+        /** The redirect URL to allow-list in the app's configuration. */
+        oauthRedirectUrl: z.string(),
       }),
     )
     .query(async ({ ctx }) => {
@@ -117,6 +147,8 @@ export const integrationsRouter = router({
         webhookUrl: webhookUrl(ctx.deps),
         role: ctx.role,
         canEdit: ctx.role === 'owner',
+        connectWithShopify: ctx.deps.config.shopifyApp !== null,
+        oauthRedirectUrl: oauthRedirectUrl(ctx.deps),
       };
     }),
 
@@ -125,7 +157,7 @@ export const integrationsRouter = router({
    * reports the shop's name or why it failed. A pass is remembered so `save` accepts these credentials.
    */
   testConnection: ownerActionProcedure
-    .input(z.object({ shopDomain: z.string().max(300).optional(), accessToken: tokenInput.optional() }))
+    .input(z.object({ shopDomain: z.string().max(300).optional(), ...credentialInputs }))
     .output(connectionTestResultSchema)
     .mutation(async ({ ctx, input }) => {
       const r = await service(() =>
@@ -156,7 +188,7 @@ export const integrationsRouter = router({
         /** Display name; omitted keeps the stored one ("Shopify" for a new integration). */
         name: z.string().trim().min(1).max(100).optional(),
         config: integrationConfigSchema,
-        accessToken: tokenInput.optional(),
+        ...credentialInputs,
         webhookSecret: secretInput.optional(),
       }),
     )
@@ -164,6 +196,27 @@ export const integrationsRouter = router({
     .mutation(async ({ ctx, input }) =>
       integrationView(await service(() => saveIntegration(ctx.tx, ctx.deps, ctx.workspaceId, input))),
     ),
+
+  /**
+   * "Connect with Shopify": records a single-use state for this owner, session and workspace and
+   * returns the URL of Shopify's grant screen to send the browser to.
+   */
+  startConnect: ownerActionProcedure
+    .input(z.object({ shopDomain: z.string().max(300) }))
+    .output(z.object({ authorizeUrl: z.string() }))
+    .mutation(async ({ ctx, input }) => {
+      const sessionToken = ctx.sessionToken;
+      if (!sessionToken) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in again.' });
+      const authorizeUrl = await service(() =>
+        startShopifyConnect(
+          ctx.deps,
+          ctx.db,
+          { workspaceId: ctx.workspaceId, userId: ctx.userId, sessionToken },
+          input.shopDomain,
+        ),
+      );
+      return { authorizeUrl };
+    }),
 
   /** Turns the integration on or off (off: webhooks for the shop are acknowledged and ignored). */
   setEnabled: ownerProcedure

@@ -1,0 +1,323 @@
+/**
+ * Connecting a store the ways Shopify works since 2026, against the fake: a Dev Dashboard app
+ * (client credentials), "Connect with Shopify" (authorization code, expiring tokens, refresh with
+ * rotation) and the legacy static token; tokens renewed once however many workers need them, a lost
+ * refresh answer recovered, a revoked app marked *needs reconnection* while webhooks keep being
+ * stored, forged callbacks refused without storing anything, and no REST request anywhere.
+ */
+import { decryptSecret, withWorkspace } from '@crm/db';
+import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { type FakeShopify, startFakeShopify } from '@crm/fake-shopify';
+import { signedWebhookHeaders, signOAuthQuery } from '@crm/shopify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { integrationTokenSource } from '../src/integrations/token-store.ts';
+import { listWebhooks } from '../src/shopify-admin/client.ts';
+import { arrangeWorld, ok, signedIn, type TrpcClient, transcript, type World } from './trpc-support.ts';
+
+const CC_SHOP = 'own-app-store.myshopify.com';
+const CC_ID = 'a61950a2cbd5f32876b0b55587ec7a27';
+const CC_SECRET = 'shpss_own_app_client_secret_0123456789abcdef';
+const OAUTH_SHOP = 'connected-store.myshopify.com';
+const API_KEY = 'crm-distributed-app-key-0001';
+const API_SECRET = 'shpss_crm_distributed_app_secret_abcdef0123456789';
+
+let db: TestDatabase;
+let world: World;
+let fake: FakeShopify;
+let owner: TrpcClient;
+let ccWorkspace: string;
+let oauthWorkspace: string;
+
+async function newWorkspace(slug: string): Promise<string> {
+  const [ws] = await db.sql<{ id: string }[]>`
+    insert into workspaces (name, slug) values (${slug}, ${slug}) returning id`;
+  if (!ws) throw new Error('arrange');
+  await db.sql`insert into workspace_members (workspace_id, user_id, role)
+    select ${ws.id}, id, 'owner' from users where email = 'owner@demo.test'`;
+  await db.sql`insert into workspace_members (workspace_id, user_id, role)
+    select ${ws.id}, id, 'agent' from users where email = 'agent@demo.test'`;
+  return ws.id;
+}
+
+const baseConfig = (shopDomain: string) => ({
+  shopDomain,
+  pipelineId: null,
+  stageId: null,
+  productMatching: 'sku' as const,
+  fuzzyMatching: true,
+  autoCreateOrders: true,
+  defaultPhoneCountry: 'CO',
+});
+
+const integrationRow = async (workspaceId: string) => {
+  const [row] = await db.sql<
+    Record<string, unknown>[]
+  >`select * from integrations where workspace_id = ${workspaceId}`;
+  return row ?? null;
+};
+
+/** 10 workers of the integration's workspace, each with its own token source (as separate processes would). */
+function workers(workspaceId: string, integrationId: string, n = 10) {
+  const deps = world.app.deps;
+  return Array.from({ length: n }, () =>
+    integrationTokenSource(deps, (fn) => withWorkspace(deps.sql, workspaceId, fn), integrationId),
+  );
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  fake = await startFakeShopify({
+    oauthApp: { clientId: API_KEY, clientSecret: API_SECRET, name: 'CRM Sync' },
+    shops: [
+      { domain: CC_SHOP, name: 'Own App Store', ownApps: [{ clientId: CC_ID, clientSecret: CC_SECRET }] },
+      { domain: OAUTH_SHOP, name: 'Connected Store' },
+    ],
+  });
+  world = await arrangeWorld(db, {
+    shopifyAdminBaseUrl: fake.baseUrl,
+    shopifyApp: { apiKey: API_KEY, apiSecret: API_SECRET, scopes: ['read_orders', 'read_customers'] },
+  });
+  // The app's own URL is its public URL here, so Shopify's redirect comes back to it.
+  world.app.deps.config.publicUrl = world.app.url;
+  ccWorkspace = await newWorkspace('own-app');
+  oauthWorkspace = await newWorkspace('connected');
+  owner = await signedIn(world.app, 'owner@demo.test');
+});
+afterAll(async () => {
+  // No request of the whole file reached a REST path of the fake.
+  expect(fake?.stats.rest).toBe(0);
+  await world?.app.close();
+  await fake?.close();
+  await db?.drop();
+});
+
+describe('Dev Dashboard app (client credentials)', () => {
+  it('tests, saves, registers webhooks with one grant, and verifies webhooks with the client secret', async () => {
+    const before = fake.stats.grants.client_credentials;
+    const test = ok(
+      await owner.api.integrations.testConnection.mutate({
+        workspaceId: ccWorkspace,
+        shopDomain: CC_SHOP,
+        method: 'client_credentials',
+        clientId: CC_ID,
+        clientSecret: CC_SECRET,
+      }),
+    );
+    expect(test).toMatchObject({ ok: true, shopName: 'Own App Store' });
+    const saved = ok(
+      await owner.api.integrations.save.mutate({
+        workspaceId: ccWorkspace,
+        config: baseConfig(CC_SHOP),
+        method: 'client_credentials',
+        clientId: CC_ID,
+        clientSecret: CC_SECRET,
+      }),
+    );
+    expect(saved.connection).toMatchObject({
+      method: 'client_credentials',
+      clientId: CC_ID,
+      needsReconnection: false,
+    });
+    const reg = ok(await owner.api.integrations.registerWebhooks.mutate({ workspaceId: ccWorkspace }));
+    expect(reg.subscriptions).toHaveLength(5);
+    // The test's grant plus one for the saved connection's first use.
+    expect(fake.stats.grants.client_credentials - before).toBe(2);
+    const row = await integrationRow(ccWorkspace);
+    expect(row?.access_token_expires_at).toBeInstanceOf(Date);
+
+    const body = JSON.stringify({ id: 5_123_456_789_012_345, name: '#1001', line_items: [] });
+    const res = await fetch(`${world.app.url}/webhooks/shopify`, {
+      method: 'POST',
+      headers: signedWebhookHeaders(body, { topic: 'orders/create', shopDomain: CC_SHOP, secret: CC_SECRET }),
+      body,
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('10 workers meeting an expired token cause exactly 1 grant', async () => {
+    const row = await integrationRow(ccWorkspace);
+    const id = String(row?.id);
+    fake.expireAccessTokens();
+    await db.sql`update integrations set access_token_expires_at = now() - interval '1 second' where id = ${id}`;
+    const before = fake.stats.grants.client_credentials;
+    const tokens = await Promise.all(workers(ccWorkspace, id).map((w) => w.current()));
+    expect(new Set(tokens).size).toBe(1);
+    expect(fake.stats.grants.client_credentials - before).toBe(1);
+  });
+
+  it('10 workers refused with 401 (token revoked early) renew once and all succeed', async () => {
+    const id = String((await integrationRow(ccWorkspace))?.id);
+    fake.expireAccessTokens(); // Shopify refuses the stored token although it has not reached its expiry
+    const before = fake.stats.grants.client_credentials;
+    const lists = await Promise.all(
+      workers(ccWorkspace, id).map((tokens) =>
+        listWebhooks(world.app.deps.config, { shopDomain: CC_SHOP, tokens }),
+      ),
+    );
+    expect(lists.every((l) => l.length === 5)).toBe(true);
+    expect(fake.stats.grants.client_credentials - before).toBe(1);
+  });
+});
+
+async function connectWithShopify(client: TrpcClient, workspaceId: string): Promise<URL> {
+  const { authorizeUrl } = ok(
+    await client.api.integrations.startConnect.mutate({ workspaceId, shopDomain: OAUTH_SHOP }),
+  );
+  const screen = await fetch(authorizeUrl);
+  expect(screen.status).toBe(200);
+  expect(await screen.text()).toContain('Install');
+  const form = new URL(authorizeUrl).searchParams;
+  const approved = await fetch(`${fake.url}/${OAUTH_SHOP}/admin/oauth/authorize/approve`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+    redirect: 'manual',
+  });
+  expect(approved.status).toBe(302);
+  return new URL(approved.headers.get('location') ?? '');
+}
+
+async function callback(url: URL, client: TrpcClient | null): Promise<string> {
+  const res = await fetch(url, {
+    redirect: 'manual',
+    headers: client?.cookie ? { cookie: `crm_session=${client.cookie}` } : {},
+  });
+  expect(res.status).toBe(302);
+  return res.headers.get('location') ?? '';
+}
+
+describe('Connect with Shopify (authorization code, expiring tokens)', () => {
+  it('connects through the grant screen and stores an expiring token and its refresh token', async () => {
+    const url = await connectWithShopify(owner, oauthWorkspace);
+    expect(url.pathname).toBe('/shopify/oauth/callback');
+    const location = await callback(url, owner);
+    expect(location).toBe(`${world.app.url}/w/${oauthWorkspace}/integration?connected=1`);
+    const got = ok(await owner.api.integrations.get.query({ workspaceId: oauthWorkspace }));
+    expect(got.integration?.connection).toMatchObject({ method: 'oauth', needsReconnection: false });
+    expect(got.integration?.config.shopDomain).toBe(OAUTH_SHOP);
+    const row = await integrationRow(oauthWorkspace);
+    expect(row?.refresh_token_enc).toEqual(expect.any(String));
+    expect(fake.stats.grants.authorization_code).toBe(1);
+    ok(await owner.api.integrations.registerWebhooks.mutate({ workspaceId: oauthWorkspace }));
+  });
+
+  it('renews with the refresh token (rotated) once for 10 workers, and recovers a lost refresh answer', async () => {
+    const id = String((await integrationRow(oauthWorkspace))?.id);
+    const expire = async () => {
+      fake.expireAccessTokens();
+      await db.sql`update integrations set access_token_expires_at = now() - interval '1 second' where id = ${id}`;
+    };
+    await expire();
+    const before = fake.stats.grants.refresh_token;
+    const refreshBefore = (await integrationRow(oauthWorkspace))?.refresh_token_enc;
+    await Promise.all(workers(oauthWorkspace, id).map((w) => w.current()));
+    expect(fake.stats.grants.refresh_token - before).toBe(1);
+    expect((await integrationRow(oauthWorkspace))?.refresh_token_enc).not.toBe(refreshBefore);
+
+    // Shopify renews, but its answer never arrives: nothing is stored, the next renewal uses the
+    // previous refresh token (still valid until its replacement is used) and succeeds.
+    await expire();
+    fake.loseNextGrantResponse();
+    const lost = await owner.api.integrations.subscriptionHealth.mutate({ workspaceId: oauthWorkspace });
+    expect(lost.ok).toBe(false);
+    const health = ok(
+      await owner.api.integrations.subscriptionHealth.mutate({ workspaceId: oauthWorkspace }),
+    );
+    expect(health.healthy).toBe(true);
+    expect((await integrationRow(oauthWorkspace))?.needs_reconnection_at).toBeNull();
+  });
+
+  it('refuses forged callbacks and stores nothing', async () => {
+    // A genuine reconnect first: its code is used up.
+    const used = await connectWithShopify(owner, oauthWorkspace);
+    expect(await callback(used, owner)).toContain('connected=1');
+    const snapshot = JSON.stringify(await integrationRow(oauthWorkspace));
+    const good = await connectWithShopify(owner, oauthWorkspace);
+    const q = good.searchParams;
+    const resign = (changes: Record<string, string>) => {
+      const params = new URLSearchParams(q);
+      params.delete('hmac');
+      for (const [k, v] of Object.entries(changes)) params.set(k, v);
+      params.set('hmac', signOAuthQuery([...params.entries()], API_SECRET));
+      const u = new URL(good);
+      u.search = params.toString();
+      return u;
+    };
+    const badHmac = new URL(good);
+    badHmac.searchParams.set('hmac', '0'.repeat(64));
+    expect(await callback(badHmac, owner)).toContain('shopify_connect_error=bad_hmac');
+    expect(await callback(resign({ shop: 'evil.com' }), owner)).toContain('shopify_connect_error=bad_shop');
+    expect(await callback(resign({ state: 'not-the-state' }), owner)).toContain(
+      'shopify_connect_error=bad_state',
+    );
+    expect(
+      await callback(resign({ timestamp: String(Math.floor(Date.now() / 1000) - 3600) }), owner),
+    ).toContain('shopify_connect_error=stale');
+    expect(await callback(good, null)).toContain('shopify_connect_error=not_signed_in');
+    // Another owner session may not use this session's state.
+    const other = await signedIn(world.app, 'owner@demo.test');
+    expect(await callback(good, other)).toContain('shopify_connect_error=bad_state');
+    // The state was used up by that attempt: the genuine callback cannot be replayed either.
+    expect(await callback(good, owner)).toContain('shopify_connect_error=bad_state');
+    // A new state with an already used code: Shopify refuses the code.
+    const fresh = await connectWithShopify(owner, oauthWorkspace);
+    const reused = new URLSearchParams(fresh.searchParams);
+    reused.set('code', used.searchParams.get('code') ?? '');
+    reused.delete('hmac');
+    reused.set('hmac', signOAuthQuery([...reused.entries()], API_SECRET));
+    const reusedUrl = new URL(fresh);
+    reusedUrl.search = reused.toString();
+    expect(await callback(reusedUrl, owner)).toContain('shopify_connect_error=refused');
+    expect(JSON.stringify(await integrationRow(oauthWorkspace))).toBe(snapshot);
+  });
+});
+
+describe('a connection Shopify no longer accepts', () => {
+  it('marks needs reconnection, and webhooks are still stored', async () => {
+    const app = fake.shop(CC_SHOP).ownApps.get(CC_ID);
+    if (!app) throw new Error('arrange');
+    app.clientSecret = 'shpss_rotated_in_the_dev_dashboard_000000000'; // the merchant rotated the secret
+    fake.expireAccessTokens();
+    const refused = await owner.api.integrations.registerWebhooks.mutate({ workspaceId: ccWorkspace });
+    expect(refused.ok).toBe(false);
+    const got = ok(await owner.api.integrations.get.query({ workspaceId: ccWorkspace }));
+    expect(got.integration?.connection.needsReconnection).toBe(true);
+    expect(got.integration?.isActive).toBe(true);
+
+    const body = JSON.stringify({ id: 5_123_456_789_012_399, name: '#1002', line_items: [] });
+    const res = await fetch(`${world.app.url}/webhooks/shopify`, {
+      method: 'POST',
+      headers: signedWebhookHeaders(body, { topic: 'orders/create', shopDomain: CC_SHOP, secret: CC_SECRET }),
+      body,
+    });
+    expect(res.status).toBe(200);
+    const [stored] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from webhook_events e join integrations i on i.id = e.integration_id
+      where i.workspace_id = ${ccWorkspace}`;
+    expect(stored?.n).toBe(2);
+  });
+
+  it('an agent sees the connection read-only, and no response carried a secret or token', async () => {
+    const agent = await signedIn(world.app, 'agent@demo.test');
+    const got = ok(await agent.api.integrations.get.query({ workspaceId: oauthWorkspace }));
+    expect(got.canEdit).toBe(false);
+    expect(
+      (
+        await agent.api.integrations.startConnect.mutate({
+          workspaceId: oauthWorkspace,
+          shopDomain: OAUTH_SHOP,
+        })
+      ).ok,
+    ).toBe(false);
+    // Every token and secret stored for these connections, in plain text.
+    const rows = await db.sql<{ a: string | null; r: string | null; c: string | null }[]>`
+      select access_token_enc as a, refresh_token_enc as r, client_secret_enc as c from integrations
+      where workspace_id in (${ccWorkspace}, ${oauthWorkspace})`;
+    const secrets = [CC_SECRET, API_SECRET];
+    for (const row of rows) {
+      for (const enc of [row.a, row.r, row.c]) if (enc) secrets.push(decryptSecret(enc, world.app.deps.key));
+    }
+    expect(secrets.length).toBeGreaterThan(4);
+    for (const t of transcript) for (const s of secrets) expect(t.raw).not.toContain(s);
+  });
+});
