@@ -1,4 +1,9 @@
-import type { RouterInputs } from './trpc.ts';
+import {
+  isUuid,
+  isWebhookEventStatus,
+  WEBHOOK_EVENT_STATUSES,
+  type WebhookEventStatus,
+} from '@crm/db/values';
 
 /**
  * The SPA's URLs, in one place. Every page lives under its workspace: `/w/<workspace id>/<section>`,
@@ -22,11 +27,7 @@ export const HOME: SectionPath = '/integration';
 export const WORKSPACE_ROUTE = '/w/:workspaceId';
 export const EVENT_ROUTE = '/sync/events/:eventId';
 
-const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(text: string): boolean {
-  return UUID_TEXT.test(text);
-}
+export { isUuid };
 
 /** The absolute path of a page of a workspace (`path` relative to the workspace, e.g. `/sync`). */
 export function workspacePath(workspaceId: string, path: string = HOME): string {
@@ -54,13 +55,8 @@ export function withWorkspace(workspaceId: string, path: string, search: string)
   return `${workspacePath(workspaceId, known ? path : HOME)}${query}`;
 }
 
-export type EventStatus = NonNullable<RouterInputs['events']['list']['status']>;
-export const EVENT_STATUSES = [
-  'pending',
-  'processed',
-  'failed',
-  'ignored',
-] as const satisfies readonly EventStatus[];
+export type EventStatus = WebhookEventStatus;
+export const EVENT_STATUSES = WEBHOOK_EVENT_STATUSES;
 
 export type EventFilters = {
   status?: EventStatus;
@@ -82,10 +78,6 @@ function isDay(text: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 
-function isStatus(text: string): text is EventStatus {
-  return (EVENT_STATUSES as readonly string[]).includes(text);
-}
-
 /**
  * The event filters of a query string. What a hand-edited or stale link gets wrong is dropped, not
  * thrown: an unknown status, a topic that is not `resource/action`, an impossible date; a range
@@ -95,7 +87,7 @@ export function parseEventFilters(search: string | URLSearchParams): EventFilter
   const params = typeof search === 'string' ? new URLSearchParams(search) : search;
   const out: EventFilters = {};
   const status = params.get('status');
-  if (status && isStatus(status)) out.status = status;
+  if (status && isWebhookEventStatus(status)) out.status = status;
   const topic = params.get('topic');
   if (topic && topic.length <= 100 && TOPIC.test(topic)) out.topic = topic;
   const from = params.get('from');

@@ -67,3 +67,10 @@ export {
   type SeedResult,
   seed,
 } from './seed.ts';
+export {
+  isUuid,
+  isWebhookEventStatus,
+  UUID_PATTERN,
+  WEBHOOK_EVENT_STATUSES,
+  type WebhookEventStatus,
+} from './values.ts';

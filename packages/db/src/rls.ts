@@ -1,5 +1,6 @@
 import type { Sql, Tx } from './client.ts';
 import { isRolePools, type RolePools } from './role-pools.ts';
+import { isUuid } from './values.ts';
 
 /**
  * Where a transaction runs: the application's role pools (each logged in as its role — production),
@@ -14,10 +15,8 @@ function poolFor(db: Db, role: PoolRole): Sql {
   return isRolePools(db) ? db[role] : db;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function assertUuid(value: string, what: string): void {
-  if (!UUID.test(value)) throw new Error(`${what} must be a UUID`);
+  if (!isUuid(value)) throw new Error(`${what} must be a UUID`);
 }
 
 const CONNECTION_ERRORS = new Set([

@@ -1,3 +1,4 @@
+import { isUuid } from '@crm/db';
 import { z } from 'zod';
 import { integrationConfigSchema } from '../integration-config.ts';
 
@@ -17,27 +18,25 @@ export const connectionMethodSchema = z.enum(['legacy', 'client_credentials', 'o
 
 export const credentialStateSchema = z.object({ set: z.boolean(), last4: z.string().nullable() });
 
-/** The config as stored, every default filled in. */
-export const integrationConfigOutputSchema = z.object({
-  shopDomain: z.string(),
-  pipelineId: z.uuid().nullable(),
-  stageId: z.uuid().nullable(),
-  productMatching: z.enum(['sku', 'name', 'value']),
-  fuzzyMatching: z.boolean(),
-  autoCreateOrders: z.boolean(),
-  defaultPhoneCountry: z.string(),
-});
+/** The config as stored, every default filled in (a config saved before the shop was chosen has ''). */
+export const integrationConfigOutputSchema = integrationConfigSchema.extend({ shopDomain: z.string() });
+export type StoredConfig = z.output<typeof integrationConfigOutputSchema>;
 
-/** Reads a stored config leniently: a missing or odd field takes its default instead of failing the page. */
-export const storedConfigSchema = z.object({
-  shopDomain: z.string().catch(''),
-  pipelineId: z.uuid().nullable().catch(null),
-  stageId: z.uuid().nullable().catch(null),
-  productMatching: z.enum(['sku', 'name', 'value']).catch('sku'),
-  fuzzyMatching: z.boolean().catch(true),
-  autoCreateOrders: z.boolean().catch(true),
-  defaultPhoneCountry: z.string().catch('CO'),
-});
+/**
+ * Reads a stored config leniently: a field that is missing or does not parse takes the schema's
+ * default instead of failing the page (shopDomain, which has none, reads as '').
+ */
+function readStoredConfig(value: unknown): StoredConfig {
+  const raw: Record<string, unknown> = value !== null && typeof value === 'object' ? { ...value } : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(integrationConfigSchema.shape)) {
+    const read = field.safeParse(raw[key]);
+    const fallback = field.safeParse(undefined);
+    out[key] = read.success ? read.data : fallback.success ? fallback.data : '';
+  }
+  return integrationConfigOutputSchema.parse(out);
+}
+export const storedConfigSchema = z.unknown().transform(readStoredConfig);
 
 export const integrationViewSchema = z.object({
   id: z.uuid(),
@@ -72,12 +71,11 @@ export function encodeCursor(ts: string, id: string): string {
   return Buffer.from(`${ts}|${id}`, 'utf8').toString('base64url');
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 export function decodeCursor(cursor: string): { ts: string; id: string } | null {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const [ts, id] = text.split('|');
-  if (!ts || !id || !TS.test(ts) || !UUID.test(id)) return null;
+  if (!ts || !id || !TS.test(ts) || !isUuid(id)) return null;
   return { ts, id };
 }

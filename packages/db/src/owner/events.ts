@@ -1,6 +1,5 @@
 import type { Queryable } from '../client.ts';
-
-export type EventStatus = 'pending' | 'processed' | 'failed' | 'ignored';
+import type { WebhookEventStatus } from '../values.ts';
 
 export type EventCounts = {
   received: number;
@@ -73,7 +72,7 @@ export type EventSummary = {
   eventId: string | null;
   topic: string;
   shopDomain: string;
-  status: EventStatus;
+  status: WebhookEventStatus;
   attempts: number;
   lastError: string | null;
   /** What processing did, for the owner: an order there already, an older update, a redaction. */
@@ -100,7 +99,7 @@ const SUMMARY_COLUMNS = `id, integration_id as "integrationId", external_id as "
 
 export type EventListFilter = {
   workspaceId: string;
-  status?: EventStatus | undefined;
+  status?: WebhookEventStatus | undefined;
   topic?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;

@@ -5,8 +5,7 @@
  * caller names, and row-level security refuses anything else.
  */
 import type { Queryable } from '../client.ts';
-
-export type WebhookEventStatus = 'pending' | 'processed' | 'failed' | 'ignored';
+import type { WebhookEventStatus } from '../values.ts';
 
 /** An integration as the webhook route sees it while routing by shop domain: ciphertexts only. */
 export type RoutedIntegration = {

@@ -3,6 +3,8 @@
  * transaction already switched to `app_worker` (withWorkerRouting for routing, withWorkspace or
  * actForWorkspace for everything else) and writes only `app.current_workspace_id()`.
  */
+
+export type { WebhookEventStatus } from '../values.ts';
 export {
   CANDIDATE_NAME_SIMILARITY,
   type CandidateScoreWeights,
@@ -32,7 +34,6 @@ export {
   type StoreOutcome,
   storeWebhookEvents,
   type VerifiedWebhookEvent,
-  type WebhookEventStatus,
   webhookEventKey,
 } from './events.ts';
 export {

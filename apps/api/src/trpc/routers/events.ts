@@ -1,3 +1,4 @@
+import { WEBHOOK_EVENT_STATUSES } from '@crm/db';
 import { eventStats, getEvent, listEvents, listEventTopics } from '@crm/db/owner';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
@@ -5,7 +6,7 @@ import { replayEvent, replayFailedEvents, WebhookEventNotFoundError } from '../.
 import { cursorSchema, decodeCursor, encodeCursor, iso, isoDate, isoOrNull } from '../schemas.ts';
 import { ownerActionProcedure, router, workspaceProcedure } from '../trpc.ts';
 
-const statusSchema = z.enum(['pending', 'processed', 'failed', 'ignored']);
+const statusSchema = z.enum(WEBHOOK_EVENT_STATUSES);
 const countsSchema = z.object({
   received: z.number().int(),
   processed: z.number().int(),
