@@ -98,6 +98,11 @@ describe('uploads in flight', () => {
     expect(performance.now() - refused).toBeLessThan(DEADLINE_MS);
     expect(await eventsOf(delivery.webhookId)).toBe(0);
 
+    // A fourth slow upload is refused at once too, and its connection closed: nothing of it is kept.
+    const refusedSlow = await stalledUpload(5000).closed;
+    expect(refusedSlow.response).toMatch(/^HTTP\/1\.1 503 /);
+    expect(refusedSlow.ms).toBeLessThan(DEADLINE_MS);
+
     // Each stalled upload: 408 at the deadline, and its connection closed by the server.
     for (const s of stalled) {
       const { ms, response } = await s.closed;
