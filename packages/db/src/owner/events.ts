@@ -138,7 +138,15 @@ export async function getEvent(
 }
 
 export async function listEventTopics(tx: Queryable, workspaceId: string): Promise<string[]> {
+  // One index probe per distinct topic (webhook_events_topic_idx), not a read of every event.
   const rows = await tx<{ topic: string }[]>`
-    select distinct topic from webhook_events where workspace_id = ${workspaceId} order by topic`;
+    with recursive t(topic) as (
+      (select topic from webhook_events where workspace_id = ${workspaceId} order by topic limit 1)
+      union all
+      select (select e.topic from webhook_events e
+              where e.workspace_id = ${workspaceId} and e.topic > t.topic order by e.topic limit 1)
+      from t where t.topic is not null
+    )
+    select topic from t where topic is not null order by topic`;
   return rows.map((r) => r.topic);
 }

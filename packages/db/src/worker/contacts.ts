@@ -34,11 +34,14 @@ export async function findContactByPhone(tx: Queryable, phone: string): Promise<
   return row ?? null;
 }
 
-/** Case-insensitive exact email match (index on lower(email)); the oldest when several share it. */
+/**
+ * Case-insensitive exact email match, the oldest when several share it. On the stored lower(email)
+ * (email_norm, migration 0017): `lower(email) = …` could not be an index condition under RLS.
+ */
 export async function findContactByEmail(tx: Queryable, email: string): Promise<ContactRow | null> {
   const [row] = await tx<ContactRow[]>`
     select ${tx.unsafe(CONTACT_COLUMNS)} from contacts
-    where workspace_id = app.current_workspace_id() and email is not null and lower(email) = lower(${email})
+    where workspace_id = app.current_workspace_id() and email_norm = lower(${email}::text)
     order by created_at, id
     limit 1`;
   return row ?? null;

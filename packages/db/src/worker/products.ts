@@ -4,8 +4,8 @@ export type MatchableProduct = { id: string; sku: string | null; title: string; 
 
 /**
  * The active products an order's lines could match, narrowed in the database (never the whole
- * catalogue per order): by SKU (case-insensitive, unique index), by title (trigram index on the
- * normalised title, a few per line) or by price (within 0.01 of a line's price).
+ * catalogue per order): by SKU (case-insensitive: the stored sku_norm and its index), by title
+ * (trigram index on the stored title_norm, a few per line) or by price (within 0.01 of a line's price).
  */
 export async function findProductsForMatching(
   tx: Queryable,
@@ -17,7 +17,7 @@ export async function findProductsForMatching(
     return tx<MatchableProduct[]>`
       select id, sku, title, price from products
       where workspace_id = app.current_workspace_id() and is_active
-        and sku is not null and sku <> '' and lower(sku) = any(${skus}::text[])`;
+        and sku_norm = any(${skus}::text[])`;
   }
   if (input.strategy === 'name') {
     const titles = [...new Set(input.titles.map((t) => t.trim()).filter((t) => t !== ''))];
@@ -28,8 +28,8 @@ export async function findProductsForMatching(
       cross join lateral (
         select id, sku, title, price from products
         where workspace_id = app.current_workspace_id() and is_active
-          and app.crm_normalize(title) % app.crm_normalize(t.title)
-        order by similarity(app.crm_normalize(title), app.crm_normalize(t.title)) desc
+          and title_norm % app.crm_normalize(t.title)
+        order by similarity(title_norm, app.crm_normalize(t.title)) desc
         limit 10
       ) p`;
   }
