@@ -39,8 +39,12 @@ export type ApplyOrderOutcome = 'created' | 'updated' | 'stale' | 'exists' | 'sk
 
 export type ApplyOrderResult = { orderId: string | null; outcome: ApplyOrderOutcome };
 
-/** The unique index said no although the advisory lock was held: someone inserted by another path. */
-class OrderInsertedMeanwhile extends Error {}
+/**
+ * The unique index said no although the advisory lock was held: someone inserted by another path.
+ * The transaction must be rolled back (with any contact it created) and the order applied again, as
+ * an update.
+ */
+export class OrderInsertedMeanwhile extends Error {}
 
 const PLACEMENT_ERRORS: Record<Extract<OrderPlacement, { ok: false }>['reason'], string> = {
   no_pipeline: 'No pipeline is chosen for Shopify orders: choose one on the integration page, then replay.',
@@ -76,7 +80,11 @@ export async function applyShopifyOrder(
   }
 }
 
-async function applyInTransaction(
+/**
+ * applyShopifyOrder's work inside a transaction of the caller's (as app_worker for the integration's
+ * workspace). Throws OrderInsertedMeanwhile when the caller must roll back and try again.
+ */
+export async function applyInTransaction(
   tx: Tx,
   integration: IntegrationSettings,
   order: ShopifyOrder,

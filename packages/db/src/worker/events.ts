@@ -172,6 +172,62 @@ export async function claimWebhookEvent(tx: Queryable, eventId: string): Promise
   return row ?? null;
 }
 
+/** The integration an event came for, as it is in the claiming transaction. */
+export type ClaimedIntegration = { id: string; workspaceId: string; isActive: boolean; config: unknown };
+
+/**
+ * claimWebhookEvent and the event's integration (null when it is gone) in ONE statement, so that a
+ * job that applies the event in the same transaction reads settings that cannot be stale: no cache
+ * to invalidate, no extra round trip. The claim rolls back with a failed or killed attempt, so the
+ * count also takes the job's own (graphile-worker counts an attempt when it takes the job): a retry
+ * after a crash still counts the crashed attempt.
+ */
+export async function claimWebhookEventWithIntegration(
+  tx: Queryable,
+  eventId: string,
+  jobAttempts: number,
+): Promise<(ClaimedWebhookEvent & { integration: ClaimedIntegration | null }) | null> {
+  const [row] = await tx<(ClaimedWebhookEvent & { integration: ClaimedIntegration | null })[]>`
+    update webhook_events e
+    set attempts = greatest(e.attempts + 1, ${jobAttempts}::int)
+    where e.id = ${eventId} and e.status = 'pending'
+    returning e.id,
+              e.workspace_id as "workspaceId",
+              e.integration_id as "integrationId",
+              e.topic,
+              e.shop_domain as "shopDomain",
+              e.payload,
+              e.attempts,
+              e.received_at as "receivedAt",
+              e.external_id as "webhookId",
+              (select json_build_object('id', i.id, 'workspaceId', i.workspace_id, 'isActive', i.is_active,
+                                        'config', i.config)
+               from integrations i
+               where i.id = e.integration_id and i.workspace_id = app.current_workspace_id()) as integration`;
+  return row ?? null;
+}
+
+/**
+ * The end of an attempt whose own transaction was rolled back: counts the attempt (its claim went
+ * with the rollback) and keeps its error; the event ends `failed` when `final`, else stays pending
+ * for the retry. Nothing when the event is no longer pending (done meanwhile).
+ */
+export async function recordWebhookEventAttemptFailure(
+  tx: Queryable,
+  eventId: string,
+  failure: { error: string; final: boolean; jobAttempts: number },
+): Promise<{ topic: string; receivedAt: Date } | null> {
+  const [row] = await tx<{ topic: string; receivedAt: Date }[]>`
+    update webhook_events
+    set attempts = greatest(attempts + 1, ${failure.jobAttempts}::int),
+        last_error = ${failure.error},
+        status = case when ${failure.final} then 'failed' else status end,
+        processed_at = case when ${failure.final} then now() else processed_at end
+    where id = ${eventId} and status = 'pending'
+    returning topic, received_at as "receivedAt"`;
+  return row ?? null;
+}
+
 /** Ends the processing of an event: processed, ignored or failed, with what it touched. */
 export async function finishWebhookEvent(
   tx: Queryable,

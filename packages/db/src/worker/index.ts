@@ -21,13 +21,16 @@ export {
   insertContactWithPhone,
 } from './contacts.ts';
 export {
+  type ClaimedIntegration,
   type ClaimedWebhookEvent,
   claimWebhookEvent,
+  claimWebhookEventWithIntegration,
   findIntegrationsByShopDomains,
   finishWebhookEvent,
   insertFailedWebhookEvent,
   type NewWebhookEvent,
   type RoutedIntegration,
+  recordWebhookEventAttemptFailure,
   recordWebhookEventRetry,
   requeueFailedWebhookEvents,
   requeueWebhookEvent,

@@ -41,11 +41,16 @@ export async function loadWorkspaceShopifyIntegration(tx: Queryable): Promise<Wo
   return row ?? null;
 }
 
-/** Records that the integration has just synced something. */
+/**
+ * Records that the integration has just synced something. To the second: an order's transaction that
+ * finds it set within the last second changes nothing, so concurrent orders of one shop do not queue
+ * on the integration's row lock until their commits.
+ */
 export async function touchIntegrationLastSync(tx: Queryable, integrationId: string): Promise<void> {
   await tx`
     update integrations set last_sync_at = now()
-    where id = ${integrationId} and workspace_id = app.current_workspace_id()`;
+    where id = ${integrationId} and workspace_id = app.current_workspace_id()
+      and (last_sync_at is null or last_sync_at < now() - interval '1 second')`;
 }
 
 /** app/uninstalled: the shop removed the app; stop taking its webhooks. */
