@@ -36,7 +36,7 @@ export async function findContactByPhone(tx: Queryable, phone: string): Promise<
 
 /**
  * Case-insensitive exact email match, the oldest when several share it. On the stored lower(email)
- * (email_norm, migration 0018): `lower(email) = …` could not be an index condition under RLS.
+ * (email_norm, migration 0019): `lower(email) = …` could not be an index condition under RLS.
  */
 export async function findContactByEmail(tx: Queryable, email: string): Promise<ContactRow | null> {
   const [row] = await tx<ContactRow[]>`
