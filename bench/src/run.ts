@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [ingest] [processing] [lookup] [spa] [soak] [fuzz] [--quick] [--contacts 1000000]
+ * npm run bench -- [ingest] [ops] [processing] [lookup] [spa] [soak] [fuzz] [--quick] [--contacts 1000000]
  *                  [--processing-contacts 100000] [--dry-run]
  *
  * Runs the chosen sections (default: all) against DATABASE_URL's cluster (default
@@ -13,6 +13,7 @@ import { type SectionReport, writeSection } from './lib/report.ts';
 import { fuzzSection } from './sections/fuzz.ts';
 import { ingestSection } from './sections/ingest.ts';
 import { lookupSection } from './sections/lookup.ts';
+import { opsSection } from './sections/ops.ts';
 import { processingSection } from './sections/processing.ts';
 import { soakSection } from './sections/soak.ts';
 import { spaSection } from './sections/spa.ts';
@@ -21,6 +22,7 @@ type SectionRunner = (options: BenchOptions) => Promise<SectionReport>;
 
 const SECTIONS: Record<string, SectionRunner> = {
   ingest: ingestSection,
+  ops: opsSection,
   processing: processingSection,
   lookup: lookupSection,
   spa: spaSection,

@@ -7,6 +7,7 @@
  *                                                              'renewed' | 'failed' | 'refused'
  *   metrics.reconcileRuns.inc({ outcome }), metrics.reconcilePages.inc()   reconcile/task.ts
  *
+ * Counting is on only in a process that serves its metrics (METRICS_ENABLED or METRICS_TOKEN).
  * Label values are bounded: never a workspace id or a shop domain (one series each would grow without
  * limit); topics outside Shopify's known set count as `other`. Queue depth, oldest pending job and
  * database sessions are read when scraped, at most every QUEUE_STATS_TTL_MS (packages/db worker/metrics.ts).
@@ -88,8 +89,12 @@ const reconcilePages = new Counter({
   registers: [registry],
 });
 
+/** Counting starts when this process serves its metrics (observeDatabase): nobody reads them otherwise. */
+let active = false;
+
 export const metrics = {
   webhookDelivery(topic: string | null | undefined, outcome: string, status: number, seconds: number): void {
+    if (!active) return;
     webhookDeliveries.inc({ topic: topicLabel(topic), outcome, status: String(status) });
     webhookAckSeconds.observe({ outcome }, seconds);
   },
@@ -99,6 +104,7 @@ export const metrics = {
     outcome: 'processed' | 'ignored' | 'failed' | 'retried',
     receivedAt?: Date,
   ): void {
+    if (!active) return;
     const t = topicLabel(topic);
     webhookEvents.inc({ topic: t, outcome });
     if (receivedAt && outcome !== 'retried') {
@@ -188,6 +194,7 @@ let defaults = false;
  * event loop). Called where /metrics is served.
  */
 export function observeDatabase(db: Db): void {
+  active = true;
   source = db;
   sample = null;
   if (!defaults) {

@@ -9,6 +9,7 @@ import { startApi, startWebhookFloor } from '../lib/app.ts';
 import { type CpuShare, measureCpu } from '../lib/cpu.ts';
 import { createBenchDatabase } from '../lib/db.ts';
 import { webhookLoad } from '../lib/load.ts';
+import { ingestOpsEnv } from '../lib/ops.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { pgbenchInsertTps, pgbenchWebhookTxTps } from '../lib/pgbench.ts';
 import { type SectionReport, stamp } from '../lib/report.ts';
@@ -99,7 +100,12 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
     const pgbenchBefore = new Map<number, number>();
     for (const n of counts) pgbenchBefore.set(n, await pgbenchAt(n));
 
-    const api = await startApi({ databaseUrl: db.url, keyText: db.keyText, workerConcurrency: 0 });
+    const api = await startApi({
+      databaseUrl: db.url,
+      keyText: db.keyText,
+      workerConcurrency: 0,
+      extra: ingestOpsEnv(),
+    });
     try {
       const url = api.url;
       // Warm-up: JIT, pools, caches.
@@ -278,7 +284,7 @@ export async function ingestSection(options: BenchOptions): Promise<SectionRepor
       stamp(options.command),
       '',
       `Server: \`apps/api/src/main.ts\` (as \`npm start\`), DATABASE_URL on the local PostgreSQL, ` +
-        'WORKER_CONCURRENCY=0 (ingest only), LOG_LEVEL=silent, DB_POOL_SIZE default (20). Load: autocannon 8 ' +
+        `WORKER_CONCURRENCY=0 (ingest only), ${process.env.BENCH_INGEST_OPS === 'on' ? 'LOG_LEVEL=info and METRICS_ENABLED=true (BENCH_INGEST_OPS=on)' : 'LOG_LEVEL=silent'}, DB_POOL_SIZE default (20). Load: autocannon 8 ` +
         `in the bench process, ${counts.join(' or ')} keep-alive connections, one orders/create body (` +
         `${body.length} bytes) signed once, a unique X-Shopify-Webhook-Id per request. Latencies are ` +
         "autocannon's (coordinated-omission corrected at the fixed rate).",
