@@ -216,6 +216,16 @@ describe('hostile payloads (issue #22 items 4 and 5)', () => {
     expect(n).toBe(0);
   });
 
+  it('a negative quantity ends the event failed, naming the line', async () => {
+    const shop = await createShop(db);
+    const order = orderPayload({ lines: [{ sku: 'X', title: 'Sérum', price: '10.00', quantity: -2 }] });
+    const ev = await send(shop, order.text);
+    expect(ev.status).toBe('failed');
+    expect(ev.last_error).toBe(
+      'The order has a line whose quantity is 0, negative or not a whole number (line 1), so it cannot be imported.',
+    );
+  });
+
   it('a price that is not a number fails the same way, never as 0.00', async () => {
     const shop = await createShop(db);
     const order = orderPayload({ lines: [{ sku: 'X', title: 'Sérum', price: 'gratis', quantity: 1 }] });

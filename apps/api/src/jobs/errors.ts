@@ -36,7 +36,7 @@ export function describeFailure(error: unknown): Failure {
     if (quantity) {
       const line = Number(/\[(\d+)\]/.exec(quantity.path)?.[1] ?? 0) + 1;
       return {
-        message: `The order has a line with quantity 0 or not a whole number (line ${line}), so it cannot be imported.`,
+        message: `The order has a line whose quantity is 0, negative or not a whole number (line ${line}), so it cannot be imported.`,
         permanent: true,
       };
     }
