@@ -7,10 +7,17 @@
  */
 import { decryptSecret, withWorkspace } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
-import { type FakeShopify, startFakeShopify } from '@crm/fake-shopify';
+import {
+  type FakeShopify,
+  orderFromRest,
+  readOrderFixture,
+  startFakeShopify,
+  variantOfOrder,
+} from '@crm/fake-shopify';
 import { signedWebhookHeaders, signOAuthQuery } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrationTokenSource } from '../src/integrations/token-store.ts';
+import { runReconcileJob } from '../src/reconcile/task.ts';
 import { listWebhooks } from '../src/shopify-admin/client.ts';
 import { arrangeWorld, ok, signedIn, type TrpcClient, transcript, type World } from './trpc-support.ts';
 
@@ -64,13 +71,58 @@ function workers(workspaceId: string, integrationId: string, n = 10) {
   );
 }
 
+/** Four orders updated this week, for the reconcile runs. */
+function weekOrders(offset: bigint) {
+  const cod = orderFromRest(readOrderFixture('orders-create.cod-co.json'));
+  return Array.from({ length: 4 }, (_, i) =>
+    variantOfOrder(cod, {
+      id: BigInt(cod.legacyResourceId) + offset + BigInt(i),
+      name: `#${7000 + Number(offset) + i}`,
+      updatedAt: new Date(Date.now() - (4 - i) * 3_600_000).toISOString(),
+    }),
+  );
+}
+
+/**
+ * Reconciles the workspace, the token expiring after the first page: the run renews it and
+ * finishes with every order.
+ */
+async function reconcileThroughExpiry(workspaceId: string): Promise<void> {
+  const [integration] = await db.sql<
+    { id: string }[]
+  >`select id from integrations where workspace_id = ${workspaceId}`;
+  const [user] = await db.sql<{ id: string }[]>`select id from users where email = 'owner@demo.test'`;
+  const [run] = await db.sql<{ id: string }[]>`
+    insert into reconcile_runs (workspace_id, integration_id, since, requested_by)
+    values (${workspaceId}, ${integration?.id ?? null}, ${new Date(Date.now() - 86_400_000)}, ${user?.id ?? null})
+    returning id`;
+  if (!run) throw new Error('arrange');
+  // Orders go to a pipeline of the workspace (chosen on the integration page in real life).
+  const [pipeline] = await db.sql<{ id: string }[]>`
+    insert into pipelines (workspace_id, name) values (${workspaceId}, 'Shopify') returning id`;
+  await db.sql`insert into pipeline_stages (workspace_id, pipeline_id, name, position)
+    values (${workspaceId}, ${pipeline?.id ?? null}, 'New', 0)`;
+  await db.sql`update integrations set config = config || ${db.sql.json({ pipelineId: pipeline?.id ?? null })}
+    where workspace_id = ${workspaceId}`;
+  fake.expireAccessTokensAfter(fake.stats.graphql + 1);
+  await runReconcileJob(world.app.deps, { runId: run.id, workspaceId, pageSize: 2 });
+  const [done] = await db.sql<{ status: string; error: string | null; seen: number; created: number }[]>`
+    select status, error, orders_seen as seen, orders_created as created from reconcile_runs where id = ${run.id}`;
+  expect(done).toMatchObject({ status: 'succeeded', error: null, seen: 4, created: 4 });
+}
+
 beforeAll(async () => {
   db = await createTestDatabase();
   fake = await startFakeShopify({
     oauthApp: { clientId: API_KEY, clientSecret: API_SECRET, name: 'CRM Sync' },
     shops: [
-      { domain: CC_SHOP, name: 'Own App Store', ownApps: [{ clientId: CC_ID, clientSecret: CC_SECRET }] },
-      { domain: OAUTH_SHOP, name: 'Connected Store' },
+      {
+        domain: CC_SHOP,
+        name: 'Own App Store',
+        ownApps: [{ clientId: CC_ID, clientSecret: CC_SECRET }],
+        orders: weekOrders(1000n),
+      },
+      { domain: OAUTH_SHOP, name: 'Connected Store', orders: weekOrders(2000n) },
     ],
   });
   world = await arrangeWorld(db, {
@@ -132,6 +184,12 @@ describe('Dev Dashboard app (client credentials)', () => {
       body,
     });
     expect(res.status).toBe(200);
+  });
+
+  it('reconciles, renewing a token that expires in the middle of the run', async () => {
+    const before = fake.stats.grants.client_credentials;
+    await reconcileThroughExpiry(ccWorkspace);
+    expect(fake.stats.grants.client_credentials - before).toBe(1);
   });
 
   it('10 workers meeting an expired token cause exactly 1 grant', async () => {
@@ -225,6 +283,12 @@ describe('Connect with Shopify (authorization code, expiring tokens)', () => {
     );
     expect(health.healthy).toBe(true);
     expect((await integrationRow(oauthWorkspace))?.needs_reconnection_at).toBeNull();
+  });
+
+  it('reconciles, refreshing a token that expires in the middle of the run', async () => {
+    const before = fake.stats.grants.refresh_token;
+    await reconcileThroughExpiry(oauthWorkspace);
+    expect(fake.stats.grants.refresh_token - before).toBe(1);
   });
 
   it('refuses forged callbacks and stores nothing', async () => {

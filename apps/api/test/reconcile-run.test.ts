@@ -218,7 +218,11 @@ describe('runReconcileJob', () => {
       await runReconcileJob(deps, { runId, workspaceId });
       const run = await runRow(runId);
       expect(run).toMatchObject({ status: 'failed', pages: 0, ordersSeen: 0, ordersCreated: 0 });
-      expect(run.error).toMatch(/rejected the access token/);
+      // A legacy token cannot be renewed: the integration needs reconnecting, and the run says so.
+      expect(run.error).toMatch(/no longer accepts this connection/);
+      const [marked] = await db.sql<{ at: Date | null }[]>`
+        select needs_reconnection_at as at from integrations where id = ${integrationId}`;
+      expect(marked?.at).toBeInstanceOf(Date);
       expect(run.error).not.toContain(wrong);
       expect(run.error).not.toContain(DEMO_ACCESS_TOKEN);
       expect(run.finishedAt).toBeInstanceOf(Date);

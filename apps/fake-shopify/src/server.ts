@@ -105,6 +105,7 @@ export async function startFakeShopify(options: FakeShopifyOptions = {}): Promis
   const throttledOrdinals = new Set<number>();
   let failures = { left: 0, status: 503 };
   let loseGrant = false;
+  let expireAfterGraphql: number | null = null;
   let versionAnswer: { version: string | null; deprecatedReason: string | null } = {
     version: null,
     deprecatedReason: null,
@@ -167,6 +168,10 @@ export async function startFakeShopify(options: FakeShopifyOptions = {}): Promis
       parsed,
     );
     if (result.throttled) stats.throttled++;
+    if (expireAfterGraphql !== null && stats.graphql >= expireAfterGraphql) {
+      expireAfterGraphql = null;
+      authority.expireAll();
+    }
     return { status: result.status, body: result.body };
   }
 
@@ -303,6 +308,9 @@ export async function startFakeShopify(options: FakeShopifyOptions = {}): Promis
       Object.assign(lifetimes, l);
     },
     expireAccessTokens: () => authority.expireAll(),
+    expireAccessTokensAfter: (ordinal) => {
+      expireAfterGraphql = ordinal;
+    },
     loseNextGrantResponse: () => {
       loseGrant = true;
     },

@@ -107,6 +107,8 @@ export type FakeShopify = {
   setTokenLifetimes: (lifetimes: Partial<TokenLifetimes>) => void;
   /** Every issued expiring access token expires now. */
   expireAccessTokens: () => void;
+  /** Every issued expiring access token expires right after the GraphQL request with this ordinal (see stats.graphql). */
+  expireAccessTokensAfter: (ordinal: number) => void;
   /** The next token grant is performed, then its answer is lost (the connection is cut). */
   loseNextGrantResponse: () => void;
   /**

@@ -10,7 +10,7 @@
  * once the cause is fixed). If the worker dies mid-run, graphile-worker retries the job and the run
  * starts over from the beginning: applying an order twice is harmless.
  */
-import { decryptSecret } from '@crm/db';
+import { withWorkspace } from '@crm/db';
 import {
   finishReconcileRun,
   inWorkerTransaction,
@@ -26,6 +26,7 @@ import { type ShopifyOrder, validateOrder } from '@crm/shopify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { integrationSettingsOf } from '../integration-config.ts';
+import { integrationCredentials } from '../integrations/token-store.ts';
 import { metrics } from '../metrics.ts';
 import { applyShopifyOrder } from '../orders/apply-order.ts';
 import { redactToken } from '../shopify-admin/client.ts';
@@ -128,16 +129,13 @@ export async function runReconcileJob(
     return fail(`The integration settings are incomplete (${settings.issue}); save them again.`);
   }
   const integration = settings.settings;
-  if (!row.accessTokenEnc) return fail('No Admin API access token is saved for this integration.');
-  let accessToken: string;
-  try {
-    accessToken = decryptSecret(row.accessTokenEnc, deps.key);
-  } catch {
-    return fail(
-      'The saved access token cannot be decrypted (was the encryption key changed?); enter it again.',
-    );
-  }
-  const creds = { shopDomain: integration.shopDomain, accessToken };
+  // The integration's tokens renew themselves (before expiry, and once on a 401), single-flight
+  // with every other worker; a legacy integration's static token is used as it is.
+  const creds = integrationCredentials(deps, (fn) => withWorkspace(deps.sql, workspaceId, fn), {
+    id: row.id,
+    shopDomain: integration.shopDomain,
+  });
+  const accessToken = '';
   const failures: string[] = [];
 
   metrics.reconcileRuns.inc({ outcome: 'started' });
