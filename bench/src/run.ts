@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [ingest] [ops] [processing] [lookup] [spa] [soak] [fuzz] [--quick] [--contacts 1000000]
+ * npm run bench -- [ingest] [ops] [processing] [lookup] [spa] [soak] [fuzz] [abuse] [--quick] [--contacts 1000000]
  *                  [--processing-contacts 100000] [--dry-run]
  *
  * Runs the chosen sections (default: all) against DATABASE_URL's cluster (default
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { dropLeftoverBenchDatabases } from './lib/db.ts';
 import type { BenchOptions } from './lib/options.ts';
 import { type SectionReport, writeSection } from './lib/report.ts';
+import { abuseSection } from './sections/abuse.ts';
 import { fuzzSection } from './sections/fuzz.ts';
 import { ingestSection } from './sections/ingest.ts';
 import { lookupSection } from './sections/lookup.ts';
@@ -28,6 +29,7 @@ const SECTIONS: Record<string, SectionRunner> = {
   spa: spaSection,
   soak: soakSection,
   fuzz: fuzzSection,
+  abuse: abuseSection,
 };
 
 async function main(): Promise<number> {
