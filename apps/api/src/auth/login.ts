@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { type Db, hashPassword, verifyPassword, withAuth } from '@crm/db';
 import {
   createSession,
@@ -18,12 +19,12 @@ import { LOGIN_WINDOW_SECONDS, type ThrottleRefusal, throttleVerdict } from './t
  * - at most LOGINS_IN_FLIGHT logins are under way at once; one more is refused at once ('busy', 429);
  * - at most LOGIN_DB_CONCURRENCY of them hold a database connection at a time — the app_auth pool
  *   (4 connections) keeps the rest for the session lookups of signed-in requests;
- * - at most PASSWORD_CHECK_CONCURRENCY scrypt checks (32 MiB and tens of ms of CPU each) run at once,
- *   never inside a transaction.
+ * - at most PASSWORD_CHECK_CONCURRENCY scrypt checks (32 MiB and tens of ms of CPU each) run at once —
+ *   half the cores, at least one, so signed-in requests keep the rest — never inside a transaction.
  */
 export const LOGINS_IN_FLIGHT = 32;
 export const LOGIN_DB_CONCURRENCY = 2;
-export const PASSWORD_CHECK_CONCURRENCY = 2;
+export const PASSWORD_CHECK_CONCURRENCY = Math.max(1, Math.floor(availableParallelism() / 2));
 
 const dbGate = pLimit(LOGIN_DB_CONCURRENCY);
 const passwordGate = pLimit(PASSWORD_CHECK_CONCURRENCY);
