@@ -3,7 +3,7 @@
  * reach — login (right and wrong passwords), the session cookie, connection tests (bad and good
  * tokens), saving an integration, webhooks forged, carrying credentials in headers, stored and
  * processed — with the real pino logger at `trace`, and the output is searched for each of them.
- * Token renewal is not reachable here yet (no renewal in apps/api); its fields (accessToken,
+ * Token renewal (integrations/token-store.ts) is not driven by this test yet; its fields (accessToken,
  * refreshToken, clientSecret, …) are covered by the redaction test below.
  */
 import { randomUUID } from 'node:crypto';

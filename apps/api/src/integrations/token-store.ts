@@ -26,6 +26,7 @@ import {
   type Tx,
 } from '@crm/db';
 import type { AppDeps } from '../deps.ts';
+import { metrics } from '../metrics.ts';
 import {
   clientCredentialsGrant,
   type GrantedTokens,
@@ -96,15 +97,21 @@ async function renewLocked(
     return { refused: RECONNECT };
   }
   let granted: GrantedTokens;
+  const renewal = { grant: t.connectionMethod === 'oauth' ? 'refresh_token' : 'client_credentials' };
   try {
     granted = await grant;
   } catch (error) {
+    metrics.tokenRenewals.inc({
+      ...renewal,
+      outcome: error instanceof GrantRefusedError ? 'refused' : 'failed',
+    });
     if (error instanceof GrantRefusedError) {
       await markNeedsReconnection(tx, integrationId, RECONNECT);
       return { refused: RECONNECT };
     }
     throw error;
   }
+  metrics.tokenRenewals.inc({ ...renewal, outcome: 'renewed' });
   await storeRenewedTokens(tx, integrationId, {
     accessTokenEnc: encryptSecret(granted.accessToken, deps.key),
     accessTokenLast4: last4(granted.accessToken),
