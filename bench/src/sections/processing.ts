@@ -1,9 +1,11 @@
 /**
  * Processing end to end: signed orders/create deliveries into the real server (no in-process workers)
- * with 1, 2 and 4 `npm run worker` processes (apps/api/src/worker-main.ts), over a workspace with
- * 100k contacts and 1k products. Reports orders/s of a burst, and the time from a delivery's ack to
- * its order being visible in `orders` (polled every 20 ms) when idle (one at a time) and under load
- * (a steady rate at ~60% of the measured throughput).
+ * with 1 and 2 `npm run worker` processes (apps/api/src/worker-main.ts), over a workspace of 10k,
+ * 100k and 1M contacts (BENCH_PROCESSING_SIZES; loaded one after the other into the same workspace,
+ * in SQL) and 1k products. Reports orders/s of a burst, the per-order cost's growth from the
+ * smallest size to the largest, and the time from a delivery's ack to its order being visible in
+ * `orders` (polled every 20 ms) when idle (one at a time) and under load (a steady rate at ~60% of
+ * the measured throughput).
  */
 import type { Sql } from '@crm/db';
 import { type AppProcess, startApi, startWorker } from '../lib/app.ts';
@@ -56,6 +58,7 @@ class VisibilityWatcher {
 }
 
 type Run = {
+  contacts: number;
   workers: number;
   idle: number[];
   burstOrders: number;
@@ -67,7 +70,12 @@ type Run = {
 };
 
 export async function processingSection(options: BenchOptions): Promise<SectionReport> {
-  const workerCounts = [1, 2, 4];
+  const workerCounts = [1, 2];
+  const sizes = process.env.BENCH_PROCESSING_SIZES
+    ? process.env.BENCH_PROCESSING_SIZES.split(',').map(Number)
+    : options.quick
+      ? [10_000, options.processingContacts]
+      : [10_000, options.processingContacts, 1_000_000];
   const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 2);
   const idleCount = options.quick ? 20 : 50;
   const burst = options.quick ? 400 : 1000;
@@ -75,117 +83,126 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
   const db = await createBenchDatabase('processing');
   const runs: Run[] = [];
   let runTag = 1;
+  const loadTimes: number[] = [];
   try {
-    await generateContacts(db.sql, db.workspaceId, options.processingContacts);
     await generateProducts(db.sql, db.workspaceId, 1000);
-    const api = await startApi({ databaseUrl: db.url, keyText: db.keyText, workerConcurrency: 0 });
-    const watcher = new VisibilityWatcher(db.sql);
-    try {
-      for (const k of workerCounts) {
-        runTag += 1;
-        const random = rng(100 + k);
-        let n = 0;
-        const make = (): Prepared & { orderId: string } => {
-          n += 1;
-          const spec = randomOrder(random, n, runTag, options.processingContacts, 1000);
-          const body = orderPayload(spec);
-          const headers = signedHeaders(body, { webhookId: `proc-${runTag}-${n}` });
-          return { id: spec.orderId, orderId: spec.orderId, body, headers };
-        };
-        const workers: AppProcess[] = [];
-        for (let i = 0; i < k; i++) {
-          workers.push(
-            await startWorker({ databaseUrl: db.url, keyText: db.keyText, workerConcurrency: concurrency }),
-          );
-        }
-        try {
-          // Warm-up until every worker process answers (jobs processed end to end).
-          const warm = Array.from({ length: 20 * k }, make);
-          const warmed = await sendAll(`${api.url}/webhooks/shopify`, warm, {
-            concurrency: 4,
-            maxMs: 60_000,
-          });
-          if (!warmed.some((s) => s.status === 200)) {
-            throw new Error(
-              `warm-up deliveries were refused: ${[...new Set(warmed.map((s) => s.status))].join(', ')}`,
+    let loaded = 0;
+    for (const size of sizes) {
+      const t0 = performance.now();
+      await generateContacts(db.sql, db.workspaceId, size - loaded);
+      loaded = size;
+      loadTimes.push((performance.now() - t0) / 1000);
+      console.log(`  ${size.toLocaleString('en-US')} contacts loaded in ${fmt(loadTimes.at(-1) ?? 0)} s`);
+      const api = await startApi({ databaseUrl: db.url, keyText: db.keyText, workerConcurrency: 0 });
+      const watcher = new VisibilityWatcher(db.sql);
+      try {
+        for (const k of workerCounts) {
+          runTag += 1;
+          const random = rng(100 + k);
+          let n = 0;
+          const make = (): Prepared & { orderId: string } => {
+            n += 1;
+            const spec = randomOrder(random, n, runTag, size, 1000);
+            const body = orderPayload(spec);
+            const headers = signedHeaders(body, { webhookId: `proc-${runTag}-${n}` });
+            return { id: spec.orderId, orderId: spec.orderId, body, headers };
+          };
+          const workers: AppProcess[] = [];
+          for (let i = 0; i < k; i++) {
+            workers.push(
+              await startWorker({ databaseUrl: db.url, keyText: db.keyText, workerConcurrency: concurrency }),
             );
           }
-          for (const d of warm) watcher.watch(d.orderId);
-          await watcher.waitAll(
-            warm.map((d) => d.orderId),
-            90_000,
-          );
-
-          // Idle: one delivery at a time, each waited for.
-          const idle: number[] = [];
-          for (let i = 0; i < idleCount; i++) {
-            const d = make();
-            const [sent] = await sendAll(`${api.url}/webhooks/shopify`, [d], {
-              concurrency: 1,
-              maxMs: 10_000,
+          try {
+            // Warm-up until every worker process answers (jobs processed end to end).
+            const warm = Array.from({ length: 20 * k }, make);
+            const warmed = await sendAll(`${api.url}/webhooks/shopify`, warm, {
+              concurrency: 4,
+              maxMs: 60_000,
             });
-            watcher.watch(d.orderId);
-            if (sent?.status === 200 && (await watcher.waitAll([d.orderId], 10_000))) {
-              idle.push((watcher.seenAt.get(d.orderId) ?? Number.NaN) - sent.ackAt);
+            if (!warmed.some((s) => s.status === 200)) {
+              throw new Error(
+                `warm-up deliveries were refused: ${[...new Set(warmed.map((s) => s.status))].join(', ')}`,
+              );
             }
-            await sleep(100);
+            for (const d of warm) watcher.watch(d.orderId);
+            await watcher.waitAll(
+              warm.map((d) => d.orderId),
+              90_000,
+            );
+
+            // Idle: one delivery at a time, each waited for.
+            const idle: number[] = [];
+            for (let i = 0; i < idleCount; i++) {
+              const d = make();
+              const [sent] = await sendAll(`${api.url}/webhooks/shopify`, [d], {
+                concurrency: 1,
+                maxMs: 10_000,
+              });
+              watcher.watch(d.orderId);
+              if (sent?.status === 200 && (await watcher.waitAll([d.orderId], 10_000))) {
+                idle.push((watcher.seenAt.get(d.orderId) ?? Number.NaN) - sent.ackAt);
+              }
+              await sleep(100);
+            }
+
+            // Burst: `burst` deliveries as fast as the server takes them; orders/s to the last visible.
+            const deliveries = Array.from({ length: burst }, make);
+            const t0 = performance.now();
+            const sent = await sendAll(`${api.url}/webhooks/shopify`, deliveries, {
+              concurrency: 16,
+              maxMs: 120_000,
+              onSent: (s) => watcher.watch(s.id),
+            });
+            const ids = sent.filter((s) => s.status === 200).map((s) => s.id);
+            await watcher.waitAll(ids, 300_000);
+            const last = Math.max(...ids.map((id) => watcher.seenAt.get(id) ?? 0));
+            const burstSeconds = (last - t0) / 1000;
+            const ordersPerSecond = ids.filter((id) => watcher.seenAt.has(id)).length / burstSeconds;
+
+            // Under load: a steady rate at ~60% of the burst throughput.
+            const loadRate = Math.max(1, Math.round(ordersPerSecond * 0.6));
+            const steady = Array.from({ length: loadRate * loadSeconds }, make);
+            const sentSteady = await sendAll(`${api.url}/webhooks/shopify`, steady, {
+              concurrency: 16,
+              rate: loadRate,
+              maxMs: (loadSeconds + 30) * 1000,
+              onSent: (s) => watcher.watch(s.id),
+            });
+            const okSteady = sentSteady.filter((s) => s.status === 200);
+            await watcher.waitAll(
+              okSteady.map((s) => s.id),
+              120_000,
+            );
+            const loaded = okSteady.flatMap((s) => {
+              const seen = watcher.seenAt.get(s.id);
+              return seen === undefined ? [] : [seen - s.ackAt];
+            });
+            const missing =
+              ids.filter((id) => !watcher.seenAt.has(id)).length + okSteady.length - loaded.length;
+            runs.push({
+              contacts: size,
+              workers: k,
+              idle,
+              burstOrders: ids.length,
+              burstSeconds,
+              ordersPerSecond,
+              loaded,
+              loadRate,
+              missing,
+            });
+            console.log(
+              `  ${size} contacts, ${k} worker process(es): ${fmt(ordersPerSecond)} orders/s; idle p50 ${fmt(median(idle), 0)} ms; ` +
+                `at ${loadRate}/s p50 ${fmt(median(loaded), 0)} ms p99 ${fmt(percentile(loaded, 99), 0)} ms`,
+            );
+          } finally {
+            for (const w of workers) await w.stop();
           }
-
-          // Burst: `burst` deliveries as fast as the server takes them; orders/s to the last visible.
-          const deliveries = Array.from({ length: burst }, make);
-          const t0 = performance.now();
-          const sent = await sendAll(`${api.url}/webhooks/shopify`, deliveries, {
-            concurrency: 16,
-            maxMs: 120_000,
-            onSent: (s) => watcher.watch(s.id),
-          });
-          const ids = sent.filter((s) => s.status === 200).map((s) => s.id);
-          await watcher.waitAll(ids, 300_000);
-          const last = Math.max(...ids.map((id) => watcher.seenAt.get(id) ?? 0));
-          const burstSeconds = (last - t0) / 1000;
-          const ordersPerSecond = ids.filter((id) => watcher.seenAt.has(id)).length / burstSeconds;
-
-          // Under load: a steady rate at ~60% of the burst throughput.
-          const loadRate = Math.max(1, Math.round(ordersPerSecond * 0.6));
-          const steady = Array.from({ length: loadRate * loadSeconds }, make);
-          const sentSteady = await sendAll(`${api.url}/webhooks/shopify`, steady, {
-            concurrency: 16,
-            rate: loadRate,
-            maxMs: (loadSeconds + 30) * 1000,
-            onSent: (s) => watcher.watch(s.id),
-          });
-          const okSteady = sentSteady.filter((s) => s.status === 200);
-          await watcher.waitAll(
-            okSteady.map((s) => s.id),
-            120_000,
-          );
-          const loaded = okSteady.flatMap((s) => {
-            const seen = watcher.seenAt.get(s.id);
-            return seen === undefined ? [] : [seen - s.ackAt];
-          });
-          const missing =
-            ids.filter((id) => !watcher.seenAt.has(id)).length + okSteady.length - loaded.length;
-          runs.push({
-            workers: k,
-            idle,
-            burstOrders: ids.length,
-            burstSeconds,
-            ordersPerSecond,
-            loaded,
-            loadRate,
-            missing,
-          });
-          console.log(
-            `  ${k} worker process(es): ${fmt(ordersPerSecond)} orders/s; idle p50 ${fmt(median(idle), 0)} ms; ` +
-              `at ${loadRate}/s p50 ${fmt(median(loaded), 0)} ms p99 ${fmt(percentile(loaded, 99), 0)} ms`,
-          );
-        } finally {
-          for (const w of workers) await w.stop();
         }
+      } finally {
+        await watcher.stop();
+        await api.stop();
       }
-    } finally {
-      await watcher.stop();
-      await api.stop();
     }
     const [counts] = await db.sql<{ orders: number; dup: number; reviews: number; contacts: number }[]>`
       select (select count(*)::int from orders) as orders,
@@ -196,6 +213,7 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
       select count(*)::int as n from webhook_events where status = 'failed'`;
     const table = markdownTable(
       [
+        'contacts',
         'worker processes',
         'burst orders',
         'orders/s (burst)',
@@ -205,6 +223,7 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
         'not visible',
       ],
       runs.map((r) => [
+        r.contacts.toLocaleString('en-US'),
         `${r.workers} × WORKER_CONCURRENCY=${concurrency}`,
         String(r.burstOrders),
         fmt(r.ordersPerSecond),
@@ -214,11 +233,15 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
         String(r.missing),
       ]),
     );
-    const one = runs[0]?.ordersPerSecond ?? Number.NaN;
+    const oneAt = (size: number | undefined) =>
+      runs.find((r) => r.contacts === size && r.workers === 1)?.ordersPerSecond ?? Number.NaN;
+    const smallest = sizes[0];
+    const largest = sizes[sizes.length - 1];
     const body = [
       stamp(options.command),
       '',
-      `Workspace with ${options.processingContacts.toLocaleString('en-US')} generated contacts and 1,000 products ` +
+      `Workspace with ${sizes.map((n) => n.toLocaleString('en-US')).join(', then ')} generated contacts ` +
+        `(loaded in SQL in ${loadTimes.map((t) => `${fmt(t, 0)} s`).join(', ')}) and 1,000 products ` +
         '(SKU matching, fuzzy matching on, auto-create on). Orders: 40% returning customers (known phone), 10% ' +
         'misspelt names with new phones (fuzzy candidates → reviews), 50% new customers; 1–3 lines, 5% unknown ' +
         'SKUs. Server with WORKER_CONCURRENCY=0; worker processes started as `npm run worker` does. The burst is ' +
@@ -228,7 +251,9 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
       '',
       table,
       '',
-      `- Scaling: ${runs.map((r) => `${r.workers} → ${fmt(r.ordersPerSecond / one, 2)}×`).join(', ')} of one process.`,
+      `- Per-order cost with one worker process, ${smallest?.toLocaleString('en-US')} → ${largest?.toLocaleString('en-US')} contacts: ` +
+        `${fmt(oneAt(smallest) / oneAt(largest), 2)}× (orders/s ${fmt(oneAt(smallest))} → ${fmt(oneAt(largest))}).`,
+      `- Two processes: ${sizes.map((n) => `${fmt((runs.find((r) => r.contacts === n && r.workers === 2)?.ordersPerSecond ?? Number.NaN) / oneAt(n), 2)}×`).join(', ')} of one, per size.`,
       `- Afterwards: ${counts?.orders ?? 0} orders, ${counts?.dup ?? 0} duplicated Shopify ids, ` +
         `${counts?.reviews ?? 0} contact reviews, ${failed?.n ?? 0} failed events.`,
     ].join('\n');
