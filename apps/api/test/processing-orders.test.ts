@@ -281,7 +281,9 @@ describe('orders/create', () => {
       orderPayload({ lines: [{ sku: 'SRM-VITC-30', title: 'Sérum', price: '10.00', quantity: 0 }] }).text,
     );
     expect(ev.status).toBe('failed');
-    expect(ev.last_error).toMatch(/^The order has a line whose quantity is 0, negative or not a whole number/);
+    expect(ev.last_error).toMatch(
+      /^The order has a line whose quantity is 0, negative or not a whole number/,
+    );
     expect(await ordersOf(shop)).toHaveLength(0);
   });
 });
