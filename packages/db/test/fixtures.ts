@@ -28,6 +28,8 @@ export type WorkspaceFixture = {
   run: string;
   spareRun: string;
   connectionTest: string;
+  /** The nonce hash (bytea as `\\x…` hex) of the owner's "Connect with Shopify" state row. */
+  oauthState: string;
   /** A member (agent) whose membership row is the spare of workspace_members. */
   spareMember: string;
 };
@@ -126,6 +128,10 @@ async function buildWorkspace(sql: Sql, label: string, owner: string, spareMembe
   const connectionTest = await ids(sql`
     insert into integration_connection_tests (workspace_id, fingerprint, shop_domain, tested_by)
     values (${id}, ${Buffer.from(suffix)}, ${shopDomain}, ${owner}) returning id`);
+  const oauthState = `\\x${Buffer.from(`state-${suffix}`).toString('hex')}`;
+  await sql`
+    insert into shopify_oauth_states (nonce_hash, user_id, workspace_id, session_hash, shop_domain)
+    values (${oauthState}, ${owner}, ${id}, ${Buffer.from('session')}, ${shopDomain})`;
   await sql`insert into workspace_members (workspace_id, user_id, role) values (${id}, ${owner}, 'owner')`;
   await sql`insert into workspace_members (workspace_id, user_id, role) values (${id}, ${spareMember}, 'agent')`;
   return {
@@ -151,6 +157,7 @@ async function buildWorkspace(sql: Sql, label: string, owner: string, spareMembe
     run,
     spareRun,
     connectionTest,
+    oauthState,
     spareMember,
   } satisfies WorkspaceFixture;
 }

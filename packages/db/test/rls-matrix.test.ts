@@ -92,6 +92,11 @@ const TABLES: TableSpec[] = [
     user: rw('owner', 'owner', 'never', 'owner'), worker: rw('never', 'never', 'never', 'never'),
     row: (w) => ({ workspace_id: w.id, fingerprint: Buffer.from(uniqueSuffix()), shop_domain: 'x.myshopify.com' }),
     spare: (w) => ['id', w.connectionTest] },
+  // A "Connect with Shopify" state is the owner's own: the fixture rows are the owner's.
+  { table: 'shopify_oauth_states', ws: 'workspace_id', touch: 'used_at',
+    user: rw('owner', 'owner', 'owner', 'owner'), worker: rw('never', 'never', 'never', 'never'),
+    row: (w) => ({ nonce_hash: Buffer.from(uniqueSuffix()), user_id: w.owner, workspace_id: w.id, session_hash: Buffer.from('s'), shop_domain: 'x.myshopify.com' }),
+    spare: (w) => ['nonce_hash', w.oauthState] },
 ];
 
 type Outcome = number | 'denied';
