@@ -192,6 +192,21 @@ describe('Dev Dashboard app (client credentials)', () => {
     expect(fake.stats.grants.client_credentials - before).toBe(1);
   });
 
+  it('refuses a wrong client secret on the clientSecret field, without echoing it', async () => {
+    const wrong = 'shpss_wrong_secret_for_this_app_000000000000';
+    const r = await owner.api.integrations.testConnection.mutate({
+      workspaceId: ccWorkspace,
+      shopDomain: CC_SHOP,
+      method: 'client_credentials',
+      clientId: CC_ID,
+      clientSecret: wrong,
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.data).toMatchObject({ code: 'BAD_REQUEST', field: 'clientSecret' });
+    expect(r.raw).not.toContain(wrong);
+  });
+
   it('10 workers meeting an expired token cause exactly 1 grant', async () => {
     const row = await integrationRow(ccWorkspace);
     const id = String(row?.id);

@@ -1,6 +1,6 @@
 import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
-import { errorCode, errorMessage, fieldErrors } from './errors.ts';
+import { errorCode, errorMessage, fieldErrors, serverField } from './errors.ts';
 
 function serverError(message: string, code: string, extra: Record<string, unknown> = {}) {
   return TRPCClientError.from({
@@ -58,5 +58,20 @@ describe('fieldErrors', () => {
     expect(fieldErrors(serverError('a: b', 'BAD_REQUEST'))).toEqual({});
     expect(fieldErrors(serverError('a: b', 'CONFLICT', { zodError: {} }))).toEqual({});
     expect(fieldErrors(new Error('a: b'))).toEqual({});
+  });
+});
+
+describe('serverField', () => {
+  it('is the input path the server names, whatever the message says', () => {
+    const refused = serverError(
+      'Shopify refused the client ID and secret for x.myshopify.com.',
+      'BAD_REQUEST',
+      {
+        field: 'clientSecret',
+      },
+    );
+    expect(serverField(refused)).toBe('clientSecret');
+    expect(serverField(serverError('The access token is wrong.', 'BAD_REQUEST'))).toBeNull();
+    expect(serverField(new Error('x'))).toBeNull();
   });
 });

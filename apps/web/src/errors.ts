@@ -40,3 +40,13 @@ export function fieldErrors(error: unknown): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * The input path a refusal is about, as the server names it (`data.field`, e.g. `clientSecret` or
+ * `config.shopDomain`): a form puts the message beside that field without reading the message.
+ */
+export function serverField(error: unknown): string | null {
+  if (!(error instanceof TRPCClientError)) return null;
+  const field: unknown = error.data?.field;
+  return typeof field === 'string' ? field : null;
+}

@@ -96,10 +96,17 @@ const t = initTRPC
           httpStatus: shape.data.httpStatus,
           ...(shape.data.path !== undefined ? { path: shape.data.path } : {}),
           zodError: zodError ? z.flattenError(zodError) : null,
+          // The input path a refusal is about (e.g. `clientSecret`), so a form shows it beside that field.
+          field: fieldOf(error.cause),
         },
       };
     },
   });
+
+function fieldOf(cause: unknown): string | null {
+  if (!cause || typeof cause !== 'object' || !('field' in cause)) return null;
+  return typeof cause.field === 'string' ? cause.field : null;
+}
 
 /** An internal error whose message is written for the user and known to carry no secret. */
 export class SafeMessageError extends Error {}

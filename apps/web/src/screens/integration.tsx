@@ -5,6 +5,7 @@ import { formatDateTime } from '../format.ts';
 import { queryClient, type RouterInputs, type RouterOutputs, trpc } from '../trpc.ts';
 import { ErrorBox, Field, Loading, Notice, PageHeader } from '../ui.tsx';
 import { useWorkspace } from '../workspace.tsx';
+import { ConnectionCard } from './integration-connection.tsx';
 
 type IntegrationData = RouterOutputs['integrations']['get'];
 type Integration = NonNullable<IntegrationData['integration']>;
@@ -96,6 +97,7 @@ export default function IntegrationPage() {
           This workspace has no Shopify store connected yet. Ask the workspace owner to connect it.
         </Notice>
       ) : null}
+      <ConnectionCard data={get.data} />
       {integration || canEdit ? (
         <IntegrationForm
           key={`${integration?.id ?? 'new'}-${integration?.updatedAt ?? ''}`}

@@ -1,6 +1,7 @@
 import { storedSecretLength } from '@crm/db';
 import { getShopifyIntegration, type IntegrationRow } from '@crm/db/owner';
 import { mayShowSecretHint, shopifySecretSchema } from '@crm/shopify';
+import { clientIdSchema } from '@crm/shopify/connection-form';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { IntegrationError } from '../../integrations/errors.ts';
