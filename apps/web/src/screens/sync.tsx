@@ -143,7 +143,7 @@ function EventList() {
   const [path, navigate] = useLocation();
   const search = useSearch();
   const filters = parseEventFilters(search);
-  const { status = '', topic = '', from = '', to = '' } = filters;
+  const { status, topic, from, to } = filters;
   const setFilter = (change: Partial<Record<keyof EventFilters, string>>) =>
     navigate(`${path}${changeEventFilters(search, change)}`, { replace: true });
   const [knownTopics, setKnownTopics] = useState<string[]>([]);
@@ -162,7 +162,7 @@ function EventList() {
     placeholderData: keepPreviousData,
     refetchInterval: 5_000,
   });
-  const replay = useMutation(trpc.events.replay.mutationOptions({ onSuccess: invalidateEvents }));
+  const replay = useReplay();
   const items = events.data?.pages.flatMap((p) => p.items) ?? [];
   const topics = events.data?.pages[0]?.topics ?? knownTopics;
   if (topics !== knownTopics && topics.join() !== knownTopics.join()) setKnownTopics(topics);
@@ -171,59 +171,12 @@ function EventList() {
   return (
     <section className="card" aria-labelledby="events-title">
       <h2 id="events-title">Recent events</h2>
-      <form className="filters" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
-        <Field label="Status">
-          {(p) => (
-            <select {...p} value={status} onChange={(e) => setFilter({ status: e.target.value })}>
-              <option value="">All</option>
-              {EVENT_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Topic">
-          {(p) => (
-            <select {...p} value={topic} onChange={(e) => setFilter({ topic: e.target.value })}>
-              <option value="">All</option>
-              {(topic && !knownTopics.includes(topic) ? [topic, ...knownTopics] : knownTopics).map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Received from">
-          {(p) => (
-            <input
-              {...p}
-              type="date"
-              value={from}
-              max={to || undefined}
-              onChange={(e) => setFilter({ from: e.target.value })}
-            />
-          )}
-        </Field>
-        <Field label="Received to">
-          {(p) => (
-            <input
-              {...p}
-              type="date"
-              value={to}
-              min={from || undefined}
-              onChange={(e) => setFilter({ to: e.target.value })}
-            />
-          )}
-        </Field>
-        {filtered ? (
-          <button type="button" className="btn btn-ghost" onClick={() => navigate(path, { replace: true })}>
-            Clear filters
-          </button>
-        ) : null}
-      </form>
+      <EventFilterForm
+        filters={filters}
+        topics={knownTopics}
+        onChange={setFilter}
+        onClear={() => navigate(path, { replace: true })}
+      />
       {replay.error ? <ErrorBox error={replay.error} /> : null}
       {events.isPending ? (
         <Loading label="Loading events…" />
@@ -237,59 +190,7 @@ function EventList() {
         </Empty>
       ) : (
         <>
-          <div className="table-wrap">
-            <table className="table" aria-describedby="events-title">
-              <thead>
-                <tr>
-                  <th scope="col">Received</th>
-                  <th scope="col">Topic</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Shopify order</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Error / note</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((e) => (
-                  <tr key={e.id} data-event-id={e.id}>
-                    <td className="nowrap">{formatDateTime(e.receivedAt)}</td>
-                    <td>{e.topic}</td>
-                    <td>
-                      <StatusBadge status={e.status} />
-                    </td>
-                    <td className="mono">{e.shopifyOrderId ?? '—'}</td>
-                    <td>{e.attempts}</td>
-                    <td className="error-cell">{e.lastError ?? e.note ?? ''}</td>
-                    <td className="nowrap">
-                      <div className="actions">
-                        <Link href={eventPath(e.id)}>
-                          Details
-                          <span className="sr-only">
-                            {' '}
-                            of the {e.topic} event received {formatDateTime(e.receivedAt)}
-                          </span>
-                        </Link>
-                        {e.status === 'failed' ? (
-                          <button
-                            type="button"
-                            className="btn btn-small"
-                            disabled={!isOwner || (replay.isPending && replay.variables?.eventId === e.id)}
-                            title={!isOwner ? REPLAY_READ_ONLY : undefined}
-                            onClick={() => replay.mutate({ workspaceId, eventId: e.id })}
-                          >
-                            Replay
-                          </button>
-                        ) : null}
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <EventTable items={items} isOwner={isOwner} replay={replay} workspaceId={workspaceId} />
           {events.hasNextPage ? (
             <button
               type="button"
@@ -307,5 +208,150 @@ function EventList() {
         </>
       )}
     </section>
+  );
+}
+
+/** The event filters; each change is written to the URL by `onChange`. */
+function EventFilterForm({
+  filters,
+  topics,
+  onChange,
+  onClear,
+}: {
+  filters: EventFilters;
+  topics: string[];
+  onChange: (change: Partial<Record<keyof EventFilters, string>>) => void;
+  onClear: () => void;
+}) {
+  const { status = '', topic = '', from = '', to = '' } = filters;
+  return (
+    <form className="filters" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
+      <Field label="Status">
+        {(p) => (
+          <select {...p} value={status} onChange={(e) => onChange({ status: e.target.value })}>
+            <option value="">All</option>
+            {EVENT_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label="Topic">
+        {(p) => (
+          <select {...p} value={topic} onChange={(e) => onChange({ topic: e.target.value })}>
+            <option value="">All</option>
+            {(topic && !topics.includes(topic) ? [topic, ...topics] : topics).map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label="Received from">
+        {(p) => (
+          <input
+            {...p}
+            type="date"
+            value={from}
+            max={to || undefined}
+            onChange={(e) => onChange({ from: e.target.value })}
+          />
+        )}
+      </Field>
+      <Field label="Received to">
+        {(p) => (
+          <input
+            {...p}
+            type="date"
+            value={to}
+            min={from || undefined}
+            onChange={(e) => onChange({ to: e.target.value })}
+          />
+        )}
+      </Field>
+      {hasEventFilters(filters) ? (
+        <button type="button" className="btn btn-ghost" onClick={onClear}>
+          Clear filters
+        </button>
+      ) : null}
+    </form>
+  );
+}
+
+type EventItem = RouterOutputs['events']['list']['items'][number];
+type Replay = ReturnType<typeof useReplay>;
+
+function useReplay() {
+  return useMutation(trpc.events.replay.mutationOptions({ onSuccess: invalidateEvents }));
+}
+
+function EventTable({
+  items,
+  isOwner,
+  replay,
+  workspaceId,
+}: {
+  items: EventItem[];
+  isOwner: boolean;
+  replay: Replay;
+  workspaceId: string;
+}) {
+  return (
+    <div className="table-wrap">
+      <table className="table" aria-describedby="events-title">
+        <thead>
+          <tr>
+            <th scope="col">Received</th>
+            <th scope="col">Topic</th>
+            <th scope="col">Status</th>
+            <th scope="col">Shopify order</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Error / note</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((e) => (
+            <tr key={e.id} data-event-id={e.id}>
+              <td className="nowrap">{formatDateTime(e.receivedAt)}</td>
+              <td>{e.topic}</td>
+              <td>
+                <StatusBadge status={e.status} />
+              </td>
+              <td className="mono">{e.shopifyOrderId ?? '—'}</td>
+              <td>{e.attempts}</td>
+              <td className="error-cell">{e.lastError ?? e.note ?? ''}</td>
+              <td className="nowrap">
+                <div className="actions">
+                  <Link href={eventPath(e.id)}>
+                    Details
+                    <span className="sr-only">
+                      {' '}
+                      of the {e.topic} event received {formatDateTime(e.receivedAt)}
+                    </span>
+                  </Link>
+                  {e.status === 'failed' ? (
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      disabled={!isOwner || (replay.isPending && replay.variables?.eventId === e.id)}
+                      title={!isOwner ? REPLAY_READ_ONLY : undefined}
+                      onClick={() => replay.mutate({ workspaceId, eventId: e.id })}
+                    >
+                      Replay
+                    </button>
+                  ) : null}
+                </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
