@@ -17,6 +17,7 @@ import {
 import { signedWebhookHeaders, signOAuthQuery } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrationTokenSource } from '../src/integrations/token-store.ts';
+import { metrics } from '../src/metrics.ts';
 import { runReconcileJob } from '../src/reconcile/task.ts';
 import { listWebhooks } from '../src/shopify-admin/client.ts';
 import { arrangeWorld, ok, signedIn, type TrpcClient, transcript, type World } from './trpc-support.ts';
@@ -213,9 +214,11 @@ describe('Dev Dashboard app (client credentials)', () => {
     fake.expireAccessTokens();
     await db.sql`update integrations set access_token_expires_at = now() - interval '1 second' where id = ${id}`;
     const before = fake.stats.grants.client_credentials;
+    const renewedBefore = await renewals('client_credentials', 'renewed');
     const tokens = await Promise.all(workers(ccWorkspace, id).map((w) => w.current()));
     expect(new Set(tokens).size).toBe(1);
     expect(fake.stats.grants.client_credentials - before).toBe(1);
+    expect((await renewals('client_credentials', 'renewed')) - renewedBefore).toBe(1); // the metric
   });
 
   it('10 workers refused with 401 (token revoked early) renew once and all succeed', async () => {
@@ -231,6 +234,12 @@ describe('Dev Dashboard app (client credentials)', () => {
     expect(fake.stats.grants.client_credentials - before).toBe(1);
   });
 });
+
+/** crm_shopify_token_renewals_total for one grant and outcome. */
+async function renewals(grant: string, outcome: string): Promise<number> {
+  const { values } = await metrics.tokenRenewals.get();
+  return values.find((v) => v.labels.grant === grant && v.labels.outcome === outcome)?.value ?? 0;
+}
 
 async function connectWithShopify(client: TrpcClient, workspaceId: string): Promise<URL> {
   const { authorizeUrl } = ok(
