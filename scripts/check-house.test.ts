@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSource, MAX_FILE_LINES, MAX_FUNCTION_LINES } from './check-house.ts';
+import { checkSource, isNear, MAX_FILE_LINES, MAX_FUNCTION_LINES } from './check-house.ts';
 
 const lines = (n: number, text = 'x;') => Array.from({ length: n }, () => text).join('\n');
 
@@ -44,5 +44,15 @@ describe('sizes', () => {
     expect(checkSource('apps/web/src/x.tsx', long + arrow).map((f) => f.detail)).toEqual([
       `function tooLong: ${MAX_FUNCTION_LINES + 1} lines (max ${MAX_FUNCTION_LINES})`,
     ]);
+  });
+});
+
+describe('tolerance', () => {
+  it('counts up to 10% over a limit as near, beyond it as a violation', () => {
+    const at = (n: number) => checkSource('apps/api/src/x.ts', `${lines(n)}\n`)[0];
+    const near = at(440);
+    const over = at(441);
+    expect(near && isNear(near)).toBe(true);
+    expect(over && isNear(over)).toBe(false);
   });
 });

@@ -37,7 +37,20 @@ export type Finding = {
   line: number;
   rule: 'sql' | 'file-size' | 'function-size';
   detail: string;
+  /** For the size rules: the lines counted. */
+  lines?: number;
 };
+
+/**
+ * The limits are "about" 400 and 100 lines: up to 10% over is printed as a warning to act on, beyond
+ * that it fails.
+ */
+export const TOLERANCE = 1.1;
+
+export function isNear(f: Finding): boolean {
+  const limit = f.rule === 'file-size' ? MAX_FILE_LINES : f.rule === 'function-size' ? MAX_FUNCTION_LINES : 0;
+  return limit > 0 && f.lines !== undefined && f.lines <= Math.floor(limit * TOLERANCE);
+}
 
 /**
  * Findings that existed when the check came in, each to be fixed in its owner's room; listed by file,
@@ -48,31 +61,23 @@ export const KNOWN: readonly { file: string; rule: Finding['rule']; name?: strin
   // throughput (#18/#20 item 1): reconcile's last SQL and the runner's long functions
   { file: 'apps/api/src/reconcile/start.ts', rule: 'sql' },
   { file: 'apps/api/src/reconcile/task.ts', rule: 'function-size', name: 'runReconcileJob' },
-  { file: 'apps/api/src/jobs/runner.ts', rule: 'function-size', name: 'startJobRunner' },
   { file: 'apps/api/src/jobs/liveness.ts', rule: 'function-size', name: 'startRunnerLiveness' },
-  { file: 'apps/api/src/jobs/process-event.ts', rule: 'function-size', name: 'processWebhookEventJob' },
   // connect (#17/#20 items 2 and 6): the integration screen is being rebuilt; the fake Shopify
   { file: 'apps/web/src/screens/integration.tsx', rule: 'file-size' },
   { file: 'apps/web/src/screens/integration.tsx', rule: 'function-size', name: 'IntegrationForm' },
   { file: 'apps/fake-shopify/src/server.ts', rule: 'function-size', name: 'startFakeShopify' },
   { file: 'apps/fake-shopify/src/oauth.ts', rule: 'function-size', name: 'createTokenAuthority' },
-  { file: 'packages/shopify/src/admin-graphql/orders.ts', rule: 'file-size' },
-  // payloads (#21): the orders board
-  { file: 'apps/web/src/screens/orders.tsx', rule: 'function-size', name: 'OrdersPage' },
   // screens without an owner this session
   { file: 'apps/web/src/screens/reconcile.tsx', rule: 'function-size', name: 'ReconcilePage' },
   { file: 'apps/web/src/screens/reviews.tsx', rule: 'function-size', name: 'ReviewsPage' },
   // the seed and the benchmark sections (one long scenario each)
   { file: 'packages/db/src/seed.ts', rule: 'function-size', name: 'seed' },
   { file: 'packages/db/src/seed.ts', rule: 'function-size', name: '(anonymous)' },
-  { file: 'bench/src/lib/names.ts', rule: 'file-size' },
   { file: 'bench/src/sections/fuzz.ts', rule: 'function-size', name: 'fuzzSection' },
   { file: 'bench/src/sections/ingest.ts', rule: 'function-size', name: 'ingestSection' },
   { file: 'bench/src/sections/lookup.ts', rule: 'function-size', name: 'lookupSection' },
   { file: 'bench/src/sections/processing.ts', rule: 'function-size', name: 'processingSection' },
   { file: 'bench/src/sections/soak.ts', rule: 'function-size', name: 'soakSection' },
-  // harden (#22): the abuse bench
-  { file: 'bench/src/sections/abuse.ts', rule: 'function-size', name: 'abuseSection' },
 ];
 
 function isKnown(f: Finding): boolean {
@@ -121,7 +126,13 @@ export function checkSource(file: string, text: string): Finding[] {
   const sized = !NOT_SIZED.test(file);
   const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
   if (sized && lines > MAX_FILE_LINES)
-    findings.push({ file, line: 1, rule: 'file-size', detail: `${lines} lines (max ${MAX_FILE_LINES})` });
+    findings.push({
+      file,
+      line: 1,
+      rule: 'file-size',
+      detail: `${lines} lines (max ${MAX_FILE_LINES})`,
+      lines,
+    });
   const sqlFree = SQL_FREE.test(file) && !SQL_HOME.test(file) && !NOT_SIZED.test(file);
   if (!sized && !sqlFree) return findings;
   const kind = file.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
@@ -163,6 +174,7 @@ export function checkSource(file: string, text: string): Finding[] {
           line: lineOf(source, node.getStart()),
           rule: 'function-size',
           detail: `function ${functionName(node)}: ${span} lines (max ${MAX_FUNCTION_LINES})`,
+          lines: span,
         });
     }
     ts.forEachChild(node, visit);
@@ -183,7 +195,9 @@ export function checkRepository(root = ROOT): Finding[] {
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  const findings = checkRepository();
+  const all = checkRepository();
+  const near = all.filter(isNear);
+  const findings = all.filter((f) => !isNear(f));
   const known = findings.filter(isKnown);
   const fresh = findings.filter((f) => !isKnown(f));
   const stale = KNOWN.filter(
@@ -196,11 +210,14 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
           (!k.name || f.detail.includes(`function ${k.name}:`)),
       ),
   );
+  for (const f of near) console.log(`near   ${f.file}:${f.line}  ${f.rule}  ${f.detail}`);
   for (const f of known) console.log(`known  ${f.file}:${f.line}  ${f.rule}  ${f.detail}`);
   for (const f of fresh) console.log(`ERROR  ${f.file}:${f.line}  ${f.rule}  ${f.detail}`);
   for (const k of stale)
     console.log(`ERROR  KNOWN lists ${k.file} ${k.rule} ${k.name ?? ''}, which is fixed: remove it`);
   const errors = fresh.length + stale.length;
-  console.log(`house rules: ${errors} violations, ${known.length} known (listed in KNOWN, to fix)`);
+  console.log(
+    `house rules: ${errors} violations, ${known.length} known (listed in KNOWN, to fix), ${near.length} within 10% of a limit`,
+  );
   process.exitCode = errors ? 1 : 0;
 }
