@@ -87,12 +87,7 @@ const tokenInput = shopifySecretSchema('access token');
 const secretInput = shopifySecretSchema('webhook signing secret');
 const clientSecretInput = shopifySecretSchema('client secret');
 /** A Dev Dashboard app's client ID (not a secret: shown back to the owner). */
-const clientIdInput = z
-  .string()
-  .trim()
-  .regex(/^[A-Za-z0-9_-]{8,200}$/, {
-    error: 'a client ID is the letters and digits shown in the Dev Dashboard',
-  });
+const clientIdInput = clientIdSchema;
 /** Methods an owner can set up in the form; "Connect with Shopify" goes through its own flow. */
 const formMethodSchema = z.enum(['legacy', 'client_credentials']);
 const credentialInputs = {
