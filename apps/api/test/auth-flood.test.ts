@@ -66,5 +66,6 @@ describe('a failed-login flood', () => {
     // The flood itself is answered 401 (or 429 when too many are under way), never 500.
     expect(floodStatuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
     expect(floodStatuses.filter((s) => s === 401).length).toBeGreaterThan(0);
-  });
+    // Up to 32 scrypt checks, one or two at a time: on a loaded 2-core machine that takes a minute.
+  }, 240_000);
 });
