@@ -59,7 +59,15 @@ module.exports = {
       name: 'web-no-server-code',
       severity: 'error',
       from: { path: '^apps/web/' },
-      to: { path: '^(apps/(api|fake-shopify)|packages/shopify)/', dependencyTypesNot: ['type-only'] },
+      to: { path: '^apps/(api|fake-shopify)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'web-shopify-form-only',
+      comment:
+        'from @crm/shopify the SPA uses the connection form schema (@crm/shopify/connection-form) only',
+      severity: 'error',
+      from: { path: '^apps/web/' },
+      to: { path: '^packages/shopify/src/(?!connection-form\\.ts$)', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'api-not-to-web',
