@@ -94,5 +94,5 @@ test('the workspace switcher remembers the choice; where the owner is an agent t
   await page.goto('/');
   await expect(page).toHaveURL(outlet);
   await page.getByLabel('Workspace').selectOption({ label: 'Demo Store (owner)' });
-  await expect(page.getByRole('button', { name: 'Test connection' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Test connection', exact: true })).toBeEnabled();
 });
