@@ -70,25 +70,11 @@ export type RunnerLiveness = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Records this process as a job runner (one beat, so it fails if the database is away) and starts beating and sweeping. */
-export async function startRunnerLiveness(
-  db: Db,
-  log: Logger,
-  timings: LivenessTimings = DEFAULT_LIVENESS,
-): Promise<RunnerLiveness> {
-  const self: JobRunnerProcess = {
-    id: `crm-jobs-${process.pid}-${randomBytes(6).toString('hex')}`,
-    host: hostname(),
-    pid: process.pid,
-  };
-  const pools = new Set<string>();
-  const recorded = new Map<string, Promise<void>>();
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let ticking: Promise<void> | null = null;
-
-  // Beats run one after another: a beat that started before a pool was added must not land after
-  // the one that records it.
+/**
+ * This runner's heartbeat. Beats run one after another: a beat that started before a pool was added
+ * must not land after the one that records it.
+ */
+function createBeat(db: Db, log: Logger, self: JobRunnerProcess, pools: ReadonlySet<string>) {
   let beats: Promise<unknown> = Promise.resolve();
   let beaten = false;
   const beat = (): Promise<void> => {
@@ -103,15 +89,26 @@ export async function startRunnerLiveness(
     beats = next.catch(() => {});
     return next;
   };
+  return { beat, settled: () => beats };
+}
 
+/**
+ * One sweep: beat, then release the runners seen silent on this sweeper's consecutive sweeps for
+ * `confirmMs`. `reset()` forgets the suspects (after a failed sweep).
+ */
+function createSweep(
+  db: Db,
+  log: Logger,
+  selfId: string,
+  timings: LivenessTimings,
+  beat: () => Promise<void>,
+) {
   // Runners silent on this sweeper's consecutive sweeps, with when they were first seen so.
   const suspects = new Map<string, number>();
   let lastSweep: number | null = null;
-  let failing = false;
-
   const sweep = async (): Promise<void> => {
     await beat();
-    const silent = await findSilentJobRunners(db, self.id, timings.silentSeconds);
+    const silent = await findSilentJobRunners(db, selfId, timings.silentSeconds);
     const now = performance.now();
     // A gap in this sweeper's own observations (it was cut off, failed, or stalled): start over.
     if (lastSweep === null || now - lastSweep > 2.5 * timings.intervalMs) suspects.clear();
@@ -129,22 +126,38 @@ export async function startRunnerLiveness(
         jobs: r.jobs,
       });
   };
+  const reset = () => {
+    suspects.clear();
+    lastSweep = null;
+  };
+  return { sweep, reset };
+}
 
+/** Runs `sweep` every `intervalMs` until `stopped()`, logging when it starts or stops failing. */
+function scheduleSweeps(
+  log: Logger,
+  selfId: string,
+  intervalMs: number,
+  sweeper: { sweep: () => Promise<void>; reset: () => void },
+  stopped: () => boolean,
+) {
+  let timer: NodeJS.Timeout | null = null;
+  let ticking: Promise<void> | null = null;
+  let failing = false;
   const schedule = () => {
-    if (stopped) return;
+    if (stopped()) return;
     timer = setTimeout(() => {
       timer = null;
-      ticking = sweep().then(
+      ticking = sweeper.sweep().then(
         () => {
-          if (failing) log.info('job runner liveness sweep works again', { runner: self.id });
+          if (failing) log.info('job runner liveness sweep works again', { runner: selfId });
           failing = false;
         },
         (error: unknown) => {
-          suspects.clear();
-          lastSweep = null;
+          sweeper.reset();
           if (!failing)
             log.warn('job runner liveness sweep failed', {
-              runner: self.id,
+              runner: selfId,
               error: (error as Error).message.split('\n')[0],
             });
           failing = true;
@@ -154,12 +167,60 @@ export async function startRunnerLiveness(
         ticking = null;
         schedule();
       });
-    }, timings.intervalMs);
+    }, intervalMs);
     timer.unref();
   };
+  schedule();
+  return {
+    /** Cancels the next sweep and waits for a running one. */
+    stop: async () => {
+      if (timer) clearTimeout(timer);
+      await ticking?.catch(() => {});
+    },
+  };
+}
+
+/** Records this process as a job runner (one beat, so it fails if the database is away) and starts beating and sweeping. */
+export async function startRunnerLiveness(
+  db: Db,
+  log: Logger,
+  timings: LivenessTimings = DEFAULT_LIVENESS,
+): Promise<RunnerLiveness> {
+  const self: JobRunnerProcess = {
+    id: `crm-jobs-${process.pid}-${randomBytes(6).toString('hex')}`,
+    host: hostname(),
+    pid: process.pid,
+  };
+  const pools = new Set<string>();
+  const recorded = new Map<string, Promise<void>>();
+  let stopped = false;
+  const { beat, settled } = createBeat(db, log, self, pools);
 
   await beat();
-  schedule();
+  const sweeps = scheduleSweeps(
+    log,
+    self.id,
+    timings.intervalMs,
+    createSweep(db, log, self.id, timings, beat),
+    () => stopped,
+  );
+
+  /** Beats until the beat that records the pool is stored, or until cancelled. */
+  const record = async (cancelled: () => boolean): Promise<void> => {
+    for (;;) {
+      if (stopped || cancelled()) return;
+      try {
+        await beat();
+        return;
+      } catch (error) {
+        log.warn('could not record a job worker pool yet', {
+          runner: self.id,
+          error: (error as Error).message.split('\n')[0],
+        });
+        await sleep(RECORD_RETRY_MS);
+      }
+    }
+  };
 
   return {
     id: self.id,
@@ -172,21 +233,7 @@ export async function startRunnerLiveness(
       let done = recorded.get(poolId);
       if (!done) {
         pools.add(poolId);
-        done = (async () => {
-          for (;;) {
-            if (stopped || cancelled()) return;
-            try {
-              await beat();
-              return;
-            } catch (error) {
-              log.warn('could not record a job worker pool yet', {
-                runner: self.id,
-                error: (error as Error).message.split('\n')[0],
-              });
-              await sleep(RECORD_RETRY_MS);
-            }
-          }
-        })();
+        done = record(cancelled);
         recorded.set(poolId, done);
       }
       return done;
@@ -200,9 +247,8 @@ export async function startRunnerLiveness(
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      if (timer) clearTimeout(timer);
-      await ticking?.catch(() => {});
-      await beats;
+      await sweeps.stop();
+      await settled();
       await removeJobRunner(db, self.id).catch((error: unknown) =>
         log.warn('could not remove this job runner record', {
           runner: self.id,
