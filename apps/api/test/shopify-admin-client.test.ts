@@ -155,6 +155,9 @@ describe('testConnection', () => {
     });
     expect(rest.status).toBe(404);
     expect(fake.stats.rest).toBe(1);
+    expect(fake.restPaths).toEqual([`GET ${SHOP}/admin/api/2026-10/shop.json`]);
+    // Made on purpose: forgotten, so close() (which fails on any REST request) checks the client's.
+    fake.restPaths.splice(0);
   });
 });
 

@@ -5,12 +5,24 @@
  *
  *   FAKE_SHOPIFY_PORT  port to listen on (default 3999)
  *   FAKE_SHOPIFY_HOST  address to bind (default 127.0.0.1)
+ *   FAKE_SHOPIFY_OAUTH_CLIENT_ID, FAKE_SHOPIFY_OAUTH_CLIENT_SECRET
+ *                      the operator's distributed app ("Connect with Shopify"): set both to give the
+ *                      app the same values as SHOPIFY_API_KEY / SHOPIFY_API_SECRET
+ *   FAKE_SHOPIFY_CONTROL=1  serves the /__fake/ control endpoints (stats, add a shop, uninstall)
  */
 import { startDemoFakeShopify } from './demo.ts';
 
 const port = Number(process.env.FAKE_SHOPIFY_PORT ?? 3999);
 const host = process.env.FAKE_SHOPIFY_HOST ?? '127.0.0.1';
-const fake = await startDemoFakeShopify({ port, host });
+const clientId = process.env.FAKE_SHOPIFY_OAUTH_CLIENT_ID;
+const clientSecret = process.env.FAKE_SHOPIFY_OAUTH_CLIENT_SECRET;
+const oauthApp = clientId && clientSecret ? { clientId, clientSecret, name: 'CRM Sync' } : undefined;
+const fake = await startDemoFakeShopify({
+  port,
+  host,
+  ...(oauthApp ? { oauthApp } : {}),
+  control: process.env.FAKE_SHOPIFY_CONTROL === '1',
+});
 const demo = fake.shop('demo-store.myshopify.com');
 process.stdout.write(
   `${JSON.stringify({
@@ -26,7 +38,14 @@ let closing = false;
 const stop = () => {
   if (closing) return;
   closing = true;
-  void fake.close().then(() => process.exit(0));
+  // A REST request that reached the fake makes close() fail: say so, and exit 1.
+  fake.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

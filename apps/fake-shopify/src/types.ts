@@ -78,6 +78,8 @@ export type FakeShopifyOptions = {
   throttle?: { maximumAvailable?: number; restoreRate?: number };
   /** Delay before every answer (to make the client time out). */
   latencyMs?: number;
+  /** Serves the /__fake/ control endpoints (control.ts), for a test runner in another process. */
+  control?: boolean;
 };
 
 export type FakeRequestLog = { method: string; shop: string | null; path: string; status: number };
@@ -123,5 +125,14 @@ export type FakeShopify = {
   uninstall: (domain: string, clientId: string) => Promise<void>;
   requests: FakeRequestLog[];
   stats: { graphql: number; throttled: number; grants: GrantCounts; rest: number };
-  close: () => Promise<void>;
+  /** Method and path of every REST Admin API request (answered 404). */
+  restPaths: string[];
+  /**
+   * Stops the server, then fails if REST requests reached it: none, or as many as a test made on
+   * purpose (`restRequestsExpected`).
+   */
+  close: (options?: { restRequestsExpected?: number }) => Promise<void>;
 };
+
+/** One answer of the fake: JSON (`body`) or a page (`html`). */
+export type Reply = { status: number; body: unknown; headers?: Record<string, string>; html?: string };
