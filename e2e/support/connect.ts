@@ -1,6 +1,6 @@
 /** Arranging the "connect a store" specs: workspaces of their own, shops on the fake, its counters. */
 import { decryptSecret, parseEncryptionKey } from '@crm/db';
-import { signedWebhookHeaders } from '@crm/shopify';
+import { signedWebhookHeaders, signOAuthQuery } from '@crm/shopify';
 import { expect } from '@playwright/test';
 import { baseUrl, database } from './helpers.ts';
 
@@ -111,4 +111,16 @@ export async function postSignedWebhook(body: string, shopDomain: string, secret
     body,
   });
   expect(res.status, await res.clone().text()).toBe(200);
+}
+
+/** The app URL as Shopify opens it for an install that starts on its side: shop, host, timestamp, hmac. */
+export function installLink(secret: string, shop: string, nowMs = Date.now()): string {
+  const params: [string, string][] = [
+    ['host', Buffer.from(`admin.shopify.com/store/${shop.split('.')[0]}`).toString('base64url')],
+    ['shop', shop],
+    ['timestamp', String(Math.floor(nowMs / 1000))],
+  ];
+  const query = new URLSearchParams(params);
+  query.set('hmac', signOAuthQuery(params, secret));
+  return `${baseUrl()}/shopify/install?${query}`;
 }

@@ -9,6 +9,7 @@ import { decryptSecret, withWorkspace } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import {
   type FakeShopify,
+  installLink,
   orderFromRest,
   readOrderFixture,
   startFakeShopify,
@@ -28,6 +29,7 @@ const CC_SECRET = 'shpss_own_app_client_secret_0123456789abcdef';
 const OAUTH_SHOP = 'connected-store.myshopify.com';
 const API_KEY = 'crm-distributed-app-key-0001';
 const API_SECRET = 'shpss_crm_distributed_app_secret_abcdef0123456789';
+const INSTALL_SHOP = 'installed-from-admin.myshopify.com';
 
 let db: TestDatabase;
 let world: World;
@@ -35,6 +37,7 @@ let fake: FakeShopify;
 let owner: TrpcClient;
 let ccWorkspace: string;
 let oauthWorkspace: string;
+let installWorkspace: string;
 
 async function newWorkspace(slug: string): Promise<string> {
   const [ws] = await db.sql<{ id: string }[]>`
@@ -134,6 +137,7 @@ beforeAll(async () => {
   world.app.deps.config.publicUrl = world.app.url;
   ccWorkspace = await newWorkspace('own-app');
   oauthWorkspace = await newWorkspace('connected');
+  installWorkspace = await newWorkspace('installed');
   owner = await signedIn(world.app, 'owner@demo.test');
 });
 afterAll(async () => {
@@ -241,15 +245,15 @@ async function renewals(grant: string, outcome: string): Promise<number> {
   return values.find((v) => v.labels.grant === grant && v.labels.outcome === outcome)?.value ?? 0;
 }
 
-async function connectWithShopify(client: TrpcClient, workspaceId: string): Promise<URL> {
+async function connectWithShopify(client: TrpcClient, workspaceId: string, shop = OAUTH_SHOP): Promise<URL> {
   const { authorizeUrl } = ok(
-    await client.api.integrations.startConnect.mutate({ workspaceId, shopDomain: OAUTH_SHOP }),
+    await client.api.integrations.startConnect.mutate({ workspaceId, shopDomain: shop }),
   );
   const screen = await fetch(authorizeUrl);
   expect(screen.status).toBe(200);
   expect(await screen.text()).toContain('Install');
   const form = new URL(authorizeUrl).searchParams;
-  const approved = await fetch(`${fake.url}/${OAUTH_SHOP}/admin/oauth/authorize/approve`, {
+  const approved = await fetch(`${fake.url}/${shop}/admin/oauth/authorize/approve`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
@@ -407,5 +411,89 @@ describe('a connection Shopify no longer accepts', () => {
     }
     expect(secrets.length).toBeGreaterThan(4);
     for (const t of transcript) for (const s of secrets) expect(t.raw).not.toContain(s);
+  });
+});
+
+describe("an install that starts on Shopify's side", () => {
+  const appUrl = () => `${world.app.url}/shopify/install`;
+  const open = async (url: string) => {
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    return res.headers.get('location') ?? '';
+  };
+  const app = { clientId: API_KEY, clientSecret: API_SECRET };
+
+  it('verifies the app link (hmac, shop, timestamp), then the person picks a workspace they own and approves', async () => {
+    fake.addShop({ domain: INSTALL_SHOP, name: 'Installed From Admin' });
+    // Forged or stale links go to the install screen with the reason only.
+    const forged = new URL(installLink(app, appUrl(), INSTALL_SHOP));
+    forged.searchParams.set('shop', 'another-store.myshopify.com');
+    expect(await open(forged.toString())).toBe(`${world.app.url}/install?error=bad_hmac`);
+    const wrongSecret = installLink(
+      { clientId: API_KEY, clientSecret: 'shpss_not_the_app_secret' },
+      appUrl(),
+      INSTALL_SHOP,
+    );
+    expect(await open(wrongSecret)).toBe(`${world.app.url}/install?error=bad_hmac`);
+    expect(await open(installLink(app, appUrl(), 'evil.example.com'))).toBe(
+      `${world.app.url}/install?error=bad_shop`,
+    );
+    const stale = installLink(app, appUrl(), INSTALL_SHOP, Date.now() - 3_600_000);
+    expect(await open(stale)).toBe(`${world.app.url}/install?error=stale`);
+
+    // A signed link: on to the SPA's install screen with the shop.
+    const location = await open(installLink(app, appUrl(), INSTALL_SHOP));
+    expect(location).toBe(`${world.app.url}/install?shop=${INSTALL_SHOP}`);
+
+    // The screen: an agent of the workspace cannot start it there; its owner can, and lands on it.
+    const agent = await signedIn(world.app, 'agent@demo.test');
+    const refused = await agent.api.integrations.startConnect.mutate({
+      workspaceId: installWorkspace,
+      shopDomain: INSTALL_SHOP,
+    });
+    expect(refused.ok).toBe(false);
+    const back = await connectWithShopify(owner, installWorkspace, INSTALL_SHOP);
+    expect(await callback(back, owner)).toBe(
+      `${world.app.url}/w/${installWorkspace}/integration?connected=1`,
+    );
+    const got = ok(await owner.api.integrations.get.query({ workspaceId: installWorkspace }));
+    expect(got.integration?.connection).toMatchObject({ method: 'oauth', needsReconnection: false });
+    expect(got.integration?.config.shopDomain).toBe(INSTALL_SHOP);
+  });
+
+  it('uninstalled on Shopify: app/uninstalled deactivates the integration, the next Admin call marks needs reconnection, compliance webhooks are still stored', async () => {
+    ok(await owner.api.integrations.registerWebhooks.mutate({ workspaceId: installWorkspace }));
+    expect([...fake.shop(INSTALL_SHOP).webhooks.values()].map((w) => w.topic)).toContain('app/uninstalled');
+    await fake.uninstall(INSTALL_SHOP, API_KEY);
+    await world.app.runJobs();
+    const events = await db.sql<{ topic: string; status: string }[]>`
+      select e.topic, e.status from webhook_events e join integrations i on i.id = e.integration_id
+      where i.workspace_id = ${installWorkspace}`;
+    expect(events).toEqual([{ topic: 'app/uninstalled', status: 'processed' }]);
+    let got = ok(await owner.api.integrations.get.query({ workspaceId: installWorkspace }));
+    expect(got.integration?.isActive).toBe(false);
+
+    // Shopify refuses the revoked tokens, and renewal cannot help: needs reconnection.
+    const refused = await owner.api.integrations.registerWebhooks.mutate({ workspaceId: installWorkspace });
+    expect(refused.ok).toBe(false);
+    got = ok(await owner.api.integrations.get.query({ workspaceId: installWorkspace }));
+    expect(got.integration?.connection.needsReconnection).toBe(true);
+
+    // Shopify's shop/redact (48 hours after an uninstall) is still verified and stored.
+    const body = JSON.stringify({ shop_id: 548_380_009, shop_domain: INSTALL_SHOP });
+    const res = await fetch(`${world.app.url}/webhooks/shopify`, {
+      method: 'POST',
+      headers: signedWebhookHeaders(body, {
+        topic: 'shop/redact',
+        shopDomain: INSTALL_SHOP,
+        secret: API_SECRET,
+      }),
+      body,
+    });
+    expect(res.status).toBe(200);
+    const [stored] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from webhook_events e join integrations i on i.id = e.integration_id
+      where i.workspace_id = ${installWorkspace} and e.topic = 'shop/redact'`;
+    expect(stored?.n).toBe(1);
   });
 });

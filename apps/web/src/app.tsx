@@ -28,6 +28,7 @@ const EventPage = lazy(() => import('./screens/event.tsx'));
 const ReconcilePage = lazy(() => import('./screens/reconcile.tsx'));
 const ReviewsPage = lazy(() => import('./screens/reviews.tsx'));
 const OrdersPage = lazy(() => import('./screens/orders.tsx'));
+const InstallPage = lazy(() => import('./screens/install.tsx'));
 
 export function App() {
   const me = useQuery({ ...trpc.auth.me.queryOptions(), retry: false, staleTime: 60_000 });
@@ -49,6 +50,15 @@ export function App() {
   const data = me.data;
   return (
     <Switch>
+      <Route path="/install">
+        <Frame me={data} workspace={null}>
+          <Page title="Install from Shopify">
+            <Suspense fallback={<Loading />}>
+              <InstallPage me={data} />
+            </Suspense>
+          </Page>
+        </Frame>
+      </Route>
       <Route path={WORKSPACE_ROUTE} nest>
         {(params) => <Shell me={data} workspaceId={params.workspaceId} />}
       </Route>

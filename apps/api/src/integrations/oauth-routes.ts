@@ -2,6 +2,10 @@
  * GET /shopify/oauth/callback: Shopify's redirect after the merchant approved (or cancelled) on the
  * grant screen. It answers with a redirect to the integration page, saying what happened; tokens
  * never appear in it.
+ *
+ * GET /shopify/install: the app URL (set it in the Dev Dashboard), which Shopify opens when an
+ * install starts on its side. A signed request goes on to the SPA's /install screen (sign in, pick a
+ * workspace you own, then Shopify's grant screen); anything else is refused with the reason.
  */
 import { withAuth } from '@crm/db';
 import { touchSession } from '@crm/db/owner';
@@ -13,7 +17,7 @@ import {
   SESSION_TTL_SECONDS,
 } from '../auth/session.ts';
 import type { AppDeps } from '../deps.ts';
-import { completeShopifyConnect } from './oauth.ts';
+import { checkInstallRequest, completeShopifyConnect } from './oauth.ts';
 
 export function shopifyOAuthRoutes(deps: AppDeps): Hono {
   const app = new Hono();
@@ -41,6 +45,16 @@ export function shopifyOAuthRoutes(deps: AppDeps): Hono {
     }
     deps.log.warn('shopify connect refused', { reason: outcome.reason, shop: query.get('shop') });
     return c.redirect(`${base}/?shopify_connect_error=${outcome.reason}`, 302);
+  });
+  app.get('/shopify/install', (c) => {
+    const query = new URL(c.req.url).searchParams;
+    const outcome = checkInstallRequest(deps, query);
+    const base = deps.config.publicUrl;
+    if (!outcome.ok) {
+      deps.log.warn('shopify install refused', { reason: outcome.reason, shop: query.get('shop') });
+      return c.redirect(`${base}/install?error=${outcome.reason}`, 302);
+    }
+    return c.redirect(`${base}/install?${new URLSearchParams({ shop: outcome.shop })}`, 302);
   });
   return app;
 }

@@ -86,19 +86,45 @@ export type CallbackRefusal =
 
 export type CallbackOutcome = { ok: true; workspaceId: string } | { ok: false; reason: CallbackRefusal };
 
-/** The checks that need no database: who signed the query, which shop, when. */
-function checkQuery(deps: AppDeps, query: URLSearchParams, nowMs: number): CallbackRefusal | null {
-  const app = deps.config.shopifyApp;
-  if (!app) return 'not_configured';
-  if (query.has('error') && !query.has('hmac')) return 'denied';
-  if (!verifyOAuthQuery(query, app.apiSecret)) return 'bad_hmac';
+/** Shopify signed this query with the app's secret, for a `*.myshopify.com` shop, a moment ago. */
+function checkSigned(apiSecret: string, query: URLSearchParams, nowMs: number): CallbackRefusal | null {
+  if (!verifyOAuthQuery(query, apiSecret)) return 'bad_hmac';
   const shop = query.get('shop') ?? '';
   const normalized = normalizeShopDomain(shop);
   if (!normalized.ok || normalized.domain !== shop) return 'bad_shop';
   const ts = Number(query.get('timestamp'));
   if (!Number.isInteger(ts) || Math.abs(nowMs / 1000 - ts) > MAX_CLOCK_SKEW_SECONDS) return 'stale';
+  return null;
+}
+
+/** The checks that need no database: who signed the query, which shop, when. */
+function checkQuery(deps: AppDeps, query: URLSearchParams, nowMs: number): CallbackRefusal | null {
+  const app = deps.config.shopifyApp;
+  if (!app) return 'not_configured';
+  if (query.has('error') && !query.has('hmac')) return 'denied';
+  const refusal = checkSigned(app.apiSecret, query, nowMs);
+  if (refusal) return refusal;
   if (!query.get('code') || !query.get('state')) return 'bad_state';
   return null;
+}
+
+export type InstallOutcome = { ok: true; shop: string } | { ok: false; reason: CallbackRefusal };
+
+/**
+ * An install that starts on Shopify's side: Shopify opens the app URL with `shop`, `timestamp`,
+ * `host` and `hmac`. Verified like the callback (HMAC with the app secret, shop pattern, time); the
+ * person then signs in if needed and picks a workspace they own (the SPA's /install screen), and
+ * the normal grant redirect and callback follow.
+ */
+export function checkInstallRequest(
+  deps: AppDeps,
+  query: URLSearchParams,
+  nowMs = Date.now(),
+): InstallOutcome {
+  const app = deps.config.shopifyApp;
+  if (!app) return { ok: false, reason: 'not_configured' };
+  const refusal = checkSigned(app.apiSecret, query, nowMs);
+  return refusal ? { ok: false, reason: refusal } : { ok: true, shop: query.get('shop') ?? '' };
 }
 
 /** Stores the connection: tokens, expiry, refresh token, the app secret as the webhook secret. */
