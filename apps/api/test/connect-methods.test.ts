@@ -497,3 +497,67 @@ describe("an install that starts on Shopify's side", () => {
     expect(stored?.n).toBe(1);
   });
 });
+
+describe('what the Connection card tells the owner', () => {
+  it('counts orders that arrived without customer details (protected customer data withheld)', async () => {
+    const before = ok(await owner.api.integrations.get.query({ workspaceId: oauthWorkspace }));
+    expect(before.health?.ordersWithoutCustomer).toBe(0);
+    // What Shopify sends an app without protected customer data: no customer, email, phone or addresses.
+    const body = JSON.stringify({
+      id: 5_123_456_789_012_401,
+      admin_graphql_api_id: 'gid://shopify/Order/5123456789012401',
+      name: '#7401',
+      created_at: new Date().toISOString(),
+      updated_at: new Date().toISOString(),
+      currency: 'COP',
+      total_price: '10000.00',
+      financial_status: 'pending',
+      email: null,
+      phone: null,
+      customer: null,
+      shipping_address: null,
+      billing_address: null,
+      line_items: [],
+    });
+    const res = await fetch(`${world.app.url}/webhooks/shopify`, {
+      method: 'POST',
+      headers: signedWebhookHeaders(body, {
+        topic: 'orders/create',
+        shopDomain: OAUTH_SHOP,
+        secret: API_SECRET,
+      }),
+      body,
+    });
+    expect(res.status).toBe(200);
+    await world.app.runJobs();
+    const after = ok(await owner.api.integrations.get.query({ workspaceId: oauthWorkspace }));
+    expect(after.health?.ordersWithoutCustomer).toBe(1);
+  });
+
+  it('warns when Admin API answers or webhook deliveries carry another API version', async () => {
+    fake.setVersionAnswer({ version: '2027-01' });
+    try {
+      ok(await owner.api.integrations.registerWebhooks.mutate({ workspaceId: oauthWorkspace }));
+    } finally {
+      fake.setVersionAnswer({ version: null });
+    }
+    const got = ok(await owner.api.integrations.get.query({ workspaceId: oauthWorkspace }));
+    expect(got.integration?.connection.apiWarning).toContain('API version 2027-01');
+    expect(got.health?.deliveryApiWarning ?? '').not.toContain('2025-07');
+
+    const body = JSON.stringify({ id: 5_123_456_789_012_402, name: '#7402', line_items: [] });
+    const res = await fetch(`${world.app.url}/webhooks/shopify`, {
+      method: 'POST',
+      headers: signedWebhookHeaders(body, {
+        topic: 'orders/updated',
+        shopDomain: OAUTH_SHOP,
+        secret: API_SECRET,
+        apiVersion: '2025-07',
+      }),
+      body,
+    });
+    expect(res.status).toBe(200);
+    const later = ok(await owner.api.integrations.get.query({ workspaceId: oauthWorkspace }));
+    expect(later.health?.deliveryApiWarning).toContain('webhooks in API version 2025-07');
+  });
+});

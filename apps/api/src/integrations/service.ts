@@ -31,6 +31,7 @@ import {
   testConnection,
   type WebhookSubscription,
 } from '../shopify-admin/client.ts';
+import { logApiWarningOnce } from './api-warnings.ts';
 import {
   type CredentialsInput,
   credentialFingerprint,
@@ -61,13 +62,7 @@ export function shopDomainOrRefuse(input: string, field: string): string {
   return r.domain;
 }
 
-const loggedWarnings = new Set<string>();
-/** An API version warning is logged once per process, however often Shopify repeats it. */
-export function logApiWarningOnce(deps: AppDeps, warning: string): void {
-  if (loggedWarnings.has(warning)) return;
-  loggedWarnings.add(warning);
-  deps.log.warn('shopify api version', { warning });
-}
+export { logApiWarningOnce } from './api-warnings.ts';
 
 /** Removes any occurrence of a secret from a text that is about to leave the server. */
 export function scrub(text: string, secrets: string[]): string {

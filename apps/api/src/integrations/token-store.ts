@@ -34,6 +34,7 @@ import {
   refreshTokenGrant,
 } from '../shopify-admin/grants.ts';
 import { type ShopCredentials, ShopifyAdminError, type TokenSource } from '../shopify-admin/http.ts';
+import { apiWarningReporter } from './api-warnings.ts';
 
 export type RunInTx = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
 
@@ -149,6 +150,7 @@ export function integrationTokenSource(deps: AppDeps, db: RunInTx, integrationId
       return renew(null);
     },
     renew: (rejected) => renew(rejected),
+    reportApiWarning: apiWarningReporter(deps, db, integrationId),
   };
 }
 

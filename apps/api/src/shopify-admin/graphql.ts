@@ -62,6 +62,19 @@ export function apiVersionWarning(asked: string, headers: Headers): string | nul
   return null;
 }
 
+/** Tells the caller, and a stored integration's token source, about a version warning in an answer. */
+async function reportVersionWarning(
+  asked: string,
+  headers: Headers,
+  creds: ShopCredentials,
+  options: { onApiWarning?: (warning: string) => void },
+): Promise<void> {
+  const warning = apiVersionWarning(asked, headers);
+  if (!warning) return;
+  options.onApiWarning?.(warning);
+  if ('tokens' in creds) await creds.tokens.reportApiWarning?.(warning);
+}
+
 const MAX_SERVER_ERROR_RETRIES = 4;
 
 type GraphqlError = { message?: unknown; extensions?: { code?: unknown } | null; path?: unknown };
@@ -154,8 +167,7 @@ export async function adminGraphql<T>(
       accessToken = await creds.tokens.renew(accessToken);
       continue;
     }
-    const warning = apiVersionWarning(config.shopifyApiVersion, response.headers);
-    if (warning) options.onApiWarning?.(warning);
+    await reportVersionWarning(config.shopifyApiVersion, response.headers, creds, options);
     if (response.status === 429 || (response.status >= 500 && response.status !== 501)) {
       // Rate limited at the HTTP level, or a transient server error: back off and retry (server
       // errors a few times only: a store that keeps failing is reported, not waited on for minutes).

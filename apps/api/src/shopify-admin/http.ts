@@ -18,6 +18,11 @@ export type TokenSource = {
    * renewal cannot help (revoked, uninstalled, secret rotated).
    */
   renew: (rejected: string) => Promise<string>;
+  /**
+   * Shopify's answer carried an API version warning (fell forward, deprecated use): the stored
+   * integration remembers it for its page and logs it once.
+   */
+  reportApiWarning?: (warning: string) => Promise<void>;
 };
 
 export type ShopCredentials =

@@ -74,6 +74,18 @@ export function ConnectionCard({ data }: { data: IntegrationData }) {
         </Notice>
       ) : null}
       {c?.apiWarning ? <Notice tone="warning">{c.apiWarning}</Notice> : null}
+      {data.health?.deliveryApiWarning ? (
+        <Notice tone="warning">{data.health.deliveryApiWarning}</Notice>
+      ) : null}
+      {data.health && data.health.ordersWithoutCustomer > 0 ? (
+        <Notice tone="warning">
+          <span data-testid="orders-without-customer">{data.health.ordersWithoutCustomer}</span>{' '}
+          {data.health.ordersWithoutCustomer === 1 ? 'order' : 'orders'} arrived without customer details (no
+          name, email or phone). If Shopify withholds protected customer data from the app, request it in the
+          Dev Dashboard (the app → API access → Protected customer data: Name, Email, Phone, Address), then
+          run "Test connection".
+        </Notice>
+      ) : null}
       {canEdit ? (
         <>
           {data.connectWithShopify ? (

@@ -5,6 +5,7 @@ import { clientIdSchema } from '@crm/shopify/connection-form';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { IntegrationError } from '../../integrations/errors.ts';
+import { connectionHealth } from '../../integrations/health.ts';
 import { oauthRedirectUrl, startShopifyConnect } from '../../integrations/oauth.ts';
 import {
   checkSubscriptionHealth,
@@ -134,12 +135,17 @@ export const integrationsRouter = router({
         connectWithShopify: z.boolean(),
         /** The redirect URL to allow-list in the app's configuration. */
         oauthRedirectUrl: z.string(),
+        /** Orders imported without customer details, and deliveries in another API version. */
+        health: z
+          .object({ ordersWithoutCustomer: z.number().int(), deliveryApiWarning: z.string().nullable() })
+          .nullable(),
       }),
     )
     .query(async ({ ctx }) => {
       const row = await getShopifyIntegration(ctx.tx, ctx.workspaceId);
       return {
         integration: row ? integrationView(row) : null,
+        health: row ? await connectionHealth(ctx.deps, ctx.tx, row) : null,
         webhookUrl: webhookUrl(ctx.deps),
         role: ctx.role,
         canEdit: ctx.role === 'owner',
