@@ -11,6 +11,7 @@ import {
   postSignedWebhook,
   SHOPIFY_APP,
   storedSecrets,
+  uninstallOnFake,
   usePipeline,
 } from '../support/connect.ts';
 import { AGENT, go, login, OWNER, orderPayload, screenshot } from '../support/helpers.ts';
@@ -49,6 +50,15 @@ test('Connect with Shopify: approve on the grant screen, register webhooks, a si
   const connect = page.getByRole('form', { name: 'Connect with Shopify' });
   await connect.getByLabel('Shop domain').fill('e2e-connected');
   const grantsBefore = (await fakeStats()).grants.authorization_code ?? 0;
+
+  // Cancelled on Shopify's screen: back with the reason, nothing stored.
+  await connect.getByRole('button', { name: 'Connect with Shopify' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByText('The install was cancelled on Shopify: nothing changed.')).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/w/${oauthWorkspace}/integration`));
+  await expect(page.getByTestId('connection-method')).toHaveCount(0);
+
+  await connect.getByLabel('Shop domain').fill('e2e-connected');
   await connect.getByRole('button', { name: 'Connect with Shopify' }).click();
 
   // Shopify's grant screen (the fake's), for this shop and the app's scopes.
@@ -59,6 +69,7 @@ test('Connect with Shopify: approve on the grant screen, register webhooks, a si
 
   // Back on the integration page: connected, active, with an expiring token.
   await expect(page).toHaveURL(new RegExp(`/w/${oauthWorkspace}/integration`));
+  await expect(page.getByText('Connected with Shopify.')).toBeVisible();
   await expect(page.getByTestId('connection-method')).toHaveText('Connect with Shopify');
   await expect(page.getByText('Active', { exact: true })).toBeVisible();
   await expect(page.getByText('Access token expires')).toBeVisible();
@@ -124,4 +135,26 @@ test('an agent sees the connection read-only, without a secret in the page', asy
   await screenshot(page, 'connect-agent');
   await expectNoSecretInHtml(page, oauthWorkspace, [SHOPIFY_APP.apiSecret]);
   expect((await fakeStats()).rest).toBe(0);
+});
+
+test('the merchant uninstalls the app on Shopify: the integration is disabled, then needs reconnection', async ({
+  page,
+}) => {
+  await uninstallOnFake(OAUTH_SHOP, SHOPIFY_APP.apiKey);
+  await login(page, OWNER);
+  await page.goto(`/w/${oauthWorkspace}/integration`);
+  // app/uninstalled arrived (signed with the app's secret), was stored and processed.
+  await expect(page.getByText('Disabled', { exact: true })).toBeVisible({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Register webhooks' }).click();
+  await expect(page.getByText('Shopify no longer accepts this connection')).toBeVisible();
+  await page.reload();
+  await expect(page.getByText('Needs reconnection.')).toBeVisible();
+  await expect(
+    page
+      .getByRole('form', { name: 'Connect with Shopify' })
+      .getByRole('button', { name: 'Reconnect with Shopify' }),
+  ).toBeVisible();
+  await screenshot(page, 'connect-needs-reconnection');
+  await go(page, 'Sync status');
+  await expect(page.getByRole('row').filter({ hasText: 'app/uninstalled' })).toContainText('processed');
 });

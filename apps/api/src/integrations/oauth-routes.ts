@@ -44,7 +44,8 @@ export function shopifyOAuthRoutes(deps: AppDeps): Hono {
       return c.redirect(`${base}/w/${outcome.workspaceId}/integration?connected=1`, 302);
     }
     deps.log.warn('shopify connect refused', { reason: outcome.reason, shop: query.get('shop') });
-    return c.redirect(`${base}/?shopify_connect_error=${outcome.reason}`, 302);
+    // The integration page of the remembered workspace says why (a known section keeps its query).
+    return c.redirect(`${base}/integration?shopify_connect_error=${outcome.reason}`, 302);
   });
   app.get('/shopify/install', (c) => {
     const query = new URL(c.req.url).searchParams;

@@ -15,6 +15,7 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { type FieldPath, type UseFormSetError, useForm } from 'react-hook-form';
+import { useSearch } from 'wouter';
 import { errorMessage, serverField } from '../errors.ts';
 import { formatDateTime } from '../format.ts';
 import { queryClient, type RouterOutputs, trpc } from '../trpc.ts';
@@ -41,12 +42,46 @@ function showServerError<T extends Record<string, unknown>>(
   setError(target as FieldPath<T>, { type: 'server', message: errorMessage(error) });
 }
 
+/** Why the OAuth callback refused (its `shopify_connect_error`), in words. */
+const CONNECT_REFUSAL: Record<string, string> = {
+  denied: 'The install was cancelled on Shopify: nothing changed.',
+  bad_hmac: "Shopify's answer was not signed with this app's secret: nothing was stored. Try again.",
+  bad_shop: 'Shopify answered for a shop that is not a myshopify.com store: nothing was stored.',
+  stale: "Shopify's answer was too old (check this server's clock): nothing was stored. Try again.",
+  not_signed_in: 'Your session ended before Shopify answered: sign in and connect again.',
+  bad_state: 'That answer from Shopify was not for this session or was already used: connect again.',
+  refused: 'Shopify refused to issue tokens for this install: connect again.',
+  unreachable: 'Shopify could not be reached to finish the connection: try again.',
+  missing_scope:
+    'The app was installed without read_orders and read_customers: connect again and approve them.',
+  not_configured: '"Connect with Shopify" is not set up on this server.',
+};
+
+/** What came back from Shopify's grant screen (the callback's redirect says it in the query). */
+function ConnectOutcome() {
+  const params = new URLSearchParams(useSearch());
+  const refusal = params.get('shopify_connect_error');
+  if (refusal) {
+    return (
+      <Notice tone="error" live>
+        {CONNECT_REFUSAL[refusal] ?? 'The connection with Shopify failed: connect again.'}
+      </Notice>
+    );
+  }
+  return params.get('connected') === '1' ? (
+    <Notice tone="success" live>
+      Connected with Shopify.
+    </Notice>
+  ) : null;
+}
+
 export function ConnectionCard({ data }: { data: IntegrationData }) {
   const { integration, canEdit } = data;
   const c = integration?.connection;
   return (
     <section className="card" aria-labelledby="connection-title">
       <h2 id="connection-title">Connection</h2>
+      <ConnectOutcome />
       {c ? (
         <dl className="facts">
           <dt>Connected as</dt>
