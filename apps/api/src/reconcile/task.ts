@@ -14,7 +14,6 @@ import { withWorkspace } from '@crm/db';
 import {
   finishReconcileRun,
   inWorkerTransaction,
-  loadIntegrationAccessTokenEnc,
   loadIntegrationForWorker,
   type ReconcileProgress,
   saveReconcileProgress,
@@ -25,13 +24,12 @@ import {
 import { type ShopifyOrder, validateOrder } from '@crm/shopify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { integrationSettingsOf } from '../integration-config.ts';
+import { type IntegrationSettings, integrationSettingsOf } from '../integration-config.ts';
 import { integrationCredentials } from '../integrations/token-store.ts';
 import { metrics } from '../metrics.ts';
 import { applyShopifyOrder } from '../orders/apply-order.ts';
-import { redactToken } from '../shopify-admin/client.ts';
 import type { GraphqlOptions } from '../shopify-admin/graphql.ts';
-import { ShopifyAdminError } from '../shopify-admin/http.ts';
+import { type ShopCredentials, ShopifyAdminError } from '../shopify-admin/http.ts';
 import { ordersUpdatedSince } from '../shopify-admin/orders.ts';
 
 export const RECONCILE_TASK = 'reconcile_orders';
@@ -56,21 +54,17 @@ export type ReconcileJobOptions = Pick<
   'sleep' | 'maxWaitMs' | 'maxThrottleRetries' | 'timeoutMs'
 >;
 
-type ClaimedRun = {
-  since: Date;
-  integration: (WorkerIntegrationRow & { accessTokenEnc: string | null }) | null;
-};
+type ClaimedRun = { since: Date; integration: WorkerIntegrationRow | null };
 
 type Progress = ReconcileProgress;
+
+type RunResult = { status: 'succeeded' | 'failed'; error: string | null; integrationId: string | null };
 
 async function claimRun(deps: AppDeps, workspaceId: string, runId: string): Promise<ClaimedRun | null> {
   return inWorkerTransaction(deps.sql, workspaceId, async (tx) => {
     const run = await startReconcileRun(tx, runId);
     if (!run) return null;
-    const integration = await loadIntegrationForWorker(tx, run.integrationId);
-    if (!integration) return { since: run.since, integration: null };
-    const accessTokenEnc = await loadIntegrationAccessTokenEnc(tx, run.integrationId);
-    return { since: run.since, integration: { ...integration, accessTokenEnc } };
+    return { since: run.since, integration: await loadIntegrationForWorker(tx, run.integrationId) };
   });
 }
 
@@ -82,7 +76,7 @@ async function finishRun(
   deps: AppDeps,
   workspaceId: string,
   runId: string,
-  result: { status: 'succeeded' | 'failed'; error: string | null; integrationId: string | null },
+  result: RunResult,
   p: Progress,
 ): Promise<void> {
   await inWorkerTransaction(deps.sql, workspaceId, async (tx) => {
@@ -96,6 +90,104 @@ async function finishRun(
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   return issue ? `${issue.path.join('.') || 'order'}: ${issue.message}` : 'invalid order';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The integration and its settings, or the sentence the run fails with. */
+function usableIntegration(
+  row: WorkerIntegrationRow | null,
+): { row: WorkerIntegrationRow; settings: IntegrationSettings } | string {
+  if (!row) return 'The Shopify integration of this run no longer exists.';
+  if (!row.isActive) return 'The Shopify integration is disabled; enable it, then reconcile again.';
+  const settings = integrationSettingsOf(row);
+  if (!settings.ok) return `The integration settings are incomplete (${settings.issue}); save them again.`;
+  return { row, settings: settings.settings };
+}
+
+/** One run's context: who, where, what it has done so far, and the orders it could not apply. */
+type Run = {
+  deps: AppDeps;
+  payload: ReconcilePayload;
+  since: Date;
+  integration: IntegrationSettings;
+  progress: Progress;
+  failures: string[];
+};
+
+/** Applies one page's orders, counting what each did; a bad order is noted and the others go on. */
+async function applyPage(run: Run, orders: readonly { name: string }[]): Promise<void> {
+  for (const json of orders) {
+    run.progress.seen++;
+    try {
+      // Throws ShopifyPayloadError naming the fields when the order lacks what the CRM needs.
+      const order: ShopifyOrder = validateOrder(json);
+      const { outcome } = await applyShopifyOrder(run.deps, run.integration, order, {
+        topic: RECONCILE_TOPIC,
+      });
+      if (outcome === 'created') run.progress.created++;
+      else if (outcome === 'updated') run.progress.updated++;
+    } catch (error) {
+      run.failures.push(`${json.name}: ${messageOf(error)}`);
+    }
+  }
+}
+
+/**
+ * Pages through the orders and applies them, saving progress after each page; returns the sentence
+ * the run fails with when Shopify (or anything unexpected) stops it, null when every page was read.
+ */
+async function importOrders(
+  run: Run,
+  creds: ShopCredentials,
+  options: ReconcileJobOptions,
+): Promise<string | null> {
+  const { deps, payload, progress } = run;
+  try {
+    const pages = ordersUpdatedSince(deps.config, creds, run.since, {
+      ...options,
+      ...(payload.pageSize ? { pageSize: payload.pageSize } : {}),
+      ...(payload.linesPageSize ? { linesPageSize: payload.linesPageSize } : {}),
+      onThrottle: ({ waitMs }) =>
+        deps.log.info('reconcile waiting for Shopify rate limit', { runId: payload.runId, waitMs }),
+    });
+    for await (const page of pages) {
+      progress.pages++;
+      metrics.reconcilePages.inc();
+      await applyPage(run, page.orders);
+      await saveProgress(deps, payload.workspaceId, payload.runId, progress);
+    }
+    return null;
+  } catch (error) {
+    // The Admin API client redacts tokens from its own errors.
+    if (!(error instanceof ShopifyAdminError)) {
+      deps.log.error('reconcile stopped by an unexpected error', {
+        runId: payload.runId,
+        error: messageOf(error),
+      });
+    }
+    const why =
+      error instanceof ShopifyAdminError
+        ? error.message
+        : `Reconciliation stopped unexpectedly: ${messageOf(error)}`;
+    const after = progress.seen > 0 ? ` (after ${progress.seen} orders on ${progress.pages} pages)` : '';
+    return `${why}${after}`;
+  }
+}
+
+/** The run's error when some orders could not be applied, or null when all were. */
+function failuresSentence(failures: readonly string[], seen: number): string | null {
+  if (failures.length === 0) return null;
+  // Each reason is a sentence of its own; joined into one, their full stops would double up.
+  const quoted = failures
+    .slice(0, MAX_QUOTED_FAILURES)
+    .map((f) => f.replace(/\.+$/, ''))
+    .join('; ');
+  const more =
+    failures.length > MAX_QUOTED_FAILURES ? `; and ${failures.length - MAX_QUOTED_FAILURES} more` : '';
+  return `${failures.length} of ${seen} orders could not be imported: ${quoted}${more}. The others were imported.`;
 }
 
 /** The job body. Never throws for a reason the owner must fix; throws (→ retry) only when the database does. */
@@ -116,28 +208,21 @@ export async function runReconcileJob(
     return;
   }
   const progress: Progress = { pages: 0, seen: 0, created: 0, updated: 0 };
+  const finish = (result: RunResult) => finishRun(deps, workspaceId, runId, result, progress);
   const fail = (error: string, integrationId: string | null = null) => {
     metrics.reconcileRuns.inc({ outcome: 'failed' });
-    return finishRun(deps, workspaceId, runId, { status: 'failed', error, integrationId }, progress);
+    return finish({ status: 'failed', error, integrationId });
   };
 
-  const row = claimed.integration;
-  if (!row) return fail('The Shopify integration of this run no longer exists.');
-  if (!row.isActive) return fail('The Shopify integration is disabled; enable it, then reconcile again.');
-  const settings = integrationSettingsOf(row);
-  if (!settings.ok) {
-    return fail(`The integration settings are incomplete (${settings.issue}); save them again.`);
-  }
-  const integration = settings.settings;
+  const usable = usableIntegration(claimed.integration);
+  if (typeof usable === 'string') return fail(usable);
+  const { row, settings: integration } = usable;
   // The integration's tokens renew themselves (before expiry, and once on a 401), single-flight
   // with every other worker; a legacy integration's static token is used as it is.
   const creds = integrationCredentials(deps, (fn) => withWorkspace(deps.sql, workspaceId, fn), {
     id: row.id,
     shopDomain: integration.shopDomain,
   });
-  const accessToken = '';
-  const failures: string[] = [];
-
   metrics.reconcileRuns.inc({ outcome: 'started' });
   deps.log.info('reconcile started', {
     runId,
@@ -145,69 +230,11 @@ export async function runReconcileJob(
     shop: creds.shopDomain,
     since: claimed.since.toISOString(),
   });
-  try {
-    const pages = ordersUpdatedSince(deps.config, creds, claimed.since, {
-      ...options,
-      ...(parsed.data.pageSize ? { pageSize: parsed.data.pageSize } : {}),
-      ...(parsed.data.linesPageSize ? { linesPageSize: parsed.data.linesPageSize } : {}),
-      onThrottle: ({ waitMs }) =>
-        deps.log.info('reconcile waiting for Shopify rate limit', { runId, waitMs }),
-    });
-    for await (const page of pages) {
-      progress.pages++;
-      metrics.reconcilePages.inc();
-      for (const json of page.orders) {
-        progress.seen++;
-        try {
-          // Throws ShopifyPayloadError naming the fields when the order lacks what the CRM needs.
-          const order: ShopifyOrder = validateOrder(json);
-          const { outcome } = await applyShopifyOrder(deps, integration, order, { topic: RECONCILE_TOPIC });
-          if (outcome === 'created') progress.created++;
-          else if (outcome === 'updated') progress.updated++;
-        } catch (error) {
-          failures.push(`${json.name}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-      await saveProgress(deps, workspaceId, runId, progress);
-    }
-  } catch (error) {
-    if (!(error instanceof ShopifyAdminError)) {
-      deps.log.error('reconcile stopped by an unexpected error', {
-        runId,
-        error: redactToken(error instanceof Error ? error.message : String(error), accessToken),
-      });
-    }
-    const why =
-      error instanceof ShopifyAdminError
-        ? error.message
-        : `Reconciliation stopped unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
-    const after = progress.seen > 0 ? ` (after ${progress.seen} orders on ${progress.pages} pages)` : '';
-    return fail(redactToken(`${why}${after}`, accessToken), row.id);
-  }
-
-  if (failures.length > 0) {
-    // Each reason is a sentence of its own; joined into one, their full stops would double up.
-    const quoted = failures
-      .slice(0, MAX_QUOTED_FAILURES)
-      .map((f) => f.replace(/\.+$/, ''))
-      .join('; ');
-    const more =
-      failures.length > MAX_QUOTED_FAILURES ? `; and ${failures.length - MAX_QUOTED_FAILURES} more` : '';
-    return fail(
-      redactToken(
-        `${failures.length} of ${progress.seen} orders could not be imported: ${quoted}${more}. The others were imported.`,
-        accessToken,
-      ),
-      row.id,
-    );
-  }
-  await finishRun(
-    deps,
-    workspaceId,
-    runId,
-    { status: 'succeeded', error: null, integrationId: row.id },
-    progress,
-  );
+  const run: Run = { deps, payload: parsed.data, since: claimed.since, integration, progress, failures: [] };
+  const stopped = await importOrders(run, creds, options);
+  const error = stopped ?? failuresSentence(run.failures, progress.seen);
+  if (error !== null) return fail(error, row.id);
+  await finish({ status: 'succeeded', error: null, integrationId: row.id });
   metrics.reconcileRuns.inc({ outcome: 'finished' });
   deps.log.info('reconcile finished', {
     runId,

@@ -41,7 +41,6 @@ export {
 } from './events.ts';
 export {
   deactivateIntegration,
-  loadIntegrationAccessTokenEnc,
   loadIntegrationForWorker,
   loadWorkspaceShopifyIntegration,
   touchIntegrationLastSync,

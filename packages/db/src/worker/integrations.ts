@@ -20,18 +20,6 @@ export async function loadIntegrationForWorker(
   return row ?? null;
 }
 
-/** The encrypted Admin API access token of an integration of the current workspace (reconciliation). */
-export async function loadIntegrationAccessTokenEnc(
-  tx: Queryable,
-  integrationId: string,
-): Promise<string | null> {
-  const [row] = await tx<{ accessTokenEnc: string | null }[]>`
-    select access_token_enc as "accessTokenEnc"
-    from integrations
-    where id = ${integrationId} and workspace_id = app.current_workspace_id()`;
-  return row?.accessTokenEnc ?? null;
-}
-
 /** The shopify integration of the current workspace, if any. */
 export async function loadWorkspaceShopifyIntegration(tx: Queryable): Promise<WorkerIntegrationRow | null> {
   const [row] = await tx<WorkerIntegrationRow[]>`
