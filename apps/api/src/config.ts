@@ -1,4 +1,5 @@
 import { parseEncryptionKey } from '@crm/db';
+import { SHOPIFY_API_VERSION } from '@crm/shopify';
 import { z } from 'zod';
 
 /**
@@ -85,8 +86,10 @@ export const envSchema = z.object({
     .default('https://{shop}'),
   SHOPIFY_API_VERSION: z
     .string()
-    .regex(/^\d{4}-(01|04|07|10)$/, { error: 'expected a Shopify API version such as 2026-10' })
-    .default('2026-10'),
+    .regex(/^\d{4}-(01|04|07|10)$/, {
+      error: `expected a Shopify API version such as ${SHOPIFY_API_VERSION}`,
+    })
+    .default(SHOPIFY_API_VERSION),
   SHOPIFY_API_KEY: z.string().trim().min(1).max(200).optional(),
   SHOPIFY_API_SECRET: z.string().min(1).optional(),
   SHOPIFY_SCOPES: z

@@ -1,6 +1,5 @@
 /** The merchant uninstalls an app: its tokens stop working, and `app/uninstalled` goes to its subscription. */
-import { randomUUID } from 'node:crypto';
-import { signShopifyWebhook } from '@crm/shopify';
+import { signedWebhookHeaders } from '@crm/shopify';
 import type { FakeState } from './state.ts';
 import type { FakeShop } from './types.ts';
 
@@ -17,16 +16,12 @@ export async function uninstallApp(state: FakeState, shop: FakeShop, clientId: s
   });
   await fetch(sub.address, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': 'app/uninstalled',
-      'x-shopify-hmac-sha256': signShopifyWebhook(body, secret),
-      'x-shopify-shop-domain': shop.domain,
-      'x-shopify-webhook-id': randomUUID(),
-      'x-shopify-event-id': randomUUID(),
-      'x-shopify-triggered-at': new Date().toISOString(),
-      'x-shopify-api-version': sub.api_version,
-    },
+    headers: signedWebhookHeaders(body, {
+      topic: 'app/uninstalled',
+      shopDomain: shop.domain,
+      secret,
+      apiVersion: sub.api_version,
+    }),
     body,
   });
 }

@@ -1,3 +1,4 @@
+export { SHOPIFY_API_VERSION } from './api-version.ts';
 export {
   mayShowSecretHint,
   SECRET_HINT_MIN_LENGTH,
@@ -75,7 +76,6 @@ export {
 export { normalizeShopDomain, type ShopDomainResult } from './shop-domain.ts';
 export { normalizeText, phoneticKeys, storableText } from './text.ts';
 export {
-  SHOPIFY_WEBHOOK_API_VERSION,
   SHOPIFY_WEBHOOK_HEADERS,
   type SignedWebhookOptions,
   STORED_WEBHOOK_HEADERS,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SHOPIFY_API_VERSION } from './api-version.ts';
 import { signShopifyWebhook } from './hmac.ts';
 
 /** The headers of a signed Shopify webhook delivery, lowercase (as Node and fetch give them). */
@@ -17,9 +18,6 @@ export const STORED_WEBHOOK_HEADERS: readonly string[] = Object.values(SHOPIFY_W
   (name) => name !== SHOPIFY_WEBHOOK_HEADERS.hmac,
 );
 
-/** The Admin API version deliveries are sent with unless told otherwise. */
-export const SHOPIFY_WEBHOOK_API_VERSION = '2025-10';
-
 export type SignedWebhookOptions = {
   topic: string;
   shopDomain: string;
@@ -28,6 +26,7 @@ export type SignedWebhookOptions = {
   /** A fresh UUID unless given (Shopify keeps it across retries of one delivery). */
   webhookId?: string;
   eventId?: string;
+  /** Default: SHOPIFY_API_VERSION, the version the Admin API client speaks. */
   apiVersion?: string;
   triggeredAt?: Date;
 };
@@ -47,7 +46,7 @@ export function signedWebhookHeaders(
     [h.shopDomain]: options.shopDomain,
     [h.webhookId]: options.webhookId ?? randomUUID(),
     [h.eventId]: options.eventId ?? randomUUID(),
-    [h.apiVersion]: options.apiVersion ?? SHOPIFY_WEBHOOK_API_VERSION,
+    [h.apiVersion]: options.apiVersion ?? SHOPIFY_API_VERSION,
     [h.triggeredAt]: (options.triggeredAt ?? new Date()).toISOString(),
   };
   if (options.secret !== undefined) headers[h.hmac] = signShopifyWebhook(rawBody, options.secret);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   matchShopifyHmac,
+  SHOPIFY_API_VERSION,
   SHOPIFY_WEBHOOK_HEADERS,
   STORED_WEBHOOK_HEADERS,
   signedWebhookHeaders,
@@ -25,7 +26,7 @@ describe('signedWebhookHeaders', () => {
       'x-shopify-shop-domain': 'demo-store.myshopify.com',
       'x-shopify-webhook-id': 'wh-1',
       'x-shopify-event-id': 'ev-1',
-      'x-shopify-api-version': '2025-10',
+      'x-shopify-api-version': SHOPIFY_API_VERSION,
       'x-shopify-triggered-at': '2026-02-04T20:57:03.000Z',
       'x-shopify-hmac-sha256': headers['x-shopify-hmac-sha256'],
     });

@@ -1,10 +1,13 @@
 import type { Queryable } from '../client.ts';
 
+/** The states of a reconcile run (reconcile_runs.status). */
+export const RECONCILE_RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+
 export type ReconcileRun = {
   id: string;
   integrationId: string;
   since: Date;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  status: (typeof RECONCILE_RUN_STATUSES)[number];
   pages: number;
   ordersSeen: number;
   ordersCreated: number;

@@ -1,4 +1,10 @@
-import { getReconcileRun, getShopifyIntegration, listReconcileRuns, type ReconcileRun } from '@crm/db/owner';
+import {
+  getReconcileRun,
+  getShopifyIntegration,
+  listReconcileRuns,
+  RECONCILE_RUN_STATUSES,
+  type ReconcileRun,
+} from '@crm/db/owner';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { startReconcile } from '../../reconcile/start.ts';
@@ -8,7 +14,7 @@ import { ownerActionProcedure, router, workspaceProcedure } from '../trpc.ts';
 export const reconcileRunSchema = z.object({
   id: z.uuid(),
   since: isoDate,
-  status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  status: z.enum(RECONCILE_RUN_STATUSES),
   pages: z.number().int(),
   ordersSeen: z.number().int(),
   ordersCreated: z.number().int(),
