@@ -4,7 +4,7 @@
  * together before the 200; one JSON log line per delivery, never a secret.
  */
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
-import { parseWebhookPayload } from '@crm/shopify';
+import { parseWebhookPayload, SHOPIFY_API_VERSION } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
 import {
@@ -76,7 +76,7 @@ describe('POST /webhooks/shopify', () => {
       status: 'pending',
       topic: 'orders/create',
       workspace_id: shop.workspaceId,
-      api_version: '2025-10',
+      api_version: SHOPIFY_API_VERSION,
       attempts: 0,
     });
     // The raw body, byte for byte: the id above 2^53 keeps every digit.
