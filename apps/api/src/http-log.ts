@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { Logger } from './log.ts';
+import type { LogFields, Logger } from './log.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -18,6 +18,25 @@ const SANE_ID = /^[\w.:-]{1,64}$/;
  */
 const QUIET = new Set(['/healthz', '/readyz', '/metrics', '/webhooks/shopify']);
 
+/** `log.child(bindings)`, built on its first use: most requests (every webhook) never log through it. */
+function lazyChild(log: Logger, bindings: LogFields): Logger {
+  let child: Logger | null = null;
+  const get = () => {
+    child ??= log.child(bindings);
+    return child;
+  };
+  return {
+    trace: (msg, fields) => get().trace(msg, fields),
+    debug: (msg, fields) => get().debug(msg, fields),
+    info: (msg, fields) => get().info(msg, fields),
+    warn: (msg, fields) => get().warn(msg, fields),
+    error: (msg, fields) => get().error(msg, fields),
+    fatal: (msg, fields) => get().fatal(msg, fields),
+    child: (more) => get().child(more),
+    isLevelEnabled: (level) => log.isLevelEnabled(level),
+  };
+}
+
 /**
  * HTTP access log on pino: one line per request (`http`: method, path without the query string,
  * status, ms, requestId) when it is answered; 5xx at warn. Sets `requestId` and a child `log` on the
@@ -29,7 +48,7 @@ export function accessLog(log: Logger): MiddlewareHandler {
     const given = c.req.header('x-request-id');
     const requestId = given && SANE_ID.test(given) ? given : randomUUID();
     c.set('requestId', requestId);
-    c.set('log', log.child({ requestId }));
+    c.set('log', lazyChild(log, { requestId }));
     await next();
     c.header('x-request-id', requestId);
     const status = c.res.status;

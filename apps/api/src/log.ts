@@ -7,9 +7,14 @@
  * id, event id, job id, workspace id: one delivery can be followed from ack to order).
  *
  * Callers pass facts, never credentials. As the wall behind that, pino's `redact` censors every
- * secret-bearing field by path (top level and one level down, e.g. `headers.authorization`), and any
- * other key that looks like a secret (`...Token`, `...Secret`, `password...`), at those depths, is
- * masked too.
+ * secret-bearing field by path — at the top level and inside the objects that carry them
+ * (`headers.authorization`, `request.accessToken`, …) — and a formatter masks any other key that
+ * looks like a secret (`...Token`, `...Secret`, `password...`) at the top level and one level down
+ * in any object. No wildcard paths (`*.token`): pino's redaction then walks every line, which cost
+ * ~140 µs per line (10× the line itself) and most of the ingest loss with logs on (BENCHMARKS.md).
+ *
+ * Lines are written asynchronously and in batches (sonic-boom: up to 4 KiB buffered, flushed at least
+ * every 250 ms, and synchronously on exit), so a busy route pays no write syscall per line.
  */
 import { createRequire } from 'node:module';
 import pino from 'pino';
@@ -65,13 +70,29 @@ export const SECRET_FIELDS = [
   'databaseUrl',
 ];
 
-const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => {
-  const key = /^[A-Za-z_$][\w$]*$/.test(f) ? f : `["${f}"]`;
-  return key.startsWith('[') ? [key, `*${key}`] : [key, `*.${key}`];
-});
+/** Objects that carry credentials one level down (headers, a request's or a config's fields). */
+export const SECRET_CARRIERS = [
+  'headers',
+  'request',
+  'req',
+  'res',
+  'body',
+  'input',
+  'config',
+  'credentials',
+  'integration',
+  'grant',
+];
+
+const pathKey = (f: string) => (/^[A-Za-z_$][\w$]*$/.test(f) ? `.${f}` : `["${f}"]`);
+const REDACT_PATHS = [
+  ...SECRET_FIELDS.map((f) => pathKey(f).replace(/^\./, '')),
+  ...SECRET_CARRIERS.flatMap((carrier) => SECRET_FIELDS.map((f) => `${carrier}${pathKey(f)}`)),
+];
 export const CENSOR = '[redacted]';
-/** Top-level keys that look like credentials (e.g. `shopifyAccessToken`), masked even if not listed. */
-const SECRET_KEY = /secret|token|password|passwd|authorization|cookie|hmac|credential|api_?key/i;
+/** Keys that look like credentials (e.g. `shopifyAccessToken`), masked even if not listed. */
+const SECRET_KEY =
+  /secret|token|password|passwd|authorization|cookie|hmac|credential|api_?key|encryption_?key|database_?url/i;
 /** …except these, which only describe one. */
 const SAFE_KEY = /(?:last4|Last4|Set|Present|ExpiresAt|expiresAt|Configured)$|^has[A-Z]/;
 
@@ -154,7 +175,15 @@ export function createLogger(options: boolean | LoggerOptions = true): Logger {
     const pretty = require('pino-pretty') as (o: Record<string, unknown>) => pino.DestinationStream;
     destination = pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
   }
-  return wrap(pino(pinoOptions(level), destination ?? pino.destination({ dest: 1, sync: false })));
+  return wrap(pino(pinoOptions(level), destination ?? batchedStdout()));
+}
+
+/**
+ * stdout, written asynchronously in batches of up to 4 KiB (at least every 250 ms; pino flushes
+ * synchronously on exit): one write syscall per line cost the ingest route about 5% of its CPU.
+ */
+function batchedStdout(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 });
 }
 
 function envLevel(): LogLevel {

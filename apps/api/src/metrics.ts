@@ -1,5 +1,7 @@
 /**
- * Prometheus metrics (prom-client), one registry per process. Instrument with one-line calls:
+ * Prometheus metrics (prom-client), one registry per process, every metric declared once in the tables
+ * below (COUNTED: counters and histograms; SAMPLED: gauges read from the database when scraped).
+ * Instrument with one-line calls:
  *
  *   metrics.webhookDelivery(topic, outcome, status, seconds)   webhooks/route.ts, every reply
  *   metrics.eventFinished(topic, outcome, receivedAt)           jobs/process-event.ts
@@ -9,85 +11,106 @@
  *
  * Counting is on only in a process that serves its metrics (METRICS_ENABLED or METRICS_TOKEN).
  * Label values are bounded: never a workspace id or a shop domain (one series each would grow without
- * limit); topics outside Shopify's known set count as `other`. Queue depth, oldest pending job and
- * database sessions are read when scraped, at most every QUEUE_STATS_TTL_MS (packages/db worker/metrics.ts).
+ * limit); topics outside @crm/shopify's KNOWN_SHOPIFY_TOPICS count as `other`. The per-request calls
+ * reuse one bound child per label combination (no label hashing per delivery). Queue depth, oldest
+ * pending job and database sessions are read when scraped, at most every QUEUE_STATS_TTL_MS
+ * (packages/db worker/metrics.ts).
  */
 
 import type { Db } from '@crm/db';
 import { type PoolSessions, type QueueStats, readPoolSessions, readQueueStats } from '@crm/db/worker';
+import { KNOWN_SHOPIFY_TOPICS } from '@crm/shopify/topics';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
 
-const KNOWN_TOPICS = new Set([
-  'orders/create',
-  'orders/updated',
-  'orders/paid',
-  'orders/cancelled',
-  'orders/fulfilled',
-  'orders/partially_fulfilled',
-  'orders/delete',
-  'orders/edited',
-  'app/uninstalled',
-  'customers/redact',
-  'customers/data_request',
-  'shop/redact',
-]);
+const KNOWN_TOPICS: ReadonlySet<string> = new Set(KNOWN_SHOPIFY_TOPICS);
 
 /** A topic as a label value: Shopify's known topics as they are, anything else (or none) `other`. */
 export function topicLabel(topic: string | null | undefined): string {
   return topic && KNOWN_TOPICS.has(topic) ? topic : 'other';
 }
 
-const webhookDeliveries = new Counter({
-  name: 'crm_webhook_deliveries_total',
-  help: 'Webhook deliveries answered, by topic, outcome (accepted, duplicate, ignored, bad_hmac, missing_hmac, too_large, busy, unavailable, …) and HTTP status',
-  labelNames: ['topic', 'outcome', 'status'] as const,
-  registers: [registry],
-});
+type CountedSpec = { help: string; labels: readonly string[]; buckets?: readonly number[] };
 
-const webhookAckSeconds = new Histogram({
-  name: 'crm_webhook_ack_seconds',
-  help: 'Time from a delivery reaching the route to its answer, by outcome',
-  labelNames: ['outcome'] as const,
-  buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-  registers: [registry],
-});
+/** Counters (no `buckets`) and histograms (`buckets`, in seconds), by metric name. */
+const COUNTED = {
+  crm_webhook_deliveries_total: {
+    help: 'Webhook deliveries answered, by topic, outcome (accepted, duplicate, ignored, bad_hmac, missing_hmac, too_large, busy, unavailable, …) and HTTP status',
+    labels: ['topic', 'outcome', 'status'],
+  },
+  crm_webhook_ack_seconds: {
+    help: 'Time from a delivery reaching the route to its answer, by outcome',
+    labels: ['outcome'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  },
+  crm_webhook_events_total: {
+    help: 'Webhook event processing attempts that ended, by topic and outcome (processed, ignored, failed, retried)',
+    labels: ['topic', 'outcome'],
+  },
+  crm_webhook_processing_seconds: {
+    help: 'Time from the ack (event stored) to the end of its processing (order written), by topic and outcome',
+    labels: ['topic', 'outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  },
+  crm_shopify_token_renewals_total: {
+    help: 'Shopify access token renewals, by grant (client_credentials, refresh_token) and outcome (renewed, failed, refused)',
+    labels: ['grant', 'outcome'],
+  },
+  crm_reconcile_runs_total: {
+    help: 'Reconcile/backfill runs, by outcome (started, finished, failed)',
+    labels: ['outcome'],
+  },
+  crm_reconcile_pages_total: {
+    help: 'Order pages read from the Shopify Admin API by reconcile runs',
+    labels: [],
+  },
+} as const satisfies Record<string, CountedSpec>;
 
-const webhookEvents = new Counter({
-  name: 'crm_webhook_events_total',
-  help: 'Webhook event processing attempts that ended, by topic and outcome (processed, ignored, failed, retried)',
-  labelNames: ['topic', 'outcome'] as const,
-  registers: [registry],
-});
+type Label<S extends CountedSpec> = S['labels'][number];
+type Counted<S extends CountedSpec> = S extends { buckets: readonly number[] }
+  ? Histogram<Label<S>>
+  : Counter<Label<S>>;
+type CountedMetrics = { [N in keyof typeof COUNTED]: Counted<(typeof COUNTED)[N]> };
 
-const processingSeconds = new Histogram({
-  name: 'crm_webhook_processing_seconds',
-  help: 'Time from the ack (event stored) to the end of its processing (order written), by topic and outcome',
-  labelNames: ['topic', 'outcome'] as const,
-  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
-  registers: [registry],
-});
+function declareCounted(): CountedMetrics {
+  const out: Record<string, Counter | Histogram> = {};
+  for (const [name, spec] of Object.entries(COUNTED) as [string, CountedSpec][]) {
+    const common = { name, help: spec.help, labelNames: [...spec.labels], registers: [registry] };
+    out[name] =
+      'buckets' in spec && spec.buckets
+        ? new Histogram({ ...common, buckets: [...spec.buckets] })
+        : new Counter(common);
+  }
+  return out as CountedMetrics;
+}
 
-const tokenRenewals = new Counter({
-  name: 'crm_shopify_token_renewals_total',
-  help: 'Shopify access token renewals, by grant (client_credentials, refresh_token) and outcome (renewed, failed, refused)',
-  labelNames: ['grant', 'outcome'] as const,
-  registers: [registry],
-});
+const counted = declareCounted();
 
-const reconcileRuns = new Counter({
-  name: 'crm_reconcile_runs_total',
-  help: 'Reconcile/backfill runs, by outcome (started, finished, failed)',
-  labelNames: ['outcome'] as const,
-  registers: [registry],
-});
+/** One bound child per label combination, made on first use (prom-client hashes labels otherwise). */
+function boundChildren<C>(make: (...values: string[]) => C): (...values: string[]) => C {
+  const children = new Map<string, C>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (!child) {
+      child = make(...values);
+      children.set(key, child);
+    }
+    return child;
+  };
+}
 
-const reconcilePages = new Counter({
-  name: 'crm_reconcile_pages_total',
-  help: 'Order pages read from the Shopify Admin API by reconcile runs',
-  registers: [registry],
-});
+const deliveries = boundChildren((topic, outcome, status) =>
+  counted.crm_webhook_deliveries_total.labels(topic ?? '', outcome ?? '', status ?? ''),
+);
+const ackSeconds = boundChildren((outcome) => counted.crm_webhook_ack_seconds.labels(outcome ?? ''));
+const events = boundChildren((topic, outcome) =>
+  counted.crm_webhook_events_total.labels(topic ?? '', outcome ?? ''),
+);
+const processingSeconds = boundChildren((topic, outcome) =>
+  counted.crm_webhook_processing_seconds.labels(topic ?? '', outcome ?? ''),
+);
 
 /** Counting starts when this process serves its metrics (observeDatabase): nobody reads them otherwise. */
 let active = false;
@@ -95,8 +118,8 @@ let active = false;
 export const metrics = {
   webhookDelivery(topic: string | null | undefined, outcome: string, status: number, seconds: number): void {
     if (!active) return;
-    webhookDeliveries.inc({ topic: topicLabel(topic), outcome, status: String(status) });
-    webhookAckSeconds.observe({ outcome }, seconds);
+    deliveries(topicLabel(topic), outcome, String(status)).inc();
+    ackSeconds(outcome).observe(seconds);
   },
   /** A processing attempt ended; `receivedAt` (the ack) gives the latency for every outcome but `retried`. */
   eventFinished(
@@ -106,17 +129,14 @@ export const metrics = {
   ): void {
     if (!active) return;
     const t = topicLabel(topic);
-    webhookEvents.inc({ topic: t, outcome });
+    events(t, outcome).inc();
     if (receivedAt && outcome !== 'retried') {
-      processingSeconds.observe(
-        { topic: t, outcome },
-        Math.max(0, (Date.now() - receivedAt.getTime()) / 1000),
-      );
+      processingSeconds(t, outcome).observe(Math.max(0, (Date.now() - receivedAt.getTime()) / 1000));
     }
   },
-  tokenRenewals,
-  reconcileRuns,
-  reconcilePages,
+  tokenRenewals: counted.crm_shopify_token_renewals_total,
+  reconcileRuns: counted.crm_reconcile_runs_total,
+  reconcilePages: counted.crm_reconcile_pages_total,
 };
 
 /** How long queue and session figures are reused between scrapes. */
@@ -142,50 +162,48 @@ function sampleDatabase(): Promise<Sampled | null> {
   return value;
 }
 
-new Gauge({
-  name: 'crm_database_up',
-  help: '1 when the last sample of the queue and sessions could be read from the database, else 0',
-  registers: [registry],
-  async collect() {
-    this.set((await sampleDatabase()) ? 1 : 0);
-  },
-});
+type Reading = [labels: Record<string, string>, value: number];
+type SampledSpec = { help: string; labels: readonly string[]; read: (s: Sampled | null) => Reading[] };
 
-new Gauge({
-  name: 'crm_queue_jobs',
-  help: 'Jobs in the queue, by state (pending: due and not taken; running; scheduled: retries waiting; exhausted)',
-  labelNames: ['state'] as const,
-  registers: [registry],
-  async collect() {
-    this.reset();
-    const s = await sampleDatabase();
-    if (!s) return;
-    for (const state of ['pending', 'running', 'scheduled', 'exhausted'] as const)
-      this.set({ state }, s.queue[state]);
-  },
-});
+const QUEUE_STATES = ['pending', 'running', 'scheduled', 'exhausted'] as const;
 
-new Gauge({
-  name: 'crm_queue_oldest_pending_seconds',
-  help: 'How long the oldest job that is due and not taken has been waiting (0: none)',
-  registers: [registry],
-  async collect() {
-    const s = await sampleDatabase();
-    this.set(s ? s.queue.oldestPendingSeconds : 0);
+/** Gauges, by metric name: set afresh from one database sample at each scrape. */
+const SAMPLED: Record<string, SampledSpec> = {
+  crm_database_up: {
+    help: '1 when the last sample of the queue and sessions could be read from the database, else 0',
+    labels: [],
+    read: (s) => [[{}, s ? 1 : 0]],
   },
-});
+  crm_queue_jobs: {
+    help: 'Jobs in the queue, by state (pending: due and not taken; running; scheduled: retries waiting; exhausted)',
+    labels: ['state'],
+    read: (s) => (s ? QUEUE_STATES.map((state): Reading => [{ state }, s.queue[state]]) : []),
+  },
+  crm_queue_oldest_pending_seconds: {
+    help: 'How long the oldest job that is due and not taken has been waiting (0: none)',
+    labels: [],
+    read: (s) => [[{}, s ? s.queue.oldestPendingSeconds : 0]],
+  },
+  crm_db_connections: {
+    help: "Database sessions of this app's pools as PostgreSQL sees them (all processes with the same application name), by pool and state",
+    labels: ['pool', 'state'],
+    read: (s) => (s?.sessions ?? []).map((row): Reading => [{ pool: row.pool, state: row.state }, row.count]),
+  },
+};
 
-new Gauge({
-  name: 'crm_db_connections',
-  help: "Database sessions of this app's pools as PostgreSQL sees them (all processes with the same application name), by pool and state",
-  labelNames: ['pool', 'state'] as const,
-  registers: [registry],
-  async collect() {
-    this.reset();
-    const s = await sampleDatabase();
-    for (const row of s?.sessions ?? []) this.set({ pool: row.pool, state: row.state }, row.count);
-  },
-});
+for (const [name, spec] of Object.entries(SAMPLED)) {
+  new Gauge({
+    name,
+    help: spec.help,
+    labelNames: [...spec.labels],
+    registers: [registry],
+    async collect() {
+      const readings = spec.read(await sampleDatabase());
+      this.reset();
+      for (const [labels, value] of readings) this.set(labels, value);
+    },
+  });
+}
 
 let defaults = false;
 

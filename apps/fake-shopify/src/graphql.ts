@@ -5,6 +5,7 @@
  * operation is priced against a cost-based leaky bucket and answers THROTTLED when it is empty.
  */
 import type { GqlLineItem, GqlOrder } from '@crm/shopify/admin-graphql';
+import { API_SUBSCRIBABLE_TOPICS } from '@crm/shopify/topics';
 import { z } from 'zod';
 import type { FakeShop, FakeWebhook } from './types.ts';
 
@@ -41,22 +42,8 @@ function lineConnection(lines: GqlLineItem[], first: number, after: string | nul
 const intVar = (v: unknown, fallback: number, max = 250) =>
   typeof v === 'number' && Number.isInteger(v) && v > 0 ? Math.min(v, max) : fallback;
 
-/** Topics Shopify lets an app subscribe to through the API (a subset; enough for the fake). */
-const API_TOPICS = new Set([
-  'orders/create',
-  'orders/updated',
-  'orders/paid',
-  'orders/cancelled',
-  'orders/fulfilled',
-  'orders/partially_fulfilled',
-  'orders/delete',
-  'orders/edited',
-  'app/uninstalled',
-  'customers/create',
-  'customers/update',
-  'products/create',
-  'products/update',
-]);
+/** Topics Shopify lets an app subscribe to through the API (@crm/shopify's list; a subset of Shopify's). */
+const API_TOPICS = new Set(API_SUBSCRIBABLE_TOPICS);
 
 /** ORDERS_CREATE ↔ orders/create (the first underscore is the slash). */
 export const topicFromEnum = (value: string) => value.toLowerCase().replace('_', '/');

@@ -58,14 +58,10 @@ export {
   type CustomersRedact,
   customersDataRequestSchema,
   customersRedactSchema,
-  isShopifyTopic,
-  SHOPIFY_TOPICS,
   type ShopifyAddress,
   type ShopifyCustomer,
   type ShopifyLineItem,
   type ShopifyOrder,
-  type ShopifyOrderTopic,
-  type ShopifyTopic,
   type ShopRedact,
   shopifyAddressSchema,
   shopifyCustomerSchema,
@@ -75,6 +71,15 @@ export {
 } from './schemas.ts';
 export { normalizeShopDomain, type ShopDomainResult } from './shop-domain.ts';
 export { normalizeText, phoneticKeys, storableText } from './text.ts';
+export {
+  API_SUBSCRIBABLE_TOPICS,
+  COMPLIANCE_TOPICS,
+  isShopifyTopic,
+  KNOWN_SHOPIFY_TOPICS,
+  SHOPIFY_TOPICS,
+  type ShopifyOrderTopic,
+  type ShopifyTopic,
+} from './topics.ts';
 export {
   SHOPIFY_WEBHOOK_HEADERS,
   type SignedWebhookOptions,

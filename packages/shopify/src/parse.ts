@@ -7,14 +7,12 @@ import {
   type CustomersRedact,
   customersDataRequestSchema,
   customersRedactSchema,
-  isShopifyTopic,
-  SHOPIFY_TOPICS,
   type ShopifyOrder,
-  type ShopifyOrderTopic,
   type ShopRedact,
   shopifyOrderSchema,
   shopRedactSchema,
 } from './schemas.ts';
+import { isShopifyTopic, SHOPIFY_TOPICS, type ShopifyOrderTopic } from './topics.ts';
 
 export type ShopifyPayloadIssue = { path: string; message: string };
 

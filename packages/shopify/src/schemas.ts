@@ -283,20 +283,3 @@ export const customersDataRequestSchema = z.object(
   { error: 'expected a customers/data_request object' },
 );
 export type CustomersDataRequest = z.infer<typeof customersDataRequestSchema>;
-
-export const SHOPIFY_TOPICS = [
-  'orders/create',
-  'orders/updated',
-  'orders/paid',
-  'orders/cancelled',
-  'app/uninstalled',
-  'customers/redact',
-  'shop/redact',
-  'customers/data_request',
-] as const;
-export type ShopifyTopic = (typeof SHOPIFY_TOPICS)[number];
-export type ShopifyOrderTopic = Extract<ShopifyTopic, `orders/${string}`>;
-
-export function isShopifyTopic(topic: string): topic is ShopifyTopic {
-  return (SHOPIFY_TOPICS as readonly string[]).includes(topic);
-}
