@@ -3,13 +3,17 @@
  * reach — login (right and wrong passwords), the session cookie, connection tests (bad and good
  * tokens), saving an integration, webhooks forged, carrying credentials in headers, stored and
  * processed — with the real pino logger at `trace`, and the output is searched for each of them.
- * Token renewal (integrations/token-store.ts) is not driven by this test yet; its fields (accessToken,
- * refreshToken, clientSecret, …) are covered by the redaction test below.
+ * A Dev Dashboard app's client credentials grant is driven too: a refused test (wrong client secret),
+ * the grant, and its renewal after the token expired. Not yet driven here: the authorization-code
+ * app's refresh-token renewal (connect-methods.test.ts covers it without reading logs); its fields
+ * (accessToken, refreshToken, clientSecret, …) are covered by the redaction test below.
  */
 import { randomUUID } from 'node:crypto';
+import { withWorkspace } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { type FakeShopify, startDemoFakeShopify } from '@crm/fake-shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { integrationTokenSource } from '../src/integrations/token-store.ts';
 import { CENSOR, captureLogs } from '../src/log.ts';
 import { arrangeWorld, ok, signedIn, TrpcClient, type World } from './trpc-support.ts';
 import { deliver, orderPayload } from './webhook-support.ts';
@@ -19,6 +23,10 @@ const TOKEN = 'shpat_log_secret_token_7f3a9c2e51d04b86';
 const SECRET = 'log-secret-webhook-signing-0a1b2c3d4e5f';
 const WRONG_TOKEN = 'shpat_wrong_log_token_99aa88bb77cc66dd';
 const WRONG_PASSWORD = 'Wr0ng-pa55word-never-logged-4821';
+const CC_SHOP = 'log-secrets-cc.myshopify.com';
+const CC_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+const CC_SECRET = 'shpss_log_secret_client_secret_5e6f7a8b9c0d';
+const CC_WRONG = 'shpss_log_secret_wrong_client_secret_11223344';
 
 let db: TestDatabase;
 let fake: FakeShopify;
@@ -29,6 +37,11 @@ beforeAll(async () => {
   db = await createTestDatabase();
   fake = await startDemoFakeShopify();
   fake.addShop({ domain: SHOP, name: 'Log Secrets', tokens: [TOKEN] });
+  fake.addShop({
+    domain: CC_SHOP,
+    name: 'Log Secrets CC',
+    ownApps: [{ clientId: CC_ID, clientSecret: CC_SECRET }],
+  });
   world = await arrangeWorld(db, { shopifyAdminBaseUrl: fake.baseUrl });
   // From here on every line the app writes goes through the capturing logger.
   world.app.deps.log = capture.log;
@@ -137,6 +150,55 @@ describe('logs', () => {
       sessionCookie,
       ...world.plaintextSecrets,
     ]) {
+      expect(text, `a log line contains ${secret.slice(0, 6)}…`).not.toContain(secret);
+    }
+  });
+
+  it('carry no secret from a client credentials grant, its renewal after expiry, and a refused renewal', async () => {
+    const owner = await signedIn(world.app, 'owner@demo.test');
+    const [ws] = await db.sql<{ id: string }[]>`
+      insert into workspaces (name, slug) values ('Log Secrets CC', 'log-secrets-cc') returning id`;
+    if (!ws) throw new Error('arrange');
+    await db.sql`insert into workspace_members (workspace_id, user_id, role)
+                 select ${ws.id}, id, 'owner' from users where email = 'owner@demo.test'`;
+    const cc = {
+      workspaceId: ws.id,
+      shopDomain: CC_SHOP,
+      method: 'client_credentials' as const,
+      clientId: CC_ID,
+    };
+    const refused = await owner.api.integrations.testConnection.mutate({ ...cc, clientSecret: CC_WRONG });
+    expect(refused.ok).toBe(false);
+    expect(
+      ok(await owner.api.integrations.testConnection.mutate({ ...cc, clientSecret: CC_SECRET })).ok,
+    ).toBe(true);
+    ok(
+      await owner.api.integrations.save.mutate({
+        ...cc,
+        config: {
+          shopDomain: CC_SHOP,
+          pipelineId: null,
+          stageId: null,
+          productMatching: 'sku',
+          fuzzyMatching: true,
+          autoCreateOrders: true,
+          defaultPhoneCountry: 'CO',
+        },
+        clientSecret: CC_SECRET,
+      }),
+    );
+    const [row] = await db.sql<{ id: string }[]>`select id from integrations where workspace_id = ${ws.id}`;
+    if (!row) throw new Error('arrange');
+    const source = () =>
+      integrationTokenSource(world.app.deps, (fn) => withWorkspace(db.sql, ws.id, fn), row.id);
+    const first = await source().current();
+    // Expired: the next use renews with a new client credentials grant.
+    fake.expireAccessTokens();
+    await db.sql`update integrations set access_token_expires_at = now() - interval '1 second' where id = ${row.id}`;
+    const renewed = await source().current();
+    expect(renewed).not.toBe(first);
+    const text = capture.text();
+    for (const secret of [CC_SECRET, CC_WRONG, first, renewed]) {
       expect(text, `a log line contains ${secret.slice(0, 6)}…`).not.toContain(secret);
     }
   });
