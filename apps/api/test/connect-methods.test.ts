@@ -472,8 +472,13 @@ describe("an install that starts on Shopify's side", () => {
     expect(events).toEqual([{ topic: 'app/uninstalled', status: 'processed' }]);
     let got = ok(await owner.api.integrations.get.query({ workspaceId: installWorkspace }));
     expect(got.integration?.isActive).toBe(false);
+    // The owner is told at once, before any Admin call finds the tokens revoked.
+    expect(got.integration?.connection).toMatchObject({
+      needsReconnection: true,
+      needsReconnectionReason: expect.stringContaining('uninstalled'),
+    });
 
-    // Shopify refuses the revoked tokens, and renewal cannot help: needs reconnection.
+    // Shopify refuses the revoked tokens, and renewal cannot help: still needs reconnection.
     const refused = await owner.api.integrations.registerWebhooks.mutate({ workspaceId: installWorkspace });
     expect(refused.ok).toBe(false);
     got = ok(await owner.api.integrations.get.query({ workspaceId: installWorkspace }));
@@ -495,6 +500,27 @@ describe("an install that starts on Shopify's side", () => {
       select count(*)::int as n from webhook_events e join integrations i on i.id = e.integration_id
       where i.workspace_id = ${installWorkspace} and e.topic = 'shop/redact'`;
     expect(stored?.n).toBe(1);
+  });
+
+  it('reinstalled: connecting the store again re-activates what the uninstall disabled, and orders sync again', async () => {
+    const back = await connectWithShopify(owner, installWorkspace, INSTALL_SHOP);
+    expect(await callback(back, owner)).toBe(
+      `${world.app.url}/w/${installWorkspace}/integration?connected=1`,
+    );
+    const got = ok(await owner.api.integrations.get.query({ workspaceId: installWorkspace }));
+    expect(got.integration?.isActive).toBe(true);
+    expect(got.integration?.connection).toMatchObject({
+      needsReconnection: false,
+      needsReconnectionReason: null,
+    });
+    ok(await owner.api.integrations.registerWebhooks.mutate({ workspaceId: installWorkspace }));
+
+    // An integration the owner disabled stays disabled when the store is connected again.
+    ok(await owner.api.integrations.setEnabled.mutate({ workspaceId: installWorkspace, enabled: false }));
+    await callback(await connectWithShopify(owner, installWorkspace, INSTALL_SHOP), owner);
+    const still = ok(await owner.api.integrations.get.query({ workspaceId: installWorkspace }));
+    expect(still.integration?.isActive).toBe(false);
+    ok(await owner.api.integrations.setEnabled.mutate({ workspaceId: installWorkspace, enabled: true }));
   });
 });
 

@@ -81,7 +81,19 @@ export async function storeRenewedTokens(
     where id = ${integrationId}`;
 }
 
-/** Shopify refused what renewal could not fix: the owner must reconnect; nothing else stops. */
+/**
+ * The needs-reconnection reason app/uninstalled records. A new connection of the store (a completed
+ * Connect with Shopify, or credentials saved again) clears it and re-activates the integration that
+ * the uninstall deactivated; an integration the owner disabled stays disabled.
+ */
+export const UNINSTALLED_REASON =
+  'The app was uninstalled from the store: Shopify no longer accepts its tokens. Reconnect to sync again.';
+
+/**
+ * Shopify refused what renewal could not fix: the owner must reconnect; nothing else stops. The first
+ * reason stays until a reconnection clears it (it names the cause, e.g. the uninstall; later refusals
+ * are its consequences).
+ */
 export async function markNeedsReconnection(
   tx: Queryable,
   integrationId: string,
@@ -89,7 +101,8 @@ export async function markNeedsReconnection(
 ): Promise<void> {
   await tx`
     update integrations set needs_reconnection_at = coalesce(needs_reconnection_at, now()),
-      needs_reconnection_reason = ${reason}
+      needs_reconnection_reason = case when needs_reconnection_at is null then ${reason}
+        else needs_reconnection_reason end
     where id = ${integrationId}`;
 }
 

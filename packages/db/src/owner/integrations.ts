@@ -1,4 +1,5 @@
 import type { Queryable } from '../client.ts';
+import { UNINSTALLED_REASON } from '../integration-tokens.ts';
 
 /**
  * An integration row as the owner path reads it. The `*Enc` fields are AES-GCM ciphertexts: callers
@@ -157,6 +158,7 @@ async function setConnection(
       refresh_token_enc = ${oauth?.refreshTokenEnc ?? null},
       refresh_token_expires_at = ${oauth?.refreshTokenExpiresAt ?? null},
       token_renewed_at = ${oauth ? new Date() : null},
+      is_active = is_active or needs_reconnection_reason is not distinct from ${UNINSTALLED_REASON},
       needs_reconnection_at = null,
       needs_reconnection_reason = null
     where id = ${id}

@@ -1,4 +1,5 @@
 import type { Queryable } from '../client.ts';
+import { UNINSTALLED_REASON } from '../integration-tokens.ts';
 
 export type WorkerIntegrationRow = {
   id: string;
@@ -41,10 +42,15 @@ export async function touchIntegrationLastSync(tx: Queryable, integrationId: str
       and (last_sync_at is null or last_sync_at < now() - interval '1 second')`;
 }
 
-/** app/uninstalled: the shop removed the app; stop taking its webhooks. */
+/**
+ * app/uninstalled: the shop removed the app; stop taking its orders, and tell the owner at once that
+ * the store must be reconnected (its tokens are revoked) — reconnecting re-activates it.
+ */
 export async function deactivateIntegration(tx: Queryable, integrationId: string): Promise<boolean> {
   const rows = await tx`
-    update integrations set is_active = false, updated_at = now()
+    update integrations set is_active = false, updated_at = now(),
+      needs_reconnection_at = coalesce(needs_reconnection_at, now()),
+      needs_reconnection_reason = ${UNINSTALLED_REASON}
     where id = ${integrationId} and workspace_id = app.current_workspace_id()
     returning id`;
   return rows.length > 0;
