@@ -15,12 +15,8 @@ function weekAgo(): string {
   return localDateInput(d);
 }
 
-export default function ReconcilePage() {
-  const { workspace, isOwner } = useWorkspace();
-  const workspaceId = workspace.id;
-  const [since, setSince] = useState(weekAgo);
-  const [localError, setLocalError] = useState<string | null>(null);
-  const [runId, setRunId] = useState<string | null>(null);
+/** The history (polled while a run is unfinished) and the run shown: the one just started, else the latest. */
+function useRuns(workspaceId: string, runId: string | null) {
   const runs = useQuery({
     ...trpc.reconcile.list.queryOptions({ workspaceId, limit: 10 }),
     refetchInterval: (q) => (q.state.data?.some((r) => !r.done) ? 2_000 : false),
@@ -31,16 +27,6 @@ export default function ReconcilePage() {
     enabled: current !== null,
     refetchInterval: (q) => (q.state.data?.done ? false : 1_000),
   });
-  const start = useMutation(
-    trpc.reconcile.start.mutationOptions({
-      onSuccess: ({ runId: id }) => {
-        setRunId(id);
-        void queryClient.invalidateQueries({
-          queryKey: trpc.reconcile.list.queryKey({ workspaceId, limit: 10 }),
-        });
-      },
-    }),
-  );
   // When a run finishes, refresh the history and the orders.
   const done = status.data?.done ?? false;
   const [seenDone, setSeenDone] = useState<string | null>(null);
@@ -51,27 +37,15 @@ export default function ReconcilePage() {
     });
     void queryClient.invalidateQueries({ queryKey: trpc.orders.pathKey() });
   }
+  return { runs, current, status };
+}
 
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    if (!since) {
-      setLocalError('Choose the date to import orders from.');
-      return;
-    }
-    if (since > localDateInput(new Date())) {
-      setLocalError('Choose a start date that is not in the future.');
-      return;
-    }
-    setLocalError(null);
-    start.mutate({ workspaceId, since: localMidnightIso(since) });
-  }
-
-  const serverFieldError = fieldErrors(start.error).since;
-  const startCode = errorCode(start.error);
-  const sinceError =
-    localError ??
-    serverFieldError ??
-    (start.error && startCode === 'BAD_REQUEST' ? errorMessage(start.error) : undefined);
+export default function ReconcilePage() {
+  const { workspace } = useWorkspace();
+  const workspaceId = workspace.id;
+  const [runId, setRunId] = useState<string | null>(null);
+  const { runs, current, status } = useRuns(workspaceId, runId);
+  const running = status.data !== undefined && !status.data.done && runId !== null;
 
   return (
     <>
@@ -80,32 +54,7 @@ export default function ReconcilePage() {
         Import the store's orders updated since a date, through the Shopify Admin API. Orders that webhooks
         missed are created; the others are brought up to date. Nothing is imported twice.
       </p>
-      <form className="card" onSubmit={submit} noValidate aria-labelledby="start-title">
-        <h2 id="start-title">Start a run</h2>
-        {!isOwner ? <Notice tone="warning">{READ_ONLY}</Notice> : null}
-        <fieldset className="plain row-fields" disabled={!isOwner}>
-          <legend className="sr-only">Reconcile options</legend>
-          <Field label="Orders updated since" error={sinceError}>
-            {(p) => (
-              <input
-                {...p}
-                type="date"
-                value={since}
-                max={localDateInput(new Date())}
-                onChange={(e) => setSince(e.target.value)}
-              />
-            )}
-          </Field>
-          <button
-            type="submit"
-            className="btn btn-primary"
-            disabled={start.isPending || (status.data !== undefined && !status.data.done && runId !== null)}
-          >
-            {start.isPending ? 'Starting…' : 'Start reconcile'}
-          </button>
-        </fieldset>
-        {start.error && !sinceError ? <ErrorBox error={start.error} /> : null}
-      </form>
+      <StartRunForm running={running} onStarted={setRunId} />
 
       {current ? (
         <section className="card" aria-labelledby="progress-title">
@@ -129,39 +78,109 @@ export default function ReconcilePage() {
         ) : runs.data.length === 0 ? (
           <Empty title="No reconcile runs yet." />
         ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Since</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Seen</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Updated</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {runs.data.map((r) => (
-                  <tr key={r.id}>
-                    <td className="nowrap">{formatDateTime(r.createdAt)}</td>
-                    <td className="nowrap">{formatDate(r.since)}</td>
-                    <td>
-                      <StatusBadge status={r.status} />
-                    </td>
-                    <td>{r.ordersSeen}</td>
-                    <td>{r.ordersCreated}</td>
-                    <td>{r.ordersUpdated}</td>
-                    <td className="error-cell">{r.error ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RunHistory runs={runs.data} />
         )}
       </section>
     </>
+  );
+}
+
+/** The owner's "Start a run" form: a start date not in the future, checked here and by the server. */
+function StartRunForm({ running, onStarted }: { running: boolean; onStarted: (runId: string) => void }) {
+  const { workspace, isOwner } = useWorkspace();
+  const workspaceId = workspace.id;
+  const [since, setSince] = useState(weekAgo);
+  const [localError, setLocalError] = useState<string | null>(null);
+  const start = useMutation(
+    trpc.reconcile.start.mutationOptions({
+      onSuccess: ({ runId }) => {
+        onStarted(runId);
+        void queryClient.invalidateQueries({
+          queryKey: trpc.reconcile.list.queryKey({ workspaceId, limit: 10 }),
+        });
+      },
+    }),
+  );
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!since) {
+      setLocalError('Choose the date to import orders from.');
+      return;
+    }
+    if (since > localDateInput(new Date())) {
+      setLocalError('Choose a start date that is not in the future.');
+      return;
+    }
+    setLocalError(null);
+    start.mutate({ workspaceId, since: localMidnightIso(since) });
+  }
+
+  const serverFieldError = fieldErrors(start.error).since;
+  const startCode = errorCode(start.error);
+  const sinceError =
+    localError ??
+    serverFieldError ??
+    (start.error && startCode === 'BAD_REQUEST' ? errorMessage(start.error) : undefined);
+
+  return (
+    <form className="card" onSubmit={submit} noValidate aria-labelledby="start-title">
+      <h2 id="start-title">Start a run</h2>
+      {!isOwner ? <Notice tone="warning">{READ_ONLY}</Notice> : null}
+      <fieldset className="plain row-fields" disabled={!isOwner}>
+        <legend className="sr-only">Reconcile options</legend>
+        <Field label="Orders updated since" error={sinceError}>
+          {(p) => (
+            <input
+              {...p}
+              type="date"
+              value={since}
+              max={localDateInput(new Date())}
+              onChange={(e) => setSince(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" className="btn btn-primary" disabled={start.isPending || running}>
+          {start.isPending ? 'Starting…' : 'Start reconcile'}
+        </button>
+      </fieldset>
+      {start.error && !sinceError ? <ErrorBox error={start.error} /> : null}
+    </form>
+  );
+}
+
+function RunHistory({ runs }: { runs: RouterOutputs['reconcile']['list'] }) {
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">Started</th>
+            <th scope="col">Since</th>
+            <th scope="col">Status</th>
+            <th scope="col">Seen</th>
+            <th scope="col">Created</th>
+            <th scope="col">Updated</th>
+            <th scope="col">Error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.id}>
+              <td className="nowrap">{formatDateTime(r.createdAt)}</td>
+              <td className="nowrap">{formatDate(r.since)}</td>
+              <td>
+                <StatusBadge status={r.status} />
+              </td>
+              <td>{r.ordersSeen}</td>
+              <td>{r.ordersCreated}</td>
+              <td>{r.ordersUpdated}</td>
+              <td className="error-cell">{r.error ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -9,12 +9,14 @@ type Review = RouterOutputs['contactReviews']['list'][number];
 type ReviewContact = NonNullable<Review['contact']>;
 type ReviewStatus = NonNullable<RouterInputs['contactReviews']['list']['status']>;
 
-export default function ReviewsPage() {
-  const { workspace } = useWorkspace();
-  const workspaceId = workspace.id;
-  const [status, setStatus] = useState<ReviewStatus>('pending');
-  const [done, setDone] = useState<string | null>(null);
-  const reviews = useQuery(trpc.contactReviews.list.queryOptions({ workspaceId, status, limit: 50 }));
+type ReviewActions = {
+  busy: boolean;
+  merge: (reviewId: string) => void;
+  ignore: (reviewId: string) => void;
+};
+
+/** Merge and ignore, with the sentence each leaves behind; both refresh the reviews and the orders. */
+function useReviewActions(workspaceId: string, setDone: (text: string | null) => void) {
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: trpc.contactReviews.pathKey() });
     void queryClient.invalidateQueries({ queryKey: trpc.orders.pathKey() });
@@ -37,7 +39,27 @@ export default function ReviewsPage() {
       },
     }),
   );
-  const busy = merge.isPending || ignore.isPending;
+  const actions: ReviewActions = {
+    busy: merge.isPending || ignore.isPending,
+    merge: (reviewId) => {
+      setDone(null);
+      merge.mutate({ workspaceId, reviewId });
+    },
+    ignore: (reviewId) => {
+      setDone(null);
+      ignore.mutate({ workspaceId, reviewId });
+    },
+  };
+  return { actions, error: merge.error ?? ignore.error };
+}
+
+export default function ReviewsPage() {
+  const { workspace } = useWorkspace();
+  const workspaceId = workspace.id;
+  const [status, setStatus] = useState<ReviewStatus>('pending');
+  const [done, setDone] = useState<string | null>(null);
+  const reviews = useQuery(trpc.contactReviews.list.queryOptions({ workspaceId, status, limit: 50 }));
+  const { actions, error } = useReviewActions(workspaceId, setDone);
 
   return (
     <>
@@ -62,8 +84,7 @@ export default function ReviewsPage() {
       <div role="status" aria-live="polite">
         {done ? <Notice tone="success">{done}</Notice> : null}
       </div>
-      {merge.error ? <ErrorBox error={merge.error} /> : null}
-      {ignore.error ? <ErrorBox error={ignore.error} /> : null}
+      {error ? <ErrorBox error={error} /> : null}
       {reviews.isPending ? (
         <Loading label="Loading reviews…" />
       ) : reviews.error ? (
@@ -76,64 +97,60 @@ export default function ReviewsPage() {
         <ul className="review-list">
           {reviews.data.map((r) => (
             <li key={r.id}>
-              <article className="card review" aria-labelledby={`review-${r.id}`}>
-                <header className="review-head">
-                  <h2 id={`review-${r.id}`}>
-                    {r.order?.shopifyOrderName ? `Order ${r.order.shopifyOrderName}` : 'Possible duplicate'}
-                    {r.order ? (
-                      <span className="muted"> · {formatMoney(r.order.totalValue, r.order.currency)}</span>
-                    ) : null}
-                  </h2>
-                  <span className="muted">{formatDateTime(r.createdAt)}</span>
-                </header>
-                <ul className="chips" aria-label="Why they may be the same person">
-                  {r.reasons.map((reason) => (
-                    <li key={reason} className="chip">
-                      {reason}
-                    </li>
-                  ))}
-                  {r.score ? <li className="chip chip-score">score {r.score}</li> : null}
-                </ul>
-                <div className="side-by-side">
-                  <ContactCard title="New contact from this order" contact={r.contact} />
-                  <ContactCard title="Existing contact" contact={r.candidate} />
-                </div>
-                {r.status === 'pending' ? (
-                  <div className="row">
-                    <button
-                      type="button"
-                      className="btn btn-primary"
-                      disabled={busy || !r.contact || !r.candidate}
-                      onClick={() => {
-                        setDone(null);
-                        merge.mutate({ workspaceId, reviewId: r.id });
-                      }}
-                    >
-                      Merge into existing contact
-                    </button>
-                    <button
-                      type="button"
-                      className="btn"
-                      disabled={busy}
-                      onClick={() => {
-                        setDone(null);
-                        ignore.mutate({ workspaceId, reviewId: r.id });
-                      }}
-                    >
-                      Keep both (ignore)
-                    </button>
-                  </div>
-                ) : (
-                  <p className="muted">
-                    {r.status === 'merged' ? 'Merged' : 'Ignored'} {formatDateTime(r.resolvedAt)}
-                  </p>
-                )}
-              </article>
+              <ReviewCard review={r} actions={actions} />
             </li>
           ))}
         </ul>
       )}
     </>
+  );
+}
+
+/** One possible duplicate: why, the two contacts side by side, and merge / keep both while pending. */
+function ReviewCard({ review: r, actions }: { review: Review; actions: ReviewActions }) {
+  return (
+    <article className="card review" aria-labelledby={`review-${r.id}`}>
+      <header className="review-head">
+        <h2 id={`review-${r.id}`}>
+          {r.order?.shopifyOrderName ? `Order ${r.order.shopifyOrderName}` : 'Possible duplicate'}
+          {r.order ? (
+            <span className="muted"> · {formatMoney(r.order.totalValue, r.order.currency)}</span>
+          ) : null}
+        </h2>
+        <span className="muted">{formatDateTime(r.createdAt)}</span>
+      </header>
+      <ul className="chips" aria-label="Why they may be the same person">
+        {r.reasons.map((reason) => (
+          <li key={reason} className="chip">
+            {reason}
+          </li>
+        ))}
+        {r.score ? <li className="chip chip-score">score {r.score}</li> : null}
+      </ul>
+      <div className="side-by-side">
+        <ContactCard title="New contact from this order" contact={r.contact} />
+        <ContactCard title="Existing contact" contact={r.candidate} />
+      </div>
+      {r.status === 'pending' ? (
+        <div className="row">
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={actions.busy || !r.contact || !r.candidate}
+            onClick={() => actions.merge(r.id)}
+          >
+            Merge into existing contact
+          </button>
+          <button type="button" className="btn" disabled={actions.busy} onClick={() => actions.ignore(r.id)}>
+            Keep both (ignore)
+          </button>
+        </div>
+      ) : (
+        <p className="muted">
+          {r.status === 'merged' ? 'Merged' : 'Ignored'} {formatDateTime(r.resolvedAt)}
+        </p>
+      )}
+    </article>
   );
 }
 
