@@ -68,7 +68,6 @@ export const KNOWN: readonly { file: string; rule: Finding['rule']; name?: strin
   { file: 'bench/src/sections/fuzz.ts', rule: 'function-size', name: 'fuzzSection' },
   { file: 'bench/src/sections/lookup.ts', rule: 'function-size', name: 'lookupSection' },
   { file: 'bench/src/sections/processing.ts', rule: 'function-size', name: 'processingSection' },
-  { file: 'bench/src/sections/soak.ts', rule: 'function-size', name: 'soakSection' },
 ];
 
 function isKnown(f: Finding): boolean {
