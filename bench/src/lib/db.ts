@@ -13,7 +13,6 @@ import {
   seed,
   withDatabaseName,
 } from '@crm/db';
-import { CITIES, FIRST_NAMES, generatedPhoneSql, LAST_NAMES, sqlTextArray } from './names.ts';
 
 export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const DEMO_SECRET = 'demo-webhook-secret';
@@ -95,46 +94,8 @@ export async function dropLeftoverBenchDatabases(admin = adminUrl()): Promise<st
   }
 }
 
-/**
- * `count` contacts in the workspace, generated in SQL (generate_series over arrays of Spanish and
- * English names and cities): 1–2 given names and 1–2 surnames, unique +57 mobile phones spread over
- * the +57 300–319 block (generatedPhone), emails for 70%. Secondary indexes are dropped and re-created around the load (same definitions), then ANALYZE.
- */
-export async function generateContacts(sql: Sql, workspaceId: string, count: number): Promise<void> {
-  const indexes = await sql<{ name: string; def: string }[]>`
-    select i.relname as name, pg_get_indexdef(i.oid) as def
-    from pg_index x join pg_class i on i.oid = x.indexrelid
-    where x.indrelid = 'public.contacts'::regclass and not x.indisunique and not x.indisprimary`;
-  for (const ix of indexes) await sql.unsafe(`drop index ${ix.name}`);
-  const first = `(${sqlTextArray(FIRST_NAMES)})`;
-  const last = `(${sqlTextArray(LAST_NAMES)})`;
-  const cities = `(${sqlTextArray(CITIES.map((c) => c[0]))})`;
-  const departments = `(${sqlTextArray(CITIES.map((c) => c[1]))})`;
-  const [{ base } = { base: 0 }] = await sql<{ base: number }[]>`select count(*)::int as base from contacts`;
-  // Deterministic pseudo-random picks from hashes of the row number (same data every run).
-  await sql.unsafe(`
-    insert into contacts (workspace_id, name, phone, email, city, department, created_at)
-    select '${workspaceId}'::uuid,
-           f1 || case when h2 % 10 < 3 then ' ' || f2 else '' end || ' ' || l1
-              || case when h3 % 10 < 6 then ' ' || l2 else '' end,
-           ${generatedPhoneSql(`${base} + g`)},
-           case when h1 % 10 < 7 then lower(translate(f1, 'áéíóúñÁÉÍÓÚ', 'aeiounAEIOU')) || '.'
-                || lower(translate(l1, 'áéíóúñÁÉÍÓÚ', 'aeiounAEIOU')) || g || '@example.com' end,
-           ${cities}[1 + ci], ${departments}[1 + ci],
-           now() - make_interval(secs => g)
-    from (
-      select g,
-             abs(hashint4(g)) as h1, abs(hashint4(g + 7919)) as h2, abs(hashint4(g + 104729)) as h3,
-             ${first}[1 + abs(hashint4(g * 3)) % ${FIRST_NAMES.length}] as f1,
-             ${first}[1 + abs(hashint4(g * 5 + 1)) % ${FIRST_NAMES.length}] as f2,
-             ${last}[1 + abs(hashint4(g * 7 + 2)) % ${LAST_NAMES.length}] as l1,
-             ${last}[1 + abs(hashint4(g * 11 + 3)) % ${LAST_NAMES.length}] as l2,
-             abs(hashint4(g * 13 + 4)) % ${CITIES.length} as ci
-      from generate_series(1, ${count}) as g
-    ) s`);
-  for (const ix of indexes) await sql.unsafe(ix.def);
-  await sql`analyze contacts`;
-}
+/** Generated contacts (bench/src/lib/contacts.ts), here too for the sections that load them. */
+export { generateContacts } from './contacts.ts';
 
 /** `count` active products with SKUs BENCH-00001… and prices, in the workspace. */
 export async function generateProducts(sql: Sql, workspaceId: string, count: number): Promise<void> {
