@@ -14,6 +14,8 @@ function beforeRefund(): string {
     .replace('"financial_status": "partially_refunded"', '"financial_status": "paid"')
     .replace('"updated_at": "2026-03-05T16:40:12-05:00"', '"updated_at": "2026-03-02T10:15:05-05:00"')
     .replace('"current_quantity": 1,', '"current_quantity": 4,')
+    .replace('"current_subtotal_price": "47.50"', '"current_subtotal_price": "115.00"')
+    .replace('"current_total_price": "52.50"', '"current_total_price": "120.00"')
     .replace(/"refunds": \[[\s\S]*\]\s*}\s*$/, '"refunds": []\n}\n');
 }
 
@@ -30,7 +32,8 @@ test('the Orders board shows currencies, refunds and test orders, and filters te
   await expect(test).toBeVisible();
   await expect(test).toContainText('Test order');
   await expect(test.locator('.order-total')).toHaveText('60.00 AUD');
-  await expect(test).toContainText('Customer pays 45.85 USD');
+  // The goods (60.00 AUD) at the order's own rate (69.95 AUD charged as 45.85 USD): shipping is not goods.
+  await expect(test).toContainText("Goods in the customer's currency: 39.33 USD");
   await expect(test).toContainText('Tags: wholesale, vip');
 
   const refunded = page.getByRole('article', { name: 'Order #1187' });
@@ -39,15 +42,34 @@ test('the Orders board shows currencies, refunds and test orders, and filters te
   await refunded.getByText('2 lines').click();
   await expect(refunded.getByText('(3 of 4 refunded)')).toBeVisible();
   await expect(refunded.getByText('TEE-BLK-M')).toBeVisible();
+  // the refunded line: its amount before the refund, struck through, then what is left
+  const tee = refunded.getByRole('listitem').filter({ hasText: 'TEE-BLK-M' });
+  await expect(tee.locator('del')).toHaveText('90.00 USD');
+  await expect(tee.locator('.line-amount')).toContainText('22.50 USD');
   await expect(refunded).not.toContainText('Test order');
   await screenshot(page, 'orders-currency-refunds-test');
 
   await page.getByLabel('Test orders').selectOption('exclude');
   await expect(test).toHaveCount(0);
   await expect(refunded).toBeVisible();
+  await expect(page).toHaveURL(/\/orders\?test=exclude$/);
   await page.getByLabel('Test orders').selectOption('only');
   await expect(test).toBeVisible();
   await expect(refunded).toHaveCount(0);
+  await expect(page).toHaveURL(/\/orders\?test=only$/);
+
+  // The filter is in the URL: a reload (or a shared link) shows the same board.
+  await page.reload();
+  await expect(page.getByLabel('Test orders')).toHaveValue('only');
+  await expect(test).toBeVisible();
+  await expect(refunded).toHaveCount(0);
+  await page.goto(page.url().replace('?test=only', '?test=exclude'));
+  await expect(page.getByLabel('Test orders')).toHaveValue('exclude');
+  await expect(refunded).toBeVisible();
+  await expect(test).toHaveCount(0);
+  await page.getByLabel('Test orders').selectOption('include');
+  await expect(page).toHaveURL(/\/orders$/);
+  await expect(test).toBeVisible();
 
   // The same order created again: its event says so.
   await postWebhook(fixture('orders-create.order-discount-aud.json'));

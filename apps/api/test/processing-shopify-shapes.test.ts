@@ -90,6 +90,8 @@ function beforeRefund(): string {
   order.financial_status = 'paid';
   order.updated_at = '2026-03-02T10:15:05-05:00';
   order.refunds = [];
+  order.current_subtotal_price = '115.00';
+  order.current_total_price = '120.00';
   for (const line of order.line_items) line.current_quantity = line.quantity;
   // JSON.parse rounded the id (above 2^53): its admin_graphql_api_id keeps every digit.
   return JSON.stringify(order);
@@ -158,7 +160,7 @@ describe('discounts, currencies, test orders', () => {
       original_total: '60.00',
       currency: 'AUD',
       presentment_currency: 'USD',
-      presentment_total: '45.85',
+      presentment_total: '39.33', // the 60.00 AUD of goods at the order's rate (69.95 AUD = 45.85 USD)
       tags: ['wholesale', 'vip'],
       is_test: true,
     });

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   changeEventFilters,
+  changeTestOrderFilter,
   eventFiltersSearch,
   eventPath,
   isUuid,
   parseEventFilters,
+  parseTestOrderFilter,
   sectionOf,
   withWorkspace,
   workspacePath,
@@ -90,5 +92,21 @@ describe('paths', () => {
     expect(isUuid(WS.toUpperCase())).toBe(true);
     expect(isUuid(`${WS}0`)).toBe(false);
     expect(isUuid('not-a-uuid')).toBe(false);
+  });
+});
+
+describe('the Orders board test-order filter in the query string', () => {
+  it('reads ?test=exclude and ?test=only; anything else shows every order', () => {
+    expect(parseTestOrderFilter('?test=exclude')).toBe('exclude');
+    expect(parseTestOrderFilter('test=only&x=1')).toBe('only');
+    for (const search of ['', '?test=ONLY', '?test=', '?test=all']) {
+      expect(parseTestOrderFilter(search)).toBe('include');
+    }
+  });
+
+  it('writes the filter, keeping other parameters; the default leaves the URL clean', () => {
+    expect(changeTestOrderFilter('', 'only')).toBe('?test=only');
+    expect(changeTestOrderFilter('?x=1&test=only', 'exclude')).toBe('?x=1&test=exclude');
+    expect(changeTestOrderFilter('?test=only', 'include')).toBe('');
   });
 });

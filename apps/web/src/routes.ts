@@ -127,3 +127,22 @@ export function changeEventFilters(
   }
   return eventFiltersSearch(parseEventFilters(params));
 }
+
+/** Which test orders the Orders board shows: `?test=exclude` hides them, `?test=only` shows only them. */
+export const TEST_ORDER_FILTERS = ['include', 'exclude', 'only'] as const;
+export type TestOrderFilter = (typeof TEST_ORDER_FILTERS)[number];
+
+/** The Orders board's test-order filter of a query string; anything else (or none) is `include`. */
+export function parseTestOrderFilter(search: string | URLSearchParams): TestOrderFilter {
+  const value = (typeof search === 'string' ? new URLSearchParams(search) : search).get('test');
+  return TEST_ORDER_FILTERS.find((f) => f === value) ?? 'include';
+}
+
+/** The query string after the test-order filter changed, other parameters kept (`include` drops it). */
+export function changeTestOrderFilter(search: string, filter: TestOrderFilter): string {
+  const params = new URLSearchParams(search);
+  if (filter === 'include') params.delete('test');
+  else params.set('test', filter);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}

@@ -1,4 +1,4 @@
-import { formatMoney, parseMoney } from './money.ts';
+import { divideRoundHalfUp, formatMoney, parseMoney } from './money.ts';
 import { type LineAmounts, orderAmounts } from './order-amounts.ts';
 import { pickOrderPhone, secondaryPhoneFromNoteAttributes } from './phone.ts';
 import { type CatalogProduct, matchLineToProduct, type ProductMatchStrategy } from './products.ts';
@@ -127,6 +127,7 @@ export const DESCRIPTION_FACT_PREFIXES = [
   'Cancelado: ',
   'Descuento del pedido',
   'Reembolsado: ',
+  'Reembolsado fuera de las líneas',
   'Total Shopify: ',
 ] as const;
 
@@ -152,6 +153,8 @@ function describe(order: ShopifyOrder, total: string, amounts: ReturnType<typeof
       `Descuento del pedido repartido entre las líneas: ${formatMoney(amounts.unallocatedDiscount)}${currency}`,
     amounts.current !== amounts.original &&
       `Reembolsado: ${formatMoney(amounts.original - amounts.current)}${currency} de ${formatMoney(amounts.original)}${currency}`,
+    amounts.adjustments !== 0n &&
+      `Reembolsado fuera de las líneas (envío, ajustes): ${formatMoney(amounts.adjustments)}${currency}`,
     `Total Shopify: ${order.current_total_price ?? order.total_price ?? total}${currency}` +
       (order.shipping_lines.length > 0
         ? `, envío ${formatMoney(shipping)}${currency}${shippingTitles ? ` (${shippingTitles})` : ''}`
@@ -161,15 +164,34 @@ function describe(order: ShopifyOrder, total: string, amounts: ReturnType<typeof
     .join('\n');
 }
 
-/** The customer's currency and current amount, when Shopify charged in another currency than the shop's. */
-function presentment(order: ShopifyOrder): { currency: string | null; total: string | null } {
-  const set = order.current_total_price_set ?? order.total_price_set;
-  const money = set?.presentment_money;
-  const currency = money?.currency_code ?? order.presentment_currency;
+/**
+ * The customer's currency and what the goods (`goods`, cents in the shop's currency) come to in it,
+ * when Shopify charged in another currency than the shop's. Converted at Shopify's own rate for the
+ * order: the presentment/shop ratio of current_subtotal_price_set, else subtotal_price_set, else
+ * current_total_price_set, else total_price_set (so shipping and taxes never count as goods).
+ */
+function presentment(order: ShopifyOrder, goods: bigint): { currency: string | null; total: string | null } {
+  const sets = [
+    order.current_subtotal_price_set,
+    order.subtotal_price_set,
+    order.current_total_price_set,
+    order.total_price_set,
+  ];
+  const currency =
+    sets.find((s) => s?.presentment_money?.currency_code)?.presentment_money?.currency_code ??
+    order.presentment_currency;
   if (!currency || !order.currency || currency.toUpperCase() === order.currency.toUpperCase()) {
     return { currency: null, total: null };
   }
-  return { currency: currency.toUpperCase(), total: money?.amount ?? null };
+  const rate = sets.find(
+    (s) => s?.shop_money?.amount && s.presentment_money?.amount && parseMoney(s.shop_money.amount) > 0n,
+  );
+  const shop = parseMoney(rate?.shop_money?.amount);
+  const shown = parseMoney(rate?.presentment_money?.amount);
+  return {
+    currency: currency.toUpperCase(),
+    total: rate ? formatMoney(divideRoundHalfUp(goods * shown, shop)) : goods === 0n ? '0.00' : null,
+  };
 }
 
 /** "vip, wholesale ,  vip" → ["vip", "wholesale"]: Shopify's comma-separated tags, each once. */
@@ -200,7 +222,7 @@ export function mapOrder(
   );
   const total = formatMoney(amounts.current);
   const shipping = order.shipping_address;
-  const shown = presentment(order);
+  const shown = presentment(order, amounts.current);
   return {
     shopifyOrderId: order.id,
     shopifyOrderName: order.name ?? `#${order.order_number ?? order.id}`,

@@ -189,9 +189,33 @@ const refundLineItem = z.object(
   { line_item_id: idValue, quantity: count, subtotal: optionalMoney },
   { error: 'expected a refund line item' },
 );
+/**
+ * Money a refund returned outside its lines: `shipping_refund` (negative: shipping given back) or
+ * `refund_discrepancy` (the refund differs from what its lines are worth).
+ */
+const orderAdjustment = z.object(
+  { amount: optionalMoney, kind: text },
+  { error: 'expected an order adjustment' },
+);
 const refund = z.object(
-  { id: optionalId, created_at: timestamp, refund_line_items: list(refundLineItem, 'refund line items') },
+  {
+    id: optionalId,
+    created_at: timestamp,
+    refund_line_items: list(refundLineItem, 'refund line items'),
+    order_adjustments: list(orderAdjustment, 'order adjustments'),
+  },
   { error: 'expected a refund' },
+);
+
+/** REST's discount_codes: `type` is fixed_amount, percentage or shipping. */
+const discountCode = z.object(
+  { code: text, amount: optionalMoney, type: text },
+  { error: 'expected a discount code' },
+);
+/** REST's discount_applications: what each discount targets (line_item or shipping_line) and its value. */
+const discountApplication = z.object(
+  { target_type: text, value: optionalMoney, value_type: text, allocation_method: text },
+  { error: 'expected a discount application' },
 );
 
 export const shopifyOrderSchema = withGidId(
@@ -224,6 +248,10 @@ export const shopifyOrderSchema = withGidId(
       current_total_price: optionalMoney,
       total_price_set: moneySet,
       current_total_price_set: moneySet,
+      subtotal_price_set: moneySet,
+      current_subtotal_price_set: moneySet,
+      discount_codes: list(discountCode, 'discount codes'),
+      discount_applications: list(discountApplication, 'discount applications'),
       refunds: list(refund, 'refunds'),
       tags: text,
       test: z

@@ -177,9 +177,10 @@ describe('an order-level discount Shopify did not allocate to the lines', () => 
 });
 
 describe('currency, tags, test orders, second email', () => {
-  it('keeps the shop currency and, when the customer paid in another, that currency and amount', () => {
+  it('keeps the shop currency and, when the customer paid in another, that currency and the goods in it', () => {
     const mapped = map('orders-create.order-discount-aud.json', 'AU');
-    expect(mapped).toMatchObject({ currency: 'AUD', presentmentCurrency: 'USD', presentmentTotal: '45.85' });
+    // 60.00 AUD of goods at the order's own rate (total 69.95 AUD = 45.85 USD): shipping is not goods.
+    expect(mapped).toMatchObject({ currency: 'AUD', presentmentCurrency: 'USD', presentmentTotal: '39.33' });
     expect(map('orders-updated.partial-refund-us.json')).toMatchObject({
       currency: 'USD',
       presentmentCurrency: null,
@@ -198,6 +199,149 @@ describe('currency, tags, test orders, second email', () => {
     expect(same.contact.secondaryEmail).toBeNull(); // same email
     expect(same.test).toBe(false);
     expect(same.tags).toEqual([]);
+  });
+});
+
+describe('money as Shopify counts it: goods only, in both currencies', () => {
+  const base = {
+    id: 1,
+    currency: 'EUR',
+    line_items: [
+      { id: 2, quantity: 2, price: '30.00' },
+      { id: 3, quantity: 1, price: '40.00' },
+    ],
+    shipping_lines: [{ price: '10.00', discounted_price: '10.00', discount_allocations: [] }],
+  };
+
+  it('the presentment amount is the goods in the customer currency, from subtotal_price_set when there is one', () => {
+    const mapped = mapJson({
+      ...base,
+      subtotal_price: '100.00',
+      subtotal_price_set: {
+        shop_money: { amount: '100.00', currency_code: 'EUR' },
+        presentment_money: { amount: '2150.00', currency_code: 'MXN' },
+      },
+      total_price_set: {
+        shop_money: { amount: '110.00', currency_code: 'EUR' },
+        presentment_money: { amount: '2365.00', currency_code: 'MXN' },
+      },
+    });
+    expect(mapped).toMatchObject({
+      totalValue: '100.00',
+      currency: 'EUR',
+      presentmentCurrency: 'MXN',
+      presentmentTotal: '2150.00',
+    });
+  });
+
+  it('a free-shipping code on a REST payload whose shipping line carries no allocation is not a goods discount', () => {
+    const freeShipping = {
+      ...base,
+      total_discounts: '10.00',
+      discount_codes: [{ code: 'ENVIOGRATIS', amount: '10.00', type: 'shipping' }],
+    };
+    expect(mapJson(freeShipping).totalValue).toBe('100.00');
+    // the same told only by a discount application on shipping lines (100 %)
+    const byApplication = {
+      ...base,
+      total_discounts: '10.00',
+      discount_applications: [
+        { target_type: 'shipping_line', value: '100.0', value_type: 'percentage', allocation_method: 'each' },
+      ],
+    };
+    expect(mapJson(byApplication).totalValue).toBe('100.00');
+    // and by subtotal_price alone: goods after every discount, before shipping
+    expect(mapJson({ ...base, total_discounts: '10.00', subtotal_price: '100.00' }).totalValue).toBe(
+      '100.00',
+    );
+    // a goods discount next to it is still taken off the goods
+    const both = { ...freeShipping, total_discounts: '30.00' };
+    const mapped = mapJson(both);
+    expect(mapped.totalValue).toBe('80.00');
+    expectLinesAddUp(mapped);
+  });
+
+  it('refunded shipping and order adjustments do not change the goods; Shopify current_subtotal_price does', () => {
+    const refundedShipping = mapJson({
+      ...base,
+      financial_status: 'partially_refunded',
+      current_subtotal_price: '100.00',
+      refunds: [
+        { refund_line_items: [], order_adjustments: [{ amount: '-10.00', kind: 'shipping_refund' }] },
+      ],
+    });
+    expect(refundedShipping.totalValue).toBe('100.00');
+    expect(refundedShipping.description).toContain(
+      'Reembolsado fuera de las líneas (envío, ajustes): 10.00 EUR',
+    );
+    expect(refundedShipping.description).not.toContain('Reembolsado: ');
+
+    // a refund Shopify counted against the goods without refund lines: the lines follow its current subtotal
+    const goodwill = mapJson({
+      ...base,
+      financial_status: 'partially_refunded',
+      current_subtotal_price: '75.00',
+      refunds: [
+        { refund_line_items: [], order_adjustments: [{ amount: '-25.00', kind: 'refund_discrepancy' }] },
+      ],
+    });
+    expect(goodwill.totalValue).toBe('75.00');
+    expect(goodwill.originalTotal).toBe('100.00');
+    expect(goodwill.lines.map((l) => [l.quantity, l.subtotal])).toEqual([
+      [2, '45.00'],
+      [1, '30.00'],
+    ]);
+    expect(goodwill.description).toContain('Reembolsado: 25.00 EUR de 100.00 EUR');
+    expectLinesAddUp(goodwill);
+  });
+
+  it('property: lines add up to the totals, never below 0 or above the original, whatever Shopify current subtotal says', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            quantity: fc.integer({ min: 1, max: 9 }),
+            price: fc.integer({ min: 0, max: 100_000 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 6,
+          },
+        ),
+        fc.integer({ min: -1, max: 1_000_000 }),
+        fc.integer({ min: 0, max: 50_000 }),
+        (lines, currentSubtotal, shippingRefund) => {
+          const mapped = mapJson({
+            id: 1,
+            financial_status: 'partially_refunded',
+            ...(currentSubtotal >= 0 ? { current_subtotal_price: formatMoney(BigInt(currentSubtotal)) } : {}),
+            line_items: lines.map((l, i) => ({
+              id: i + 1,
+              quantity: l.quantity,
+              price: formatMoney(BigInt(l.price)),
+            })),
+            refunds: [
+              {
+                order_adjustments: [
+                  { amount: formatMoney(BigInt(-shippingRefund)), kind: 'shipping_refund' },
+                ],
+              },
+            ],
+          });
+          expectLinesAddUp(mapped);
+          const original = parseMoney(mapped.originalTotal);
+          const total = parseMoney(mapped.totalValue);
+          expect(total <= original && total >= 0n).toBe(true);
+          if (currentSubtotal >= 0 && BigInt(currentSubtotal) <= original)
+            expect(total).toBe(BigInt(currentSubtotal));
+          for (const l of mapped.lines) {
+            expect(
+              parseMoney(l.subtotal) >= 0n && parseMoney(l.subtotal) <= parseMoney(l.originalSubtotal),
+            ).toBe(true);
+          }
+        },
+      ),
+    );
   });
 });
 
@@ -273,7 +417,7 @@ describe('orders read through the GraphQL Admin API (reconciliation)', () => {
     expect(mapped).toMatchObject({
       totalValue: '10.00',
       presentmentCurrency: 'USD',
-      presentmentTotal: '26.20',
+      presentmentTotal: '6.55', // 10.00 AUD of goods left, at 40.00 AUD = 26.20 USD
     });
   });
 });

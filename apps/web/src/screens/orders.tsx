@@ -1,19 +1,31 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { useLocation, useSearch } from 'wouter';
 import { formatDateTime, formatMoney, subtractMoney } from '../format.ts';
+import {
+  changeTestOrderFilter,
+  parseTestOrderFilter,
+  TEST_ORDER_FILTERS,
+  type TestOrderFilter,
+} from '../routes.ts';
 import { type RouterOutputs, trpc } from '../trpc.ts';
 import { Empty, ErrorBox, Field, Loading, PageHeader } from '../ui.tsx';
 import { useWorkspace } from '../workspace.tsx';
 
 type Order = RouterOutputs['orders']['list']['items'][number];
-type TestOrders = 'include' | 'exclude' | 'only';
+const TEST_ORDER_LABELS: Record<TestOrderFilter, string> = {
+  include: 'Shown',
+  exclude: 'Hidden',
+  only: 'Only test orders',
+};
 
 export default function OrdersPage() {
   const { workspace } = useWorkspace();
   const workspaceId = workspace.id;
   const pipelines = useQuery(trpc.pipelines.list.queryOptions({ workspaceId }));
   const [chosen, setChosen] = useState<string>('');
-  const [testOrders, setTestOrders] = useState<TestOrders>('include');
+  // The test-order filter lives in the URL (?test=exclude|only), so a filtered board can be shared.
+  const testOrders = parseTestOrderFilter(useSearch());
   const pipelineId = chosen || pipelines.data?.[0]?.id || '';
   const pipeline = pipelines.data?.find((p) => p.id === pipelineId) ?? null;
   const orders = useInfiniteQuery({
@@ -30,17 +42,7 @@ export default function OrdersPage() {
   return (
     <>
       <PageHeader title="Orders">
-        <div className="inline-field">
-          <Field label="Test orders">
-            {(p) => (
-              <select {...p} value={testOrders} onChange={(e) => setTestOrders(e.target.value as TestOrders)}>
-                <option value="include">Shown</option>
-                <option value="exclude">Hidden</option>
-                <option value="only">Only test orders</option>
-              </select>
-            )}
-          </Field>
-        </div>
+        <TestOrdersField value={testOrders} />
         {pipelines.data && pipelines.data.length > 1 ? (
           <div className="inline-field">
             <Field label="Pipeline">
@@ -112,6 +114,33 @@ export default function OrdersPage() {
   );
 }
 
+/** The test-order filter: changing it rewrites the URL's `test` parameter (the board follows the URL). */
+function TestOrdersField({ value }: { value: TestOrderFilter }) {
+  const [path, navigate] = useLocation();
+  const search = useSearch();
+  const setTestOrders = (filter: TestOrderFilter) =>
+    navigate(`${path}${changeTestOrderFilter(search, filter)}`, { replace: true });
+  return (
+    <div className="inline-field">
+      <Field label="Test orders">
+        {(p) => (
+          <select
+            {...p}
+            value={value}
+            onChange={(e) => setTestOrders(parseTestOrderFilter(`test=${e.target.value}`))}
+          >
+            {TEST_ORDER_FILTERS.map((f) => (
+              <option key={f} value={f}>
+                {TEST_ORDER_LABELS[f]}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+    </div>
+  );
+}
+
 function OrderCard({ order }: { order: Order }) {
   const unmatched = order.lines.filter((l) => !l.matched).length;
   const money = (v: string) => formatMoney(v, order.currency);
@@ -142,7 +171,7 @@ function OrderCard({ order }: { order: Order }) {
       ) : null}
       {order.presentmentCurrency && order.presentmentTotal ? (
         <p className="muted small">
-          Customer pays {formatMoney(order.presentmentTotal, order.presentmentCurrency)}
+          Goods in the customer's currency: {formatMoney(order.presentmentTotal, order.presentmentCurrency)}
         </p>
       ) : null}
       <p className="order-contact">{order.contact?.name ?? 'No contact'}</p>
@@ -173,7 +202,14 @@ function OrderCard({ order }: { order: Order }) {
                   ({l.originalQuantity - l.quantity} of {l.originalQuantity} refunded)
                 </span>
               ) : null}
-              <span className="line-amount">{money(l.subtotal)}</span>
+              <span className="line-amount">
+                {l.originalSubtotal !== null && l.originalSubtotal !== l.subtotal ? (
+                  <del className="muted" title="Before refunds">
+                    {money(l.originalSubtotal)}
+                  </del>
+                ) : null}{' '}
+                {money(l.subtotal)}
+              </span>
             </li>
           ))}
         </ul>
