@@ -1,9 +1,12 @@
 /**
  * Every webhook request gets an HTTP answer over a real connection, whatever its body: the fuzz
  * bench once saw no answer for a body starting with a UTF-8 byte order mark and for truncated JSON.
+ * Those requests followed, on the same keep-alive connection, a body over 2 MiB: answered 413 before
+ * it was read, the connection announced as kept, then dropped by @hono/node-server when the rest of
+ * the body took over 500 ms to drain — with the next request already written on it.
  */
 import { Agent, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { signedWebhookHeaders } from '@crm/shopify';
 import { serve } from '@hono/node-server';
@@ -79,5 +82,69 @@ describe('every webhook request is answered', () => {
         .map(async (c) => ({ status: await post(c.body, c.headers), expected: c.expected })),
     );
     for (const { status, expected } of statuses) expect(expected).toContain(status);
+  });
+});
+
+/** A raw HTTP/1.1 connection: what arrives on it, and whether it is closed. */
+function rawConnection() {
+  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  let received = '';
+  let closed = false;
+  const waiters: (() => void)[] = [];
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  socket.on('data', (d: Buffer) => {
+    received += d.toString('latin1');
+    wake();
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+    wake();
+  });
+  /** The nth response's status line and headers (lower case), or null when the connection closes first. */
+  const response = async (nth: number): Promise<string | null> => {
+    for (;;) {
+      const heads = received.split(/(?=HTTP\/1\.1 \d{3} )/).filter((r) => r.includes('\r\n\r\n'));
+      const head = heads[nth - 1];
+      if (head) return head.slice(0, head.indexOf('\r\n\r\n')).toLowerCase();
+      if (closed) return null;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return { socket, response, closed: () => closed };
+}
+
+describe('a body refused before it is read', () => {
+  it('over 2 MiB → 413; the client is told the connection closes, or its next request on it is answered', async () => {
+    const big = 3 * 1024 * 1024;
+    const conn = rawConnection();
+    conn.socket.setTimeout(20_000, () => conn.socket.destroy()); // a server that never answers fails, not hangs
+    const headers = signedWebhookHeaders('{}', { topic: 'orders/create', shopDomain: shop.shopDomain });
+    const head = (length: number) =>
+      [
+        'POST /webhooks/shopify HTTP/1.1',
+        'host: 127.0.0.1',
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+        `content-length: ${length}`,
+        '',
+        '',
+      ].join('\r\n');
+    conn.socket.write(head(big) + ' '.repeat(1024));
+    const first = await conn.response(1);
+    expect(first).toMatch(/^http\/1\.1 413 /);
+    if (first && /\r\nconnection: *close/.test(first)) {
+      // Told: the client sends nothing more on it, and the server closes it.
+      await new Promise<void>((resolve) => (conn.closed() ? resolve() : conn.socket.once('close', resolve)));
+      return;
+    }
+    // Kept: a client that follows HTTP sends the rest of the body, then its next request on it. The
+    // rest arrives after @hono/node-server's 500 ms drain, as on a crowded machine.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    conn.socket.write(' '.repeat(big - 1024));
+    conn.socket.write(`${head(2)}{}`);
+    expect((await conn.response(2)) ?? 'the connection closed without an answer').toMatch(/^http\/1\.1 401 /);
+    conn.socket.destroy();
   });
 });

@@ -5,7 +5,8 @@
  * the event and its job; processing happens in the job workers, never here.
  *
  *   1. raw bytes first, within the bounds on uploads in flight (uploads.ts): beyond them → 503 at
- *      once; over 2 MiB → 413; not all there within the read deadline → 408 and the connection closed
+ *      once; over 2 MiB → 413; not all there within the read deadline → 408 (all three close the
+ *      connection)
  *   2. no HMAC header → 401; no webhook id, shop domain or topic → 400
  *   3. the intake's outcome, answered by REPLIES; the database cannot take it in time → 503 so
  *      Shopify retries (a retry of an event that did commit after all is a duplicate, 200 then)
@@ -113,8 +114,12 @@ function notStoredReason(error: unknown): string {
   return (error as { code?: string }).code ?? 'error';
 }
 
-/** Outcomes after which the connection is closed: what is left of the body is not worth reading. */
-const CLOSES = new Set<WebhookOutcome>(['too_slow', 'busy']);
+/**
+ * Outcomes after which the connection is closed: what is left of the body is not worth reading. A
+ * 413 is answered before the body is read: left keep-alive, @hono/node-server would drop the
+ * connection once draining the rest took over 500 ms, with the client's next request already on it.
+ */
+const CLOSES = new Set<WebhookOutcome>(['too_large', 'too_slow', 'busy']);
 
 export type WebhookRouteOptions = {
   /** The bounds on uploads in flight (default: DEFAULT_UPLOAD_LIMITS, one gate per route). */
