@@ -310,6 +310,33 @@ describe('testConnection and save', () => {
     expect(after.integration?.credentials).toEqual(before.integration?.credentials);
   });
 
+  it('every refusal names the input path it is about, so the form puts it beside that field', async () => {
+    const fieldOf = (r: { ok: boolean; error?: { data: object } }) =>
+      r.ok ? 'OK' : (r.error?.data as { field?: unknown }).field;
+    // Refused by the input schema: the first issue's path, nested paths dotted.
+    const short = await owner.api.integrations.save.mutate({ ...W(), config: config(), webhookSecret: 'k3Y9' });
+    expect(fieldOf(short)).toBe('webhookSecret');
+    const country = await owner.api.integrations.save.mutate({
+      ...W(),
+      config: config({ defaultPhoneCountry: 'col' }),
+    });
+    expect(codeOf(country)).toBe('BAD_REQUEST');
+    expect(fieldOf(country)).toBe('config.defaultPhoneCountry');
+    // Refused by the service: the path it names.
+    const domain = await owner.api.integrations.save.mutate({
+      ...W(),
+      config: config({ shopDomain: 'www.example.com' }),
+    });
+    expect(fieldOf(domain)).toBe('config.shopDomain');
+    const tested = await owner.api.integrations.testConnection.mutate({ ...W(), shopDomain: 'www.example.com' });
+    expect(fieldOf(tested)).toBe('shopDomain');
+    const foreign = await owner.api.integrations.save.mutate({
+      ...W(),
+      config: config({ pipelineId: world.demo.pipelineId, stageId: null }),
+    });
+    expect(fieldOf(foreign)).toBe('config.pipelineId');
+  });
+
   it('a short secret stored before the rule shows no last 4 characters', async () => {
     // The seeded demo secret (demo-webhook-secret, 19 characters) predates the minimum.
     const r = ok(await owner.api.integrations.get.query({ workspaceId: world.demo.workspaceId }));

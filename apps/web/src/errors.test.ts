@@ -1,6 +1,6 @@
 import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
-import { errorCode, errorMessage, fieldErrors, serverField } from './errors.ts';
+import { errorCode, errorMessage, fieldErrors, formFieldOf, serverField } from './errors.ts';
 
 function serverError(message: string, code: string, extra: Record<string, unknown> = {}) {
   return TRPCClientError.from({
@@ -37,26 +37,32 @@ describe('errorCode', () => {
 });
 
 describe('fieldErrors', () => {
-  it('maps each "path: message" of a validation error to its last path segment', () => {
-    const error = serverError(
-      'config.shopDomain: Enter a *.myshopify.com domain; accessToken: Required; accessToken: Too short',
-      'BAD_REQUEST',
-      { zodError: { fieldErrors: {} } },
-    );
+  it("maps zod's flattened issues to their fields, never reading the message", () => {
+    const error = serverError('whatever the message says', 'BAD_REQUEST', {
+      zodError: {
+        formErrors: ['Check the form'],
+        fieldErrors: { email: ['Enter an email.'], password: ['Required', 'Too short'] },
+      },
+      field: 'email',
+    });
     expect(fieldErrors(error)).toEqual({
-      shopDomain: 'Enter a *.myshopify.com domain',
-      accessToken: 'Required Too short',
+      '': 'Check the form',
+      email: 'Enter an email.',
+      password: 'Required Too short',
     });
   });
 
-  it('puts a message without a path under the form', () => {
-    const error = serverError('Check the form; name: Required', 'BAD_REQUEST', { zodError: {} });
-    expect(fieldErrors(error)).toEqual({ '': 'Check the form', name: 'Required' });
+  it('puts a refusal on the field the server names (its last path segment)', () => {
+    const error = serverError('Choose a start date that is not in the future.', 'BAD_REQUEST', {
+      zodError: null,
+      field: 'filters.since',
+    });
+    expect(fieldErrors(error)).toEqual({ since: 'Choose a start date that is not in the future.' });
   });
 
-  it('is empty for errors that are not input validation', () => {
-    expect(fieldErrors(serverError('a: b', 'BAD_REQUEST'))).toEqual({});
-    expect(fieldErrors(serverError('a: b', 'CONFLICT', { zodError: {} }))).toEqual({});
+  it('is empty for errors that are not input validation or name no field', () => {
+    expect(fieldErrors(serverError('since: b', 'BAD_REQUEST'))).toEqual({});
+    expect(fieldErrors(serverError('a: b', 'CONFLICT', { field: 'a' }))).toEqual({});
     expect(fieldErrors(new Error('a: b'))).toEqual({});
   });
 });
@@ -73,5 +79,34 @@ describe('serverField', () => {
     expect(serverField(refused)).toBe('clientSecret');
     expect(serverField(serverError('The access token is wrong.', 'BAD_REQUEST'))).toBeNull();
     expect(serverField(new Error('x'))).toBeNull();
+  });
+
+  it("falls back to the first field of zod's flattened issues", () => {
+    const error = serverError('x', 'BAD_REQUEST', {
+      zodError: { formErrors: [], fieldErrors: { webhookSecret: ['Too short'] } },
+      field: null,
+    });
+    expect(serverField(error)).toBe('webhookSecret');
+  });
+});
+
+describe('formFieldOf', () => {
+  const FIELDS = ['shopDomain', 'accessToken'] as const;
+
+  it("is the form's field of the server's path, nested paths by their last segment", () => {
+    const nested = serverError('Enter a myshopify.com domain.', 'BAD_REQUEST', {
+      field: 'config.shopDomain',
+    });
+    expect(formFieldOf(nested, FIELDS)).toBe('shopDomain');
+    const top = serverError('Too short', 'BAD_REQUEST', { field: 'accessToken' });
+    expect(formFieldOf(top, FIELDS)).toBe('accessToken');
+  });
+
+  it('is the form (root) for a path the form has no field for, or no path at all', () => {
+    expect(formFieldOf(serverError('x', 'PRECONDITION_FAILED', { field: 'credentials' }), FIELDS)).toBe(
+      'root',
+    );
+    expect(formFieldOf(serverError('shop domain is wrong', 'BAD_REQUEST'), FIELDS)).toBe('root');
+    expect(formFieldOf(new Error('access token'), FIELDS)).toBe('root');
   });
 });

@@ -19,34 +19,66 @@ export function errorCode(error: unknown): string | null {
   return null;
 }
 
-/**
- * Field errors of a failed call. Input validation errors arrive as "path: message; path: message"
- * (nested paths dotted, e.g. config.shopDomain); the last path segment names the field. Messages
- * without a path land under "" (the form).
- */
-export function fieldErrors(error: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!(error instanceof TRPCClientError)) return out;
+/** zod's flattened issues a validation refusal carries (`data.zodError`), or null. */
+function flattenedIssues(error: {
+  data?: { zodError?: unknown } | undefined;
+}): { formErrors: string[]; fieldErrors: Record<string, string[]> } | null {
   const zodError: unknown = error.data?.zodError;
-  if (!zodError || errorCode(error) !== 'BAD_REQUEST') return out;
-  for (const part of error.message.split('; ')) {
-    const m = /^([A-Za-z0-9_.]+): (.+)$/.exec(part);
-    if (m?.[1] && m[2]) {
-      const field = m[1].split('.').pop() ?? m[1];
-      out[field] = out[field] ? `${out[field]} ${m[2]}` : m[2];
-    } else {
-      out[''] = out[''] ? `${out['']} ${part}` : part;
-    }
+  if (!zodError || typeof zodError !== 'object') return null;
+  const { formErrors, fieldErrors } = zodError as { formErrors?: unknown; fieldErrors?: unknown };
+  const strings = (v: unknown): string[] =>
+    Array.isArray(v) ? v.filter((m): m is string => typeof m === 'string') : [];
+  const fields: Record<string, string[]> = {};
+  if (fieldErrors && typeof fieldErrors === 'object') {
+    for (const [key, messages] of Object.entries(fieldErrors)) fields[key] = strings(messages);
   }
-  return out;
+  return { formErrors: strings(formErrors), fieldErrors: fields };
 }
 
 /**
+ * Field errors of a failed call, from what the server sends as data, never from its message text:
+ * input validation's flattened issues (keyed by the input's top-level key, several messages joined),
+ * and a refusal's `data.field` (its last path segment). Messages about no field land under "" (the form).
+ */
+export function fieldErrors(error: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!(error instanceof TRPCClientError) || errorCode(error) !== 'BAD_REQUEST') return out;
+  const add = (field: string, message: string) => {
+    out[field] = out[field] ? `${out[field]} ${message}` : message;
+  };
+  const issues = flattenedIssues(error);
+  if (issues) {
+    for (const [field, messages] of Object.entries(issues.fieldErrors))
+      for (const m of messages) add(field, m);
+    for (const m of issues.formErrors) add('', m);
+    return out;
+  }
+  const field = serverField(error);
+  if (field) add(lastSegment(field), errorMessage(error));
+  return out;
+}
+
+const lastSegment = (path: string): string => path.split('.').pop() ?? path;
+
+/**
  * The input path a refusal is about, as the server names it (`data.field`, e.g. `clientSecret` or
- * `config.shopDomain`): a form puts the message beside that field without reading the message.
+ * `config.shopDomain`; for input validation the first issue's path): a form puts the message beside
+ * that field without reading the message. Else the first key of zod's flattened issues, else null.
  */
 export function serverField(error: unknown): string | null {
   if (!(error instanceof TRPCClientError)) return null;
   const field: unknown = error.data?.field;
-  return typeof field === 'string' ? field : null;
+  if (typeof field === 'string' && field) return field;
+  const issues = flattenedIssues(error);
+  return issues ? (Object.keys(issues.fieldErrors)[0] ?? null) : null;
+}
+
+/**
+ * Which of a form's fields a failed call belongs beside: the last segment of the server's path
+ * (`config.shopDomain` → `shopDomain`) when the form has that field, else `root` (the form itself).
+ */
+export function formFieldOf<F extends string>(error: unknown, fields: readonly F[]): F | 'root' {
+  const path = serverField(error);
+  const field = path ? lastSegment(path) : null;
+  return fields.find((f) => f === field) ?? 'root';
 }

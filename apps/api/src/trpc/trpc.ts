@@ -96,12 +96,18 @@ const t = initTRPC
           httpStatus: shape.data.httpStatus,
           ...(shape.data.path !== undefined ? { path: shape.data.path } : {}),
           zodError: zodError ? z.flattenError(zodError) : null,
-          // The input path a refusal is about (e.g. `clientSecret`), so a form shows it beside that field.
-          field: fieldOf(error.cause),
+          // The input path a refusal is about (e.g. `clientSecret`; for invalid input, the first issue's
+          // path such as `config.shopDomain`), so a form shows it beside that field.
+          field: zodError ? zodField(zodError) : fieldOf(error.cause),
         },
       };
     },
   });
+
+function zodField(error: ZodError): string | null {
+  const path = error.issues[0]?.path ?? [];
+  return path.length > 0 ? path.map(String).join('.') : null;
+}
 
 function fieldOf(cause: unknown): string | null {
   if (!cause || typeof cause !== 'object' || !('field' in cause)) return null;
