@@ -16,6 +16,7 @@ import {
   signedIn,
   storedCiphertexts,
   type TrpcClient,
+  type TrpcResponse,
   transcript,
   type World,
 } from './trpc-support.ts';
@@ -311,10 +312,13 @@ describe('testConnection and save', () => {
   });
 
   it('every refusal names the input path it is about, so the form puts it beside that field', async () => {
-    const fieldOf = (r: { ok: boolean; error?: { data: object } }) =>
-      r.ok ? 'OK' : (r.error?.data as { field?: unknown }).field;
+    const fieldOf = (r: TrpcResponse) => (r.ok ? 'OK' : (r.error.data as { field?: unknown }).field);
     // Refused by the input schema: the first issue's path, nested paths dotted.
-    const short = await owner.api.integrations.save.mutate({ ...W(), config: config(), webhookSecret: 'k3Y9' });
+    const short = await owner.api.integrations.save.mutate({
+      ...W(),
+      config: config(),
+      webhookSecret: 'k3Y9',
+    });
     expect(fieldOf(short)).toBe('webhookSecret');
     const country = await owner.api.integrations.save.mutate({
       ...W(),
@@ -328,7 +332,10 @@ describe('testConnection and save', () => {
       config: config({ shopDomain: 'www.example.com' }),
     });
     expect(fieldOf(domain)).toBe('config.shopDomain');
-    const tested = await owner.api.integrations.testConnection.mutate({ ...W(), shopDomain: 'www.example.com' });
+    const tested = await owner.api.integrations.testConnection.mutate({
+      ...W(),
+      shopDomain: 'www.example.com',
+    });
     expect(fieldOf(tested)).toBe('shopDomain');
     const foreign = await owner.api.integrations.save.mutate({
       ...W(),
