@@ -12,17 +12,15 @@
  *     stage) unless automatic creation is off (`skipped`).
  */
 import {
-  findCancelledStage,
-  findOrderByShopifyIdForUpdate,
+  type ContactRow,
+  findContactByPhoneOrEmail,
   findProductsForMatching,
-  insertContactReview,
-  insertOrderLines,
   insertShopifyOrder,
   inWorkerTransaction,
-  lockShopifyOrder,
+  type MatchableProduct,
   type NewOrderLine,
   type OrderPlacement,
-  resolveOrderPlacement,
+  openShopifyOrder,
   type ShopifyOrderMoney,
   type StoredShopifyOrder,
   syncShopifyOrderLines,
@@ -33,7 +31,7 @@ import { type MappedOrder, mapOrder, type ShopifyOrder } from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
 import type { IntegrationSettings } from '../integration-config.ts';
 import { ProcessingError } from './errors.ts';
-import { resolveContact } from './resolve-contact.ts';
+import { contactOf, resolveContact } from './resolve-contact.ts';
 
 export type ApplyOrderOutcome = 'created' | 'updated' | 'stale' | 'exists' | 'skipped';
 
@@ -83,6 +81,11 @@ export async function applyShopifyOrder(
 /**
  * applyShopifyOrder's work inside a transaction of the caller's (as app_worker for the integration's
  * workspace). Throws OrderInsertedMeanwhile when the caller must roll back and try again.
+ *
+ * The first round trip takes the order's lock, reads the order and its placement and — for an
+ * orders/create that may create — the products its lines name and the contact its customer may be
+ * already (statements sent together, run in that order after the lock; wasted reads when the order
+ * exists already).
  */
 export async function applyInTransaction(
   tx: Tx,
@@ -90,14 +93,45 @@ export async function applyInTransaction(
   order: ShopifyOrder,
   topic: string,
 ): Promise<ApplyOrderResult> {
-  await lockShopifyOrder(tx, order.id);
-  const existing = await findOrderByShopifyIdForUpdate(tx, order.id);
+  const opening = openShopifyOrder(tx, order.id, integration);
+  const creating = topic === 'orders/create' && integration.autoCreateOrders;
+  const [{ existing, placement }, found] = await Promise.all([
+    opening,
+    creating ? findForCreation(tx, integration, order) : null,
+  ]);
   if (existing) {
     if (topic === 'orders/create') return { orderId: existing.id, outcome: 'exists' };
     return applyUpdate(tx, integration, existing, order);
   }
   if (!integration.autoCreateOrders) return { orderId: null, outcome: 'skipped' };
-  return createOrder(tx, integration, order);
+  return createOrder(
+    tx,
+    integration,
+    order,
+    placement,
+    found ?? (await findForCreation(tx, integration, order)),
+  );
+}
+
+type FoundForCreation = { products: MatchableProduct[]; linked: ContactRow | null };
+
+/** The products an order's lines may match and the contact its customer may be already: one round trip. */
+async function findForCreation(
+  tx: Tx,
+  integration: IntegrationSettings,
+  order: ShopifyOrder,
+): Promise<FoundForCreation> {
+  const { phone, email } = contactOf(mapWith(order, integration, []), order);
+  const [products, linked] = await Promise.all([
+    findProductsForMatching(tx, {
+      strategy: integration.productMatching,
+      skus: order.line_items.flatMap((l) => (l.sku ? [l.sku] : [])),
+      titles: order.line_items.flatMap((l) => [l.title, l.name].filter((t): t is string => !!t)),
+      prices: order.line_items.map((l) => l.price),
+    }),
+    findContactByPhoneOrEmail(tx, phone, email),
+  ]);
+  return { products, linked };
 }
 
 function mapWith(
@@ -144,7 +178,6 @@ async function applyUpdate(
   const mapped = mapWith(order, integration, []);
   // Without updated_at an update cannot be ordered against the others: it is not applied.
   if (!mapped.shopifyUpdatedAt) return { orderId: existing.id, outcome: 'stale' };
-  const cancelledStage = mapped.cancelledAt ? await findCancelledStage(tx, existing.pipelineId) : null;
   const updated = await updateShopifyOrderIfNewer(tx, existing.id, {
     financialStatus: mapped.financialStatus,
     cancelledAt: mapped.cancelledAt ? new Date(mapped.cancelledAt) : null,
@@ -153,7 +186,7 @@ async function applyUpdate(
     shippingAddress: mapped.shippingAddress,
     shippingCity: mapped.shippingCity,
     shippingDepartment: mapped.shippingDepartment,
-    stageId: cancelledStage,
+    stageId: mapped.cancelledAt ? existing.cancelledStageId : null,
     ...moneyOf(mapped),
   });
   // Refunds and order edits: the lines follow Shopify's current quantities and amounts.
@@ -165,42 +198,38 @@ async function createOrder(
   tx: Tx,
   integration: IntegrationSettings,
   order: ShopifyOrder,
+  placement: OrderPlacement,
+  found: FoundForCreation,
 ): Promise<ApplyOrderResult> {
-  const placement = await resolveOrderPlacement(tx, integration.pipelineId, integration.stageId);
   if (!placement.ok) throw new ProcessingError(PLACEMENT_ERRORS[placement.reason]);
-
-  const products = await findProductsForMatching(tx, {
-    strategy: integration.productMatching,
-    skus: order.line_items.flatMap((l) => (l.sku ? [l.sku] : [])),
-    titles: order.line_items.flatMap((l) => [l.title, l.name].filter((t): t is string => !!t)),
-    prices: order.line_items.map((l) => l.price),
-  });
-  const mapped = mapWith(order, integration, products);
-  const contact = await resolveContact(tx, integration, mapped, order);
-
-  const stageId = mapped.cancelledAt
-    ? ((await findCancelledStage(tx, placement.pipelineId)) ?? placement.stageId)
-    : placement.stageId;
-  const orderId = await insertShopifyOrder(tx, {
-    integrationId: integration.id,
-    contactId: contact.id,
-    pipelineId: placement.pipelineId,
-    stageId,
-    shopifyOrderId: mapped.shopifyOrderId,
-    shopifyOrderName: mapped.shopifyOrderName,
-    financialStatus: mapped.financialStatus,
-    cancelledAt: mapped.cancelledAt ? new Date(mapped.cancelledAt) : null,
-    shopifyUpdatedAt: mapped.shopifyUpdatedAt ? new Date(mapped.shopifyUpdatedAt) : null,
-    description: mapped.description,
-    shippingAddress: mapped.shippingAddress,
-    shippingCity: mapped.shippingCity,
-    shippingDepartment: mapped.shippingDepartment,
-    ...moneyOf(mapped),
-  });
+  const mapped = mapWith(order, integration, found.products);
+  const contact = await resolveContact(tx, integration, mapped, order, found.linked);
+  const stageId = mapped.cancelledAt ? (placement.cancelledStageId ?? placement.stageId) : placement.stageId;
+  // In the same round trip as a linked contact's completion (contact.pending, sent before it).
+  const [orderId] = await Promise.all([
+    insertShopifyOrder(
+      tx,
+      {
+        integrationId: integration.id,
+        contactId: contact.id,
+        pipelineId: placement.pipelineId,
+        stageId,
+        shopifyOrderId: mapped.shopifyOrderId,
+        shopifyOrderName: mapped.shopifyOrderName,
+        financialStatus: mapped.financialStatus,
+        cancelledAt: mapped.cancelledAt ? new Date(mapped.cancelledAt) : null,
+        shopifyUpdatedAt: mapped.shopifyUpdatedAt ? new Date(mapped.shopifyUpdatedAt) : null,
+        description: mapped.description,
+        shippingAddress: mapped.shippingAddress,
+        shippingCity: mapped.shippingCity,
+        shippingDepartment: mapped.shippingDepartment,
+        ...moneyOf(mapped),
+      },
+      linesOf(mapped),
+      contact.review,
+    ),
+    contact.pending,
+  ]);
   if (!orderId) throw new OrderInsertedMeanwhile();
-  await insertOrderLines(tx, orderId, linesOf(mapped));
-  if (contact.review) {
-    await insertContactReview(tx, { ...contact.review, orderId, contactId: contact.id });
-  }
   return { orderId, outcome: 'created' };
 }

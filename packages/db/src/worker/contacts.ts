@@ -47,6 +47,32 @@ export async function findContactByEmail(tx: Queryable, email: string): Promise<
   return row ?? null;
 }
 
+/**
+ * The contact an order's customer already is, in one statement: the one with the same phone (E.164),
+ * else the oldest with the same email (case-insensitive, email_norm) — findContactByPhone, then
+ * findContactByEmail, as one round trip.
+ */
+export async function findContactByPhoneOrEmail(
+  tx: Queryable,
+  phone: string | null,
+  email: string | null,
+): Promise<ContactRow | null> {
+  if (!phone && !email) return null;
+  const [row] = await tx<ContactRow[]>`
+    select ${tx.unsafe(CONTACT_COLUMNS)} from (
+      (select ${tx.unsafe(CONTACT_COLUMNS)}, 1 as rank from contacts
+       where workspace_id = app.current_workspace_id() and phone = ${phone}::text)
+      union all
+      (select ${tx.unsafe(CONTACT_COLUMNS)}, 2 as rank from contacts
+       where workspace_id = app.current_workspace_id() and email_norm = lower(${email}::text)
+       order by created_at, id
+       limit 1)
+    ) as c
+    order by rank
+    limit 1`;
+  return row ?? null;
+}
+
 export type ContactCandidateRow = ContactRow & {
   /** No less than the scorer's score for this row (see CandidateScoreWeights); rows come ordered by it. */
   scoreBound: number;
@@ -285,24 +311,4 @@ export async function fillContactBlanks(
         or (secondary_phone is null and ${contact.secondaryPhone}::text is not null)
         or (shopify_customer_id is null and ${contact.shopifyCustomerId}::text is not null)
         or (secondary_email is null and ${contact.secondaryEmail}::text is not null))`;
-}
-
-/** A possible duplicate for a human to merge or ignore. */
-export async function insertContactReview(
-  tx: Queryable,
-  review: {
-    orderId: string | null;
-    contactId: string | null;
-    candidateContactId: string;
-    reasons: string[];
-    score: number;
-  },
-): Promise<string> {
-  const [row] = await tx<{ id: string }[]>`
-    insert into contact_reviews (workspace_id, order_id, contact_id, candidate_contact_id, reasons, score)
-    values (app.current_workspace_id(), ${review.orderId}, ${review.contactId}, ${review.candidateContactId},
-            ${review.reasons}::text[], ${Math.min(9.9999, Math.max(0, Math.round(review.score * 10_000) / 10_000))})
-    returning id`;
-  if (!row) throw new Error('insertContactReview: no row returned');
-  return row.id;
 }

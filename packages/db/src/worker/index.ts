@@ -15,8 +15,8 @@ export {
   fillContactBlanks,
   findContactByEmail,
   findContactByPhone,
+  findContactByPhoneOrEmail,
   findContactCandidatesByName,
-  insertContactReview,
   insertContactWithoutPhone,
   insertContactWithPhone,
 } from './contacts.ts';
@@ -48,15 +48,12 @@ export {
 } from './integrations.ts';
 export { type PoolSessions, type QueueStats, readPoolSessions, readQueueStats } from './metrics.ts';
 export {
-  findCancelledStage,
-  findOrderByShopifyIdForUpdate,
-  insertOrderLines,
   insertShopifyOrder,
-  lockShopifyOrder,
+  type NewContactReview,
   type NewOrderLine,
   type NewShopifyOrder,
   type OrderPlacement,
-  resolveOrderPlacement,
+  openShopifyOrder,
   type ShopifyOrderMoney,
   type ShopifyOrderUpdate,
   type StoredShopifyOrder,

@@ -5,8 +5,8 @@ import type { Queryable } from '../client.ts';
  * jobs, retries, reconciliation) until the transaction ends. The unique
  * (workspace_id, shopify_order_id) index remains the last word; this only spares the losers the work.
  */
-export async function lockShopifyOrder(tx: Queryable, shopifyOrderId: string): Promise<void> {
-  await tx`
+function lockShopifyOrder(tx: Queryable, shopifyOrderId: string) {
+  return tx`
     select pg_advisory_xact_lock(
       hashtextextended('shopify_order:' || app.current_workspace_id()::text || ':' || ${shopifyOrderId}, 0))`;
 }
@@ -17,58 +17,82 @@ export type StoredShopifyOrder = {
   stageId: string;
   shopifyUpdatedAt: Date | null;
   cancelledAt: Date | null;
+  /** The order's pipeline's stage marked cancelled (the first by position), if it has one. */
+  cancelledStageId: string | null;
 };
 
+/** The first stage marked cancelled of the pipeline in `column`, as a subquery. */
+const cancelledStageOf = (column: 'o.pipeline_id' | 'p.id') => `(
+  select s.id from pipeline_stages s
+  where s.workspace_id = app.current_workspace_id() and s.pipeline_id = ${column} and s.is_cancelled
+  order by s.position, s.created_at, s.id
+  limit 1)`;
+
 /** The CRM order of a Shopify order, row-locked (`for update`) until the transaction ends. */
-export async function findOrderByShopifyIdForUpdate(
-  tx: Queryable,
-  shopifyOrderId: string,
-): Promise<StoredShopifyOrder | null> {
-  const [row] = await tx<StoredShopifyOrder[]>`
-    select id, pipeline_id as "pipelineId", stage_id as "stageId",
-           shopify_updated_at as "shopifyUpdatedAt", cancelled_at as "cancelledAt"
-    from orders
-    where workspace_id = app.current_workspace_id() and shopify_order_id = ${shopifyOrderId}
-    for update`;
-  return row ?? null;
+function findOrderByShopifyIdForUpdate(tx: Queryable, shopifyOrderId: string) {
+  return tx<StoredShopifyOrder[]>`
+    select o.id, o.pipeline_id as "pipelineId", o.stage_id as "stageId",
+           o.shopify_updated_at as "shopifyUpdatedAt", o.cancelled_at as "cancelledAt",
+           ${tx.unsafe(cancelledStageOf('o.pipeline_id'))} as "cancelledStageId"
+    from orders o
+    where o.workspace_id = app.current_workspace_id() and o.shopify_order_id = ${shopifyOrderId}
+    for update of o`;
 }
 
 export type OrderPlacement =
-  | { ok: true; pipelineId: string; stageId: string }
+  | { ok: true; pipelineId: string; stageId: string; cancelledStageId: string | null }
   | { ok: false; reason: 'no_pipeline' | 'pipeline_missing' | 'no_stages' };
 
 /**
  * Where a new order lands: the configured stage when it belongs to the configured pipeline, else the
- * pipeline's first stage by position.
+ * pipeline's first stage by position; and that pipeline's cancelled stage, for an order cancelled
+ * already.
  */
-export async function resolveOrderPlacement(
-  tx: Queryable,
-  pipelineId: string | null,
-  stageId: string | null,
-): Promise<OrderPlacement> {
-  if (!pipelineId) return { ok: false, reason: 'no_pipeline' };
-  const [row] = await tx<{ pipelineId: string; stageId: string | null }[]>`
+function findPlacement(tx: Queryable, pipelineId: string, stageId: string | null) {
+  return tx<{ pipelineId: string; stageId: string | null; cancelledStageId: string | null }[]>`
     select p.id as "pipelineId",
            coalesce(
              (select s.id from pipeline_stages s where s.pipeline_id = p.id and s.id = ${stageId}::uuid),
              (select s.id from pipeline_stages s where s.pipeline_id = p.id order by s.position, s.created_at, s.id
               limit 1)
-           ) as "stageId"
+           ) as "stageId",
+           ${tx.unsafe(cancelledStageOf('p.id'))} as "cancelledStageId"
     from pipelines p
     where p.workspace_id = app.current_workspace_id() and p.id = ${pipelineId}`;
-  if (!row) return { ok: false, reason: 'pipeline_missing' };
-  if (!row.stageId) return { ok: false, reason: 'no_stages' };
-  return { ok: true, pipelineId: row.pipelineId, stageId: row.stageId };
 }
 
-/** The pipeline's stage marked cancelled, if it has one (the first by position). */
-export async function findCancelledStage(tx: Queryable, pipelineId: string): Promise<string | null> {
-  const [row] = await tx<{ id: string }[]>`
-    select id from pipeline_stages
-    where workspace_id = app.current_workspace_id() and pipeline_id = ${pipelineId} and is_cancelled
-    order by position, created_at, id
-    limit 1`;
-  return row?.id ?? null;
+function placementOf(
+  row: { pipelineId: string; stageId: string | null; cancelledStageId: string | null } | undefined,
+): OrderPlacement {
+  if (!row) return { ok: false, reason: 'pipeline_missing' };
+  if (!row.stageId) return { ok: false, reason: 'no_stages' };
+  return {
+    ok: true,
+    pipelineId: row.pipelineId,
+    stageId: row.stageId,
+    cancelledStageId: row.cancelledStageId,
+  };
+}
+
+/**
+ * Opens the work on one Shopify order, in ONE round trip: takes the order's advisory lock, then reads
+ * the CRM order row-locked (`for update`) and where a new one would land — three statements sent
+ * together, run in that order, each with its own snapshot (so the read sees whatever the lock's
+ * previous holder committed). Statements the caller sends before awaiting go in the same round trip.
+ */
+export async function openShopifyOrder(
+  tx: Queryable,
+  shopifyOrderId: string,
+  configured: { pipelineId: string | null; stageId: string | null },
+): Promise<{ existing: StoredShopifyOrder | null; placement: OrderPlacement }> {
+  const { pipelineId, stageId } = configured;
+  const [, [existing], placed] = await Promise.all([
+    lockShopifyOrder(tx, shopifyOrderId),
+    findOrderByShopifyIdForUpdate(tx, shopifyOrderId),
+    pipelineId ? findPlacement(tx, pipelineId, stageId) : null,
+  ]);
+  const placement: OrderPlacement = placed ? placementOf(placed[0]) : { ok: false, reason: 'no_pipeline' };
+  return { existing: existing ?? null, placement };
 }
 
 export type NewShopifyOrder = {
@@ -99,27 +123,6 @@ export type ShopifyOrderMoney = {
   tags: string[];
   isTest: boolean;
 };
-
-/**
- * Inserts the order unless the workspace has that Shopify order already (the partial unique index
- * decides, whoever else is inserting it at this moment): null then.
- */
-export async function insertShopifyOrder(tx: Queryable, order: NewShopifyOrder): Promise<string | null> {
-  const [row] = await tx<{ id: string }[]>`
-    insert into orders (workspace_id, contact_id, pipeline_id, stage_id, integration_id, description,
-                        shipping_address, shipping_city, shipping_department, shopify_order_id,
-                        shopify_order_name, financial_status, cancelled_at, shopify_updated_at, currency,
-                        presentment_currency, presentment_total, original_total, tags, is_test)
-    values (app.current_workspace_id(), ${order.contactId}, ${order.pipelineId}, ${order.stageId},
-            ${order.integrationId}, ${order.description}, ${order.shippingAddress}, ${order.shippingCity},
-            ${order.shippingDepartment}, ${order.shopifyOrderId}, ${order.shopifyOrderName},
-            ${order.financialStatus}, ${order.cancelledAt}, ${order.shopifyUpdatedAt}, ${order.currency},
-            ${order.presentmentCurrency}, ${order.presentmentTotal}::numeric, ${order.originalTotal}::numeric,
-            ${order.tags}::text[], ${order.isTest})
-    on conflict (workspace_id, shopify_order_id) where shopify_order_id is not null do nothing
-    returning id`;
-  return row?.id ?? null;
-}
 
 export type NewOrderLine = {
   productId: string | null;
@@ -164,6 +167,62 @@ export async function insertOrderLines(tx: Queryable, orderId: string, lines: Ne
          with ordinality as l(product_id, shopify_line_id, sku, title, unit_price, quantity, subtotal,
                               original_quantity, original_subtotal, n)
     order by l.n`;
+}
+
+/** A possible duplicate of the order's contact, for a human (contact_reviews). */
+export type NewContactReview = { candidateContactId: string; reasons: string[]; score: number };
+
+/**
+ * Inserts the order, its lines and (when given) a review of its contact, in ONE statement, unless the
+ * workspace has that Shopify order already (the partial unique index decides, whoever else is
+ * inserting it at this moment): null then, and nothing is written. The order total follows its lines
+ * by trigger (at the end of the statement).
+ */
+export async function insertShopifyOrder(
+  tx: Queryable,
+  order: NewShopifyOrder,
+  lines: NewOrderLine[],
+  review: NewContactReview | null,
+): Promise<string | null> {
+  const { products, lineIds, skus, titles, units, quantities, subtotals, originalQs, originalSs } =
+    lineArrays(lines);
+  const score = review ? Math.min(9.9999, Math.max(0, Math.round(review.score * 10_000) / 10_000)) : null;
+  const [row] = await tx<{ id: string }[]>`
+    with o as (
+      insert into orders (workspace_id, contact_id, pipeline_id, stage_id, integration_id, description,
+                          shipping_address, shipping_city, shipping_department, shopify_order_id,
+                          shopify_order_name, financial_status, cancelled_at, shopify_updated_at, currency,
+                          presentment_currency, presentment_total, original_total, tags, is_test)
+      values (app.current_workspace_id(), ${order.contactId}, ${order.pipelineId}, ${order.stageId},
+              ${order.integrationId}, ${order.description}, ${order.shippingAddress}, ${order.shippingCity},
+              ${order.shippingDepartment}, ${order.shopifyOrderId}, ${order.shopifyOrderName},
+              ${order.financialStatus}, ${order.cancelledAt}, ${order.shopifyUpdatedAt}, ${order.currency},
+              ${order.presentmentCurrency}, ${order.presentmentTotal}::numeric, ${order.originalTotal}::numeric,
+              ${order.tags}::text[], ${order.isTest})
+      on conflict (workspace_id, shopify_order_id) where shopify_order_id is not null do nothing
+      returning id
+    ),
+    lines as (
+      insert into order_products (workspace_id, order_id, product_id, shopify_line_id, sku, title, unit_price,
+                                  quantity, subtotal, original_quantity, original_subtotal)
+      select app.current_workspace_id(), o.id, l.product_id, l.shopify_line_id, l.sku, l.title,
+             l.unit_price, l.quantity, l.subtotal, l.original_quantity, l.original_subtotal
+      from o, unnest(${products}::uuid[], ${lineIds}::text[], ${skus}::text[], ${titles}::text[],
+                     ${units}::numeric[], ${quantities}::int[], ${subtotals}::numeric[], ${originalQs}::int[],
+                     ${originalSs}::numeric[])
+           with ordinality as l(product_id, shopify_line_id, sku, title, unit_price, quantity, subtotal,
+                                original_quantity, original_subtotal, n)
+      order by l.n
+    ),
+    review as (
+      insert into contact_reviews (workspace_id, order_id, contact_id, candidate_contact_id, reasons, score)
+      select app.current_workspace_id(), o.id, ${order.contactId}::uuid, ${review?.candidateContactId ?? null}::uuid,
+             ${review?.reasons ?? []}::text[], ${score}
+      from o
+      where ${review?.candidateContactId ?? null}::uuid is not null
+    )
+    select id from o`;
+  return row?.id ?? null;
 }
 
 /**
