@@ -40,6 +40,15 @@ test('the owner configures the store against Shopify: a wrong token shows the re
   await expect(form.getByText('Connected to Demo Store (demo-store.myshopify.com)')).toBeVisible();
   await expect(save).toBeEnabled();
 
+  // A signing secret shorter than Shopify's: the server's reason lands beside that field, in its words.
+  const secret = form.getByLabel('Webhook signing secret');
+  await secret.fill('too-short-secret');
+  await save.click();
+  await expect(secret).toHaveAttribute('aria-invalid', 'true');
+  await expect(form.locator('.field-error')).toHaveText(/^The webhook signing secret is too short/);
+  await secret.fill('');
+  await expect(secret).not.toHaveAttribute('aria-invalid', 'true');
+
   // Settings: display name, pipeline and stage (changing the pipeline resets the stage), matching.
   await form.getByLabel('Display name').fill('Demo Store Shopify');
   await form.getByLabel('Pipeline').selectOption({ label: 'Ventas Shopify' });

@@ -1,6 +1,13 @@
 import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
-import { errorCode, errorMessage, fieldErrors, formFieldOf, serverField } from './errors.ts';
+import {
+  errorCode,
+  errorMessage,
+  fieldErrors,
+  formFieldOf,
+  placeServerError,
+  serverField,
+} from './errors.ts';
 
 function serverError(message: string, code: string, extra: Record<string, unknown> = {}) {
   return TRPCClientError.from({
@@ -108,5 +115,44 @@ describe('formFieldOf', () => {
     );
     expect(formFieldOf(serverError('shop domain is wrong', 'BAD_REQUEST'), FIELDS)).toBe('root');
     expect(formFieldOf(new Error('access token'), FIELDS)).toBe('root');
+  });
+});
+
+describe('placeServerError', () => {
+  const FIELDS = ['webhookSecret', 'defaultPhoneCountry'] as const;
+
+  it("gives an input error's field its own message, without the path the overall message carries", () => {
+    const short = serverError('webhookSecret: The webhook signing secret is too short.', 'BAD_REQUEST', {
+      zodError: {
+        formErrors: [],
+        fieldErrors: { webhookSecret: ['The webhook signing secret is too short.'] },
+      },
+      field: 'webhookSecret',
+    });
+    expect(placeServerError(short, FIELDS)).toEqual({
+      field: 'webhookSecret',
+      message: 'The webhook signing secret is too short.',
+    });
+    const nested = serverError('config.defaultPhoneCountry: a two-letter country code', 'BAD_REQUEST', {
+      zodError: { formErrors: [], fieldErrors: { config: ['a two-letter country code'] } },
+      field: 'config.defaultPhoneCountry',
+    });
+    expect(placeServerError(nested, FIELDS)).toEqual({
+      field: 'defaultPhoneCountry',
+      message: 'a two-letter country code',
+    });
+  });
+
+  it("keeps the server's message for a refusal, on the form when no field of it is named", () => {
+    const refused = serverError('The secret was rotated.', 'BAD_REQUEST', { field: 'webhookSecret' });
+    expect(placeServerError(refused, FIELDS)).toEqual({
+      field: 'webhookSecret',
+      message: 'The secret was rotated.',
+    });
+    const conflict = serverError('Already connected to another workspace.', 'CONFLICT');
+    expect(placeServerError(conflict, FIELDS)).toEqual({
+      field: 'root',
+      message: 'Already connected to another workspace.',
+    });
   });
 });

@@ -78,7 +78,22 @@ export function serverField(error: unknown): string | null {
  * (`config.shopDomain` → `shopDomain`) when the form has that field, else `root` (the form itself).
  */
 export function formFieldOf<F extends string>(error: unknown, fields: readonly F[]): F | 'root' {
+  return placeServerError(error, fields).field;
+}
+
+/**
+ * Where a failed call's message goes in a form, and in which words: beside the field it is about
+ * (formFieldOf) with that field's own message from zod's issues when it is an input error (the
+ * overall message prefixes each issue with its path), else the server's message on the form.
+ */
+export function placeServerError<F extends string>(
+  error: unknown,
+  fields: readonly F[],
+): { field: F | 'root'; message: string } {
   const path = serverField(error);
-  const field = path ? lastSegment(path) : null;
-  return fields.find((f) => f === field) ?? 'root';
+  const field = fields.find((f) => path !== null && f === lastSegment(path)) ?? 'root';
+  const top = path?.split('.')[0];
+  const issues = field !== 'root' && error instanceof TRPCClientError ? flattenedIssues(error) : null;
+  const own = top ? issues?.fieldErrors[top]?.[0] : undefined;
+  return { field, message: own ?? errorMessage(error) };
 }

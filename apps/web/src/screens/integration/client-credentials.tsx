@@ -7,7 +7,7 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
-import { errorMessage, formFieldOf } from '../../errors.ts';
+import { placeServerError } from '../../errors.ts';
 import { queryClient, trpc } from '../../trpc.ts';
 import { Field, Notice } from '../../ui.tsx';
 import { useWorkspace } from '../../workspace.tsx';
@@ -49,7 +49,8 @@ export function ClientCredentials({ integration }: { integration: Integration | 
       await save.mutateAsync({ workspaceId, config, ...credentials });
       form.resetField('clientSecret');
     } catch (error) {
-      form.setError(formFieldOf(error, CC_FIELDS), { type: 'server', message: errorMessage(error) });
+      const { field, message } = placeServerError(error, CC_FIELDS);
+      form.setError(field, { type: 'server', message });
     }
   });
   const err = form.formState.errors;

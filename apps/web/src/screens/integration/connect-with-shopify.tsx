@@ -7,7 +7,7 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { useSearch } from 'wouter';
-import { errorMessage, formFieldOf } from '../../errors.ts';
+import { placeServerError } from '../../errors.ts';
 import { trpc } from '../../trpc.ts';
 import { Field, Notice } from '../../ui.tsx';
 import { useWorkspace } from '../../workspace.tsx';
@@ -68,10 +68,8 @@ export function ConnectWithShopify({
       });
       window.location.assign(authorizeUrl);
     } catch (error) {
-      form.setError(formFieldOf(error, ['shopDomain'] as const), {
-        type: 'server',
-        message: errorMessage(error),
-      });
+      const { field, message } = placeServerError(error, ['shopDomain'] as const);
+      form.setError(field, { type: 'server', message });
     }
   });
   const err = form.formState.errors;

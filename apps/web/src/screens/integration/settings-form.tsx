@@ -7,7 +7,7 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { FormProvider, type UseFormReturn, useForm, useWatch } from 'react-hook-form';
-import { errorMessage, formFieldOf } from '../../errors.ts';
+import { errorMessage, formFieldOf, placeServerError } from '../../errors.ts';
 import { queryClient, trpc } from '../../trpc.ts';
 import { Notice } from '../../ui.tsx';
 import { useWorkspace } from '../../workspace.tsx';
@@ -34,7 +34,8 @@ type Form = UseFormReturn<SettingsValues>;
 
 /** Puts a server refusal beside the field it names among `fields`, else on the form. */
 function showServerError(form: Form, error: unknown, fields: readonly (keyof SettingsValues)[]): void {
-  form.setError(formFieldOf(error, fields), { type: 'server', message: errorMessage(error) });
+  const { field, message } = placeServerError(error, fields);
+  form.setError(field, { type: 'server', message });
 }
 
 /** "Test connection": checks the domain and token here, then asks Shopify through the API. */
