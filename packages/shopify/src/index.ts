@@ -30,6 +30,8 @@ export {
   type MappedLine,
   type MappedOrder,
   mapOrder,
+  REDACTED_ORDER_NOTE,
+  redactedOrderDescription,
   splitTags,
 } from './map-order.ts';
 export { divideRoundHalfUp, formatMoney, parseMoney } from './money.ts';

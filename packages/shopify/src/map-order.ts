@@ -131,6 +131,20 @@ export const DESCRIPTION_FACT_PREFIXES = [
   'Total Shopify: ',
 ] as const;
 
+/** The line a redacted order's description ends with. */
+export const REDACTED_ORDER_NOTE = 'Datos personales eliminados a pedido de Shopify (redact).';
+
+/**
+ * An order description without what the buyer wrote (note, note attributes): the facts about the
+ * order, then REDACTED_ORDER_NOTE. What a redacted order keeps when Shopify updates it later.
+ */
+export function redactedOrderDescription(description: string): string {
+  const facts = description
+    .split('\n')
+    .filter((line) => DESCRIPTION_FACT_PREFIXES.some((p) => line.startsWith(p)));
+  return [...facts, REDACTED_ORDER_NOTE].join('\n');
+}
+
 /** Human-readable summary for the CRM order: reference, note, payment, Shopify's own totals. */
 function describe(order: ShopifyOrder, total: string, amounts: ReturnType<typeof orderAmounts>): string {
   const currency = order.currency ? ` ${order.currency}` : '';

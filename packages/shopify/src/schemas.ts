@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatMoney, parseMoney } from './money.ts';
+import { REDACTED } from './redact.ts';
 import { storableText } from './text.ts';
 
 /**
@@ -20,11 +21,16 @@ const fail = (ctx: z.RefinementCtx, message: string): never => {
 /**
  * Text that may be absent, null, "" or a number (zip codes): trimmed string or null. What PostgreSQL
  * cannot store in text (NUL, unpaired surrogates) is taken out here, at the boundary: see storableText.
+ * "[redacted]" (what a customers/redact left of a stored payload) is absent too, so an event
+ * processed after its redaction never makes a contact called, or reached at, "[redacted]".
  */
 const text = z
   .union([z.string(), z.number()], { error: 'expected text' })
   .nullish()
-  .transform((v) => (v == null ? null : storableText(String(v)).trim() || null));
+  .transform((v) => {
+    const t = v == null ? '' : storableText(String(v)).trim();
+    return t === '' || t === REDACTED ? null : t;
+  });
 
 const GID = /^gid:\/\/shopify\/\w+\/(\d+)$/;
 

@@ -1,10 +1,15 @@
 /**
  * Shopify's mandatory privacy topics. customers/redact and shop/redact erase personal data from
  *   - every payload this app stored (webhook_events.payload) that concerns the customer (or the shop),
- *     the redaction request's own event included, keeping ids, amounts and products;
- *   - the CRM records that came from Shopify for them: contacts lose names, emails, phones and
- *     addresses; orders lose the shipping address and the buyer's note, keeping amounts, lines,
- *     references and stage (see redactRecords in @crm/db/worker).
+ *     the redaction request's own event and events still pending included, keeping ids, amounts and
+ *     products;
+ *   - then the CRM records that came from Shopify for them: contacts lose the names, emails, phones
+ *     and addresses that came from Shopify (what a person typed stays); orders lose the shipping
+ *     address and the buyer's note, keeping amounts, lines, references and stage, and are marked
+ *     redacted so later updates do not bring the data back (see redactRecords in @crm/db/worker).
+ * Payloads go first: replacing one waits for a worker applying that event at this moment, so the
+ * records it writes are there when records are redacted; an event processed afterwards reads a
+ * payload without the personal data (the schemas read "[redacted]" as absent).
  * What was erased is the note of the request's event. The customers/data_request event itself is
  * the record of that request.
  */
@@ -23,6 +28,7 @@ import {
   DESCRIPTION_FACT_PREFIXES,
   normalizePhone,
   REDACTED,
+  REDACTED_ORDER_NOTE,
   redactPayloadText,
 } from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
@@ -33,12 +39,15 @@ const PAGE = 200;
 const RECORD_REDACTION: RecordRedaction = {
   placeholder: REDACTED,
   keptDescriptionPrefixes: [...DESCRIPTION_FACT_PREFIXES],
-  descriptionNote: 'Datos personales eliminados a pedido de Shopify (redact).',
+  descriptionNote: REDACTED_ORDER_NOTE,
 };
 
 export type Redaction = RedactedRecords & { payloads: number };
 
-/** Pages through stored payloads, redacting each in the page's own transaction; returns how many changed. */
+/**
+ * Pages through stored payloads, redacting each in the page's own transaction; returns how many
+ * changed. A page whose payload changed between read and write is read again.
+ */
 async function redactPages(
   deps: AppDeps,
   workspaceId: string,
@@ -46,18 +55,20 @@ async function redactPages(
 ): Promise<number> {
   let afterId: string | null = null;
   let changed = 0;
-  for (;;) {
+  for (let rereads = 0; ; ) {
     const rows = await page(afterId);
     if (rows.length === 0) return changed;
-    await inWorkerTransaction(deps.sql, workspaceId, async (tx) => {
+    const stale = await inWorkerTransaction(deps.sql, workspaceId, async (tx) => {
+      let missed = false;
       for (const row of rows) {
         const redacted = redactPayloadText(row.payload);
-        if (redacted !== row.payload) {
-          await replaceEventPayload(tx, row.id, redacted);
-          changed++;
-        }
+        if (redacted === row.payload) continue;
+        if (await replaceEventPayload(tx, row.id, redacted, row.payload)) changed++;
+        else missed = true;
       }
+      return missed;
     });
+    if (stale && rereads++ < 3) continue; // the same page again
     afterId = rows[rows.length - 1]?.id ?? null;
     if (rows.length < PAGE) return changed;
   }
@@ -70,7 +81,8 @@ export async function redactCustomer(
   deps: AppDeps,
   integration: IntegrationSettings,
   request: CustomersRedact,
-  ownEventId: string | null = null,
+  /** The request's own event: redacted like every event still pending (kept for the callers). */
+  _ownEventId: string | null = null,
 ): Promise<Redaction> {
   const { customer } = request;
   const email = known(customer?.email) ? customer.email.toLowerCase() : null;
@@ -78,6 +90,16 @@ export async function redactCustomer(
     ? normalizePhone(customer.phone, integration.defaultPhoneCountry)
     : null;
   const needles = [customer?.id, customer?.email, customer?.phone].filter(known);
+  const payloads = await redactPages(deps, integration.workspaceId, (afterId) =>
+    inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
+      findCustomerPayloads(tx, {
+        shopifyOrderIds: request.orders_to_redact,
+        needles,
+        afterId,
+        limit: PAGE,
+      }),
+    ),
+  );
   const records = await inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
     redactRecords(
       tx,
@@ -91,17 +113,6 @@ export async function redactCustomer(
       RECORD_REDACTION,
     ),
   );
-  const payloads = await redactPages(deps, integration.workspaceId, (afterId) =>
-    inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
-      findCustomerPayloads(tx, {
-        shopifyOrderIds: request.orders_to_redact,
-        needles,
-        ownEventId,
-        afterId,
-        limit: PAGE,
-      }),
-    ),
-  );
   return { ...records, payloads };
 }
 
@@ -109,15 +120,16 @@ export async function redactCustomer(
 export async function redactShop(
   deps: AppDeps,
   integration: IntegrationSettings,
-  ownEventId: string | null = null,
+  /** The request's own event: redacted like every event still pending (kept for the callers). */
+  _ownEventId: string | null = null,
 ): Promise<Redaction> {
-  const records = await inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
-    redactRecords(tx, { kind: 'integration', integrationId: integration.id }, RECORD_REDACTION),
-  );
   const payloads = await redactPages(deps, integration.workspaceId, (afterId) =>
     inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
-      findIntegrationPayloads(tx, { integrationId: integration.id, ownEventId, afterId, limit: PAGE }),
+      findIntegrationPayloads(tx, { integrationId: integration.id, afterId, limit: PAGE }),
     ),
+  );
+  const records = await inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
+    redactRecords(tx, { kind: 'integration', integrationId: integration.id }, RECORD_REDACTION),
   );
   return { ...records, payloads };
 }

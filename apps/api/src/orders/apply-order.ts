@@ -27,7 +27,7 @@ import {
   type WorkerTx as Tx,
   updateShopifyOrderIfNewer,
 } from '@crm/db/worker';
-import { type MappedOrder, mapOrder, type ShopifyOrder } from '@crm/shopify';
+import { type MappedOrder, mapOrder, redactedOrderDescription, type ShopifyOrder } from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
 import type { IntegrationSettings } from '../integration-config.ts';
 import { ProcessingError } from './errors.ts';
@@ -178,14 +178,16 @@ async function applyUpdate(
   const mapped = mapWith(order, integration, []);
   // Without updated_at an update cannot be ordered against the others: it is not applied.
   if (!mapped.shopifyUpdatedAt) return { orderId: existing.id, outcome: 'stale' };
+  // A redacted order keeps no personal data, whatever a later update or reconciliation brings.
+  const redacted = existing.redactedAt !== null;
   const updated = await updateShopifyOrderIfNewer(tx, existing.id, {
     financialStatus: mapped.financialStatus,
     cancelledAt: mapped.cancelledAt ? new Date(mapped.cancelledAt) : null,
     shopifyUpdatedAt: new Date(mapped.shopifyUpdatedAt),
-    description: mapped.description,
-    shippingAddress: mapped.shippingAddress,
-    shippingCity: mapped.shippingCity,
-    shippingDepartment: mapped.shippingDepartment,
+    description: redacted ? redactedOrderDescription(mapped.description) : mapped.description,
+    shippingAddress: redacted ? null : mapped.shippingAddress,
+    shippingCity: redacted ? null : mapped.shippingCity,
+    shippingDepartment: redacted ? null : mapped.shippingDepartment,
     stageId: mapped.cancelledAt ? existing.cancelledStageId : null,
     ...moneyOf(mapped),
   });

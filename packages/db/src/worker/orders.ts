@@ -19,6 +19,8 @@ export type StoredShopifyOrder = {
   cancelledAt: Date | null;
   /** The order's pipeline's stage marked cancelled (the first by position), if it has one. */
   cancelledStageId: string | null;
+  /** Set by customers/redact or shop/redact: updates must not write personal data back. */
+  redactedAt: Date | null;
 };
 
 /** The first stage marked cancelled of the pipeline in `column`, as a subquery. */
@@ -33,7 +35,7 @@ function findOrderByShopifyIdForUpdate(tx: Queryable, shopifyOrderId: string) {
   return tx<StoredShopifyOrder[]>`
     select o.id, o.pipeline_id as "pipelineId", o.stage_id as "stageId",
            o.shopify_updated_at as "shopifyUpdatedAt", o.cancelled_at as "cancelledAt",
-           ${tx.unsafe(cancelledStageOf('o.pipeline_id'))} as "cancelledStageId"
+           ${tx.unsafe(cancelledStageOf('o.pipeline_id'))} as "cancelledStageId", o.redacted_at as "redactedAt"
     from orders o
     where o.workspace_id = app.current_workspace_id() and o.shopify_order_id = ${shopifyOrderId}
     for update of o`;

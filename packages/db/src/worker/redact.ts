@@ -5,16 +5,15 @@ export type StoredPayload = { id: string; topic: string; payload: string };
 /**
  * A page of the current workspace's stored payloads that concern a customer: those of the given
  * Shopify orders, or whose text contains one of the needles (the customer's id, email, phone).
- * Compliance requests are rare: a scan of the workspace's events is acceptable here. Pending
- * events are left alone (their processing still needs them); `afterId` pages on.
+ * Compliance requests are rare: a scan of the workspace's events is acceptable here. Events still
+ * pending are included (the request's own, and order events not processed yet: they are then
+ * processed without the personal data); `afterId` pages on.
  */
 export async function findCustomerPayloads(
   tx: Queryable,
   input: {
     shopifyOrderIds: string[];
     needles: string[];
-    /** The redaction request's own event: redacted too, although it is pending while it runs. */
-    ownEventId?: string | null;
     afterId: string | null;
     limit: number;
   },
@@ -23,7 +22,6 @@ export async function findCustomerPayloads(
   return tx<StoredPayload[]>`
     select id, topic, payload from webhook_events
     where workspace_id = app.current_workspace_id()
-      and (status <> 'pending' or id = ${input.ownEventId ?? null}::uuid)
       and (${input.afterId}::uuid is null or id > ${input.afterId}::uuid)
       and (shopify_order_id = any(${input.shopifyOrderIds}::text[])
            or exists (select 1 from unnest(${needles}::text[]) n where strpos(lower(payload), n) > 0))
@@ -31,26 +29,37 @@ export async function findCustomerPayloads(
     limit ${input.limit}`;
 }
 
-/** A page of every stored payload of an integration (shop/redact); pending ones are left alone. */
+/** A page of every stored payload of an integration (shop/redact), pending ones included. */
 export async function findIntegrationPayloads(
   tx: Queryable,
-  input: { integrationId: string; ownEventId?: string | null; afterId: string | null; limit: number },
+  input: { integrationId: string; afterId: string | null; limit: number },
 ): Promise<StoredPayload[]> {
   return tx<StoredPayload[]>`
     select id, topic, payload from webhook_events
     where workspace_id = app.current_workspace_id()
       and integration_id = ${input.integrationId}
-      and (status <> 'pending' or id = ${input.ownEventId ?? null}::uuid)
       and (${input.afterId}::uuid is null or id > ${input.afterId}::uuid)
     order by id
     limit ${input.limit}`;
 }
 
-/** Replaces a stored payload with its redacted form. */
-export async function replaceEventPayload(tx: Queryable, eventId: string, payload: string): Promise<void> {
-  await tx`
+/**
+ * Replaces a stored payload with its redacted form, if it is still the one that was read (`was`).
+ * The update waits for a worker that is applying that event right now (its claim holds the row),
+ * so the records that worker writes are committed before the redaction of records starts. False
+ * when the payload changed meanwhile (read it again).
+ */
+export async function replaceEventPayload(
+  tx: Queryable,
+  eventId: string,
+  payload: string,
+  was: string,
+): Promise<boolean> {
+  const rows = await tx`
     update webhook_events set payload = ${payload}
-    where id = ${eventId} and workspace_id = app.current_workspace_id()`;
+    where id = ${eventId} and workspace_id = app.current_workspace_id() and payload = ${was}
+    returning id`;
+  return rows.length > 0;
 }
 
 export type RedactedRecords = { contacts: number; orders: number };
@@ -80,13 +89,15 @@ export type RecordTarget =
 
 /**
  * Erases the personal data that came from Shopify in the CRM's own records, in one statement:
- * - contacts: the customer's (same Shopify customer id, email or secondary email, phone, or the
- *   contact of one of their orders) — or, for an integration, every contact of its orders — lose
- *   name, phones, emails and address; their id, Shopify customer id and orders stay;
- * - orders: the customer's (their Shopify order ids, or any order of a contact above) — or every order
- *   of the integration — lose the shipping address and the description lines that are not facts
- *   about the order (note, note attributes); amounts, lines, references and stage stay, and
- *   redacted_at is set.
+ * - contacts: the customer's — same Shopify customer id, the contact of one of their orders, or a
+ *   contact whose email or phone came from Shopify and is theirs — or, for an integration, every
+ *   contact with anything from Shopify: each loses the fields that came from Shopify
+ *   (`contacts.shopify_fields`, migration 0020; a name becomes the placeholder); what a person typed
+ *   in the CRM stays, so a contact made by hand that merely shares an email or phone is untouched;
+ * - orders: the customer's (their Shopify order ids, or any Shopify order of a contact above) — or
+ *   every order of the integration — lose the shipping address and the description lines that are
+ *   not facts about the order (note, note attributes); amounts, lines, references and stage stay,
+ *   and redacted_at is set (later updates of the order do not bring the data back).
  */
 export async function redactRecords(
   tx: Queryable,
@@ -99,27 +110,40 @@ export async function redactRecords(
           select c.id from contacts c
           where c.workspace_id = app.current_workspace_id()
             and ((${target.shopifyCustomerId}::text is not null and c.shopify_customer_id = ${target.shopifyCustomerId})
-              or lower(c.email) = any(${target.emails}::text[])
-              or lower(c.secondary_email) = any(${target.emails}::text[])
-              or c.phone = any(${target.phones}::text[])
-              or c.secondary_phone = any(${target.phones}::text[])
               or exists (select 1 from orders o
                          where o.workspace_id = c.workspace_id and o.contact_id = c.id
-                           and o.shopify_order_id = any(${target.shopifyOrderIds}::text[])))`
+                           and o.shopify_order_id = any(${target.shopifyOrderIds}::text[]))
+              or ((c.shopify_customer_id is null or c.shopify_customer_id = ${target.shopifyCustomerId}::text)
+                and ((c.email_norm = any(${target.emails}::text[]) and 'email' = any(c.shopify_fields))
+                  or (lower(c.secondary_email) = any(${target.emails}::text[]) and 'secondary_email' = any(c.shopify_fields))
+                  or (c.phone = any(${target.phones}::text[]) and 'phone' = any(c.shopify_fields))
+                  or (c.secondary_phone = any(${target.phones}::text[]) and 'secondary_phone' = any(c.shopify_fields)))))`
       : tx`
-          select distinct o.contact_id as id from orders o
-          where o.workspace_id = app.current_workspace_id() and o.integration_id = ${target.integrationId}
-            and o.contact_id is not null`;
+          select c.id from contacts c
+          where c.workspace_id = app.current_workspace_id() and c.shopify_fields <> '{}'`;
   const ordersOf =
     target.kind === 'customer'
-      ? tx`(o.shopify_order_id = any(${target.shopifyOrderIds}::text[]) or o.contact_id in (select id from targets))`
+      ? tx`(o.shopify_order_id = any(${target.shopifyOrderIds}::text[])
+            or (o.shopify_order_id is not null and o.contact_id in (select id from targets)))`
       : tx`o.integration_id = ${target.integrationId}`;
+  const erase = (field: string) => tx`${field}::text = any(c.shopify_fields)`;
   const [row] = await tx<RedactedRecords[]>`
     with targets as (${contactsOf}),
     contacts_done as (
-      update contacts c set name = ${how.placeholder}, phone = null, secondary_phone = null, email = null,
-             secondary_email = null, address = null, city = null, department = null, updated_at = now()
+      update contacts c set
+        name = case when ${erase('name')} then ${how.placeholder} else c.name end,
+        phone = case when ${erase('phone')} then null else c.phone end,
+        secondary_phone = case when ${erase('secondary_phone')} then null else c.secondary_phone end,
+        email = case when ${erase('email')} then null else c.email end,
+        secondary_email = case when ${erase('secondary_email')} then null else c.secondary_email end,
+        address = case when ${erase('address')} then null else c.address end,
+        city = case when ${erase('city')} then null else c.city end,
+        department = case when ${erase('department')} then null else c.department end,
+        updated_at = now()
       where c.workspace_id = app.current_workspace_id() and c.id in (select id from targets)
+        and c.shopify_fields && array['name', 'phone', 'secondary_phone', 'email', 'secondary_email',
+                                      'address', 'city', 'department']
+        and not (c.shopify_fields = array['name'] and c.name = ${how.placeholder})
       returning c.id
     ),
     orders_done as (
