@@ -50,7 +50,7 @@ function useReviewActions(workspaceId: string, setDone: (text: string | null) =>
       ignore.mutate({ workspaceId, reviewId });
     },
   };
-  return { actions, error: merge.error ?? ignore.error };
+  return { actions, errors: [merge.error, ignore.error] };
 }
 
 export default function ReviewsPage() {
@@ -59,7 +59,7 @@ export default function ReviewsPage() {
   const [status, setStatus] = useState<ReviewStatus>('pending');
   const [done, setDone] = useState<string | null>(null);
   const reviews = useQuery(trpc.contactReviews.list.queryOptions({ workspaceId, status, limit: 50 }));
-  const { actions, error } = useReviewActions(workspaceId, setDone);
+  const { actions, errors } = useReviewActions(workspaceId, setDone);
 
   return (
     <>
@@ -84,7 +84,9 @@ export default function ReviewsPage() {
       <div role="status" aria-live="polite">
         {done ? <Notice tone="success">{done}</Notice> : null}
       </div>
-      {error ? <ErrorBox error={error} /> : null}
+      {errors.map((error, i) =>
+        error ? <ErrorBox key={i === 0 ? 'merge' : 'ignore'} error={error} /> : null,
+      )}
       {reviews.isPending ? (
         <Loading label="Loading reviews…" />
       ) : reviews.error ? (

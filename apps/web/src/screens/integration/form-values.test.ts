@@ -4,6 +4,7 @@ import {
   type Integration,
   type PassedTest,
   type Pipeline,
+  pipelineChoice,
   type SettingsValues,
   settingsSchema,
   settingsValuesOf,
@@ -163,5 +164,18 @@ describe('credentialsState', () => {
     });
     expect(credentialsState(null, typedNow, passed('demo-store', 'shpat_2')).ready).toBe(false);
     expect(credentialsState(null, typedNow, passed('demo-store', 'shpat_1', false)).ready).toBe(false);
+  });
+});
+
+describe('pipelineChoice', () => {
+  it('says when the stored pipeline is gone, and offers no stage then', () => {
+    const gone = pipelineChoice(pipelines, '33333333-3333-4333-8333-333333333333', S1);
+    expect(gone).toEqual({ pipeline: null, pipelineId: '', stageId: '', missingPipeline: true });
+    expect(pipelineChoice(pipelines, '', '').missingPipeline).toBe(false);
+    expect(pipelineChoice(pipelines, P1, S2)).toMatchObject({
+      pipelineId: P1,
+      stageId: S2,
+      missingPipeline: false,
+    });
   });
 });
