@@ -6,7 +6,7 @@
  */
 import { findBestContactCandidate } from '@crm/api/contact-candidate';
 import { createSql, type Sql, type Tx } from '@crm/db';
-import { CANDIDATE_NAME_SIMILARITY, findContactCandidatesByName } from '@crm/db/worker';
+import { findContactCandidatesByName } from '@crm/db/worker';
 import {
   CANDIDATE_SCORE_WEIGHTS,
   contactScorer,
@@ -17,7 +17,17 @@ import { type BenchDatabase, createBenchDatabase, generateContacts } from '../li
 import { GENERATED_PHONE, generatedPhone, misspell, randomCity, randomName } from '../lib/names.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { type SectionReport, stamp } from '../lib/report.ts';
-import { fmt, markdownTable, median, percentile, rng } from '../lib/stats.ts';
+import { fmt, median, percentile, rng } from '../lib/stats.ts';
+import {
+  BUDGET_MS,
+  type LookupProbe,
+  mean,
+  methodText,
+  p95,
+  resultsTable,
+  type SizeResult,
+  type Timing,
+} from './lookup-report.ts';
 
 /** The names searched: a third as generated, a third misspelt, a third misspelt twice. */
 export function lookupNames(count: number, seed = 11): string[] {
@@ -29,11 +39,6 @@ export function lookupNames(count: number, seed = 11): string[] {
     return misspell(random, misspell(random, name));
   });
 }
-
-type Timing = { ms: number[]; rows: number[]; rounds: number[] };
-
-/** What an order says about its customer: the lookup's input. */
-export type LookupProbe = { name: string; city: string; phone: string; email: string };
 
 /**
  * The probes: lookupNames() with a city from the generator's list, a fresh email (no contact has it),
@@ -64,9 +69,6 @@ async function appLookup(conn: Tx, probe: LookupProbe): Promise<{ rows: number; 
   const { rows, rounds } = await findBestContactCandidate(conn, probe);
   return { rows, rounds };
 }
-
-/** Each size gets at most this long per query kind (at least 20 queries): a slow query stays bounded. */
-const BUDGET_MS = Number(process.env.BENCH_LOOKUP_BUDGET_SECONDS ?? 60) * 1000;
 
 /** One timed lookup, in its own transaction as app_worker for the workspace (set-up excluded). */
 async function timeOne(conn: Tx, workspaceId: string, probe: LookupProbe, into: Timing): Promise<void> {
@@ -229,148 +231,106 @@ export function scoringMicroseconds(probes: readonly LookupProbe[]): { perRow: n
   };
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** Probes whose phone is a generated contact's with one digit changed (every third, from the first). */
-const nearBlock = (xs: readonly number[]) => xs.filter((_, i) => i % 3 === 0);
-const elsewhere = (xs: readonly number[]) => xs.filter((_, i) => i % 3 !== 0);
-/** Of each pass's values (probes in their order), those `pick` keeps, together. */
-const ofPasses = (passes: readonly Timing[], key: keyof Timing, pick: (xs: readonly number[]) => number[]) =>
-  passes.flatMap((t) => pick(t[key]));
+/**
+ * A database per size, each loaded, analysed and checkpointed (lookups timed during the
+ * checkpointer's writeback of a fresh million-row load would measure the disk, not the query).
+ * Pushed into `sized` as they come, so that the caller drops what was made if one fails.
+ */
+async function loadSizes(sizes: readonly number[], queries: number, sized: SizedDatabase[]): Promise<void> {
+  for (const size of sizes) {
+    const db = await createBenchDatabase(`lookup${size}`);
+    const entry: SizedDatabase = {
+      size,
+      db,
+      probes: lookupProbes(queries, size),
+      // Other probes (another seed) warm the cache and the connection, as a database in use would be.
+      warmProbes: lookupProbes(queries, size, 99),
+      loadSeconds: 0,
+    };
+    sized.push(entry);
+    const started = Date.now();
+    await generateContacts(db.sql, db.workspaceId, size);
+    await db.sql`vacuum analyze contacts`;
+    await db.sql`checkpoint`;
+    entry.loadSeconds = (Date.now() - started) / 1000;
+    console.log(`  ${size} contacts loaded in ${fmt(entry.loadSeconds, 0)} s`);
+  }
+}
+
+/** One size's fresh-connection timing and plan, with its timed passes. */
+async function finishSize(s: SizedDatabase, timed: { all: Timing; passes: Timing[] }): Promise<SizeResult> {
+  const { all: timing, passes } = timed;
+  // The same probes on a connection of its own, new: its prepared statements start with custom
+  // plans (as after every reconnect of the worker pool), where the warmed one has generic ones.
+  const freshSql = createSql(s.db.url, { max: 1, applicationName: 'crm-bench-fresh' });
+  const fresh = await timeLookups(freshSql, s.db.workspaceId, s.probes).finally(() => freshSql.end());
+  const probe = s.probes[1] ?? {
+    name: 'Maria Garcia',
+    city: 'Bogotá',
+    phone: '+573001234567',
+    email: 'x@y.z',
+  };
+  const plan = await explainLookup(s.db.sql, s.db.workspaceId, probe);
+  console.log(
+    `  ${s.size} contacts: p50 ${fmt(median(timing.ms), 2)} ms, ` +
+      `p95 ${fmt(percentile(timing.ms, 95), 2)} ms, mean rows ${fmt(mean(timing.rows))}; ` +
+      `fresh connection p50 ${fmt(median(fresh.ms), 2)} ms, p95 ${fmt(percentile(fresh.ms, 95), 2)} ms`,
+  );
+  return { size: s.size, timing, passes, fresh, plan, probe, loadSeconds: s.loadSeconds };
+}
+
+/** The section's markdown: method, table, growth, scorer's CPU, plans. */
+function lookupBody(options: BenchOptions, queries: number, results: readonly SizeResult[]): string {
+  const first = results[0];
+  const last = results[results.length - 1];
+  const growth = first && last ? p95(last.timing) / p95(first.timing) : Number.NaN;
+  const passGrowth = (pass: number) => {
+    const a = first?.passes[pass];
+    const b = last?.passes[pass];
+    return a && b ? `${fmt(p95(a), 2)} → ${fmt(p95(b), 2)} ms = ${fmt(p95(b) / p95(a), 1)}×` : '—';
+  };
+  const scoring = scoringMicroseconds(lookupProbes(queries, 1_000_000));
+  const plans = results
+    .map(
+      (r) =>
+        `<details><summary>EXPLAIN (ANALYZE, BUFFERS) at ${r.size.toLocaleString('en-US')} contacts, ` +
+        `probe “${r.probe.name}”, ${r.probe.city}, ${r.probe.phone}</summary>\n\n\`\`\`\n${r.plan}\n\`\`\`\n</details>`,
+    )
+    .join('\n\n');
+  return [
+    stamp(options.command),
+    '',
+    methodText(queries),
+    '',
+    resultsTable(results),
+    '',
+    `- Growth of p95 from ${first?.size.toLocaleString('en-US')} to ${last?.size.toLocaleString('en-US')}: ` +
+      `**${fmt(growth, 1)}×** (goal ≤ 3×), both passes together; pass 1 (smallest first) ${passGrowth(0)}, ` +
+      `pass 2 (largest first) ${passGrowth(1)}. p95 at the largest size **${fmt(last ? p95(last.timing) : Number.NaN, 2)} ms** (goal ≤ 10 ms at 1M).`,
+    `- The scorer's CPU per row (Node, ${queries} probes × 25 generated namesakes, best of 3): ` +
+      `${fmt(scoring.perSearch, 1)} µs with the probe's side worked out once per search (\`contactScorer\`, what the lookup uses), ` +
+      `${fmt(scoring.perRow, 1)} µs as one \`scoreContactCandidate\` call per row.`,
+    '',
+    plans,
+  ].join('\n');
+}
 
 export async function lookupSection(options: BenchOptions): Promise<SectionReport> {
   const sizes = [10_000, 100_000, 1_000_000, 10_000_000].filter((n) => n <= options.contacts);
   const queries = options.quick ? 150 : 400;
   const sized: SizedDatabase[] = [];
   try {
-    // A database per size, each loaded, analysed and checkpointed (lookups timed during the
-    // checkpointer's writeback of a fresh million-row load would measure the disk, not the query).
-    for (const size of sizes) {
-      const db = await createBenchDatabase(`lookup${size}`);
-      sized.push({
-        size,
-        db,
-        probes: lookupProbes(queries, size),
-        // Other probes (another seed) warm the cache and the connection, as a database in use would be.
-        warmProbes: lookupProbes(queries, size, 99),
-        loadSeconds: 0,
-      });
-      const started = Date.now();
-      await generateContacts(db.sql, db.workspaceId, size);
-      await db.sql`vacuum analyze contacts`;
-      await db.sql`checkpoint`;
-      const entry = sized[sized.length - 1] as SizedDatabase;
-      entry.loadSeconds = (Date.now() - started) / 1000;
-      console.log(`  ${size} contacts loaded in ${fmt(entry.loadSeconds, 0)} s`);
-    }
+    await loadSizes(sizes, queries, sized);
     const timed = await timeBothWays(sized);
-    const results: {
-      size: number;
-      timing: Timing;
-      passes: Timing[];
-      fresh: Timing;
-      plan: string;
-      probe: LookupProbe;
-      loadSeconds: number;
-    }[] = [];
+    const results: SizeResult[] = [];
     for (const [i, s] of sized.entries()) {
-      const { all: timing, passes } = timed[i] as { all: Timing; passes: Timing[] };
-      // The same probes on a connection of its own, new: its prepared statements start with custom
-      // plans (as after every reconnect of the worker pool), where the warmed one has generic ones.
-      const freshSql = createSql(s.db.url, { max: 1, applicationName: 'crm-bench-fresh' });
-      const fresh = await timeLookups(freshSql, s.db.workspaceId, s.probes).finally(() => freshSql.end());
-      const probe = s.probes[1] ?? {
-        name: 'Maria Garcia',
-        city: 'Bogotá',
-        phone: '+573001234567',
-        email: 'x@y.z',
-      };
-      const plan = await explainLookup(s.db.sql, s.db.workspaceId, probe);
-      results.push({ size: s.size, timing, passes, fresh, plan, probe, loadSeconds: s.loadSeconds });
-      console.log(
-        `  ${s.size} contacts: p50 ${fmt(median(timing.ms), 2)} ms, ` +
-          `p95 ${fmt(percentile(timing.ms, 95), 2)} ms, mean rows ${fmt(mean(timing.rows))}; ` +
-          `fresh connection p50 ${fmt(median(fresh.ms), 2)} ms, p95 ${fmt(percentile(fresh.ms, 95), 2)} ms`,
-      );
+      results.push(await finishSize(s, timed[i] as { all: Timing; passes: Timing[] }));
     }
-    const first = results[0];
-    const last = results[results.length - 1];
-    const p95 = (t: Timing) => percentile(t.ms, 95);
-    const growth = first && last ? p95(last.timing) / p95(first.timing) : Number.NaN;
-    const passGrowth = (pass: number) => {
-      const a = first?.passes[pass];
-      const b = last?.passes[pass];
-      return a && b ? `${fmt(p95(a), 2)} → ${fmt(p95(b), 2)} ms = ${fmt(p95(b) / p95(a), 1)}×` : '—';
+    return {
+      name: 'lookup',
+      title: 'Contact lookup (fuzzy candidates)',
+      body: lookupBody(options, queries, results),
     };
-    const table = markdownTable(
-      [
-        'contacts',
-        'queries',
-        'p50 (ms)',
-        'p95 (ms)',
-        'p99 (ms)',
-        'max (ms)',
-        'p95 vs 10k',
-        'fresh connection: p50 / p95 (ms)',
-        'p95, phone 1 digit off a contact’s (ms)',
-        'p95, other phones (ms)',
-        'rows (mean)',
-        'rows, phone 1 digit off (mean)',
-        'searches that asked again',
-      ],
-      results.map((r) => [
-        r.size.toLocaleString('en-US'),
-        String(r.timing.ms.length),
-        fmt(median(r.timing.ms), 2),
-        fmt(p95(r.timing), 2),
-        fmt(percentile(r.timing.ms, 99), 2),
-        fmt(Math.max(...r.timing.ms), 2),
-        first ? `${fmt(p95(r.timing) / p95(first.timing), 1)}×` : '—',
-        `${fmt(median(r.fresh.ms), 2)} / ${fmt(p95(r.fresh), 2)}`,
-        fmt(percentile(ofPasses(r.passes, 'ms', nearBlock), 95), 2),
-        fmt(percentile(ofPasses(r.passes, 'ms', elsewhere), 95), 2),
-        fmt(mean(r.timing.rows)),
-        fmt(mean(ofPasses(r.passes, 'rows', nearBlock))),
-        String(r.timing.rounds.filter((n) => n > 1).length),
-      ]),
-    );
-    const scoring = scoringMicroseconds(lookupProbes(queries, 1_000_000));
-    const plans = results
-      .map(
-        (r) =>
-          `<details><summary>EXPLAIN (ANALYZE, BUFFERS) at ${r.size.toLocaleString('en-US')} contacts, ` +
-          `probe “${r.probe.name}”, ${r.probe.city}, ${r.probe.phone}</summary>\n\n\`\`\`\n${r.plan}\n\`\`\`\n</details>`,
-      )
-      .join('\n\n');
-    const body = [
-      stamp(options.command),
-      '',
-      "The worker's query (`findContactCandidatesByName`, migrations 0009 and 0012–0015: same city and sounding alike " +
-        `or ≥ ${CANDIDATE_NAME_SIMILARITY.sameCity} similar (the trigram index of the city's bucket of 64), or a near phone (phonesAreNear) with a name ≥ 0.5 similar or sharing a key), as apply-order runs it ` +
-        '(`findBestContactCandidate`: up to 25 rows by an upper bound of the score, scored; asked again with ' +
-        '8× the limit when the rows cut might win) as app_worker for one workspace holding all the contacts. ' +
-        `Up to ${queries} probes per size (names: a third as generated, a third misspelt once, a third twice; ` +
-        "a city from the generator's 50; a fresh email; a phone: for a third a generated contact's phone " +
-        'with one digit changed, else a random number of the block the contacts’ phones fill, +57 300… to 319…); at most ' +
-        `${BUDGET_MS / 1000} s of queries per size and pass, at least 20. Each size has a database of its own, all loaded and checkpointed first; ` +
-        'before each timing the cache and the connection are warmed by as many other probes (so its prepared statements have their generic plans); ' +
-        'then every size is timed in two passes, smallest first and then largest first, so that a steady drift of the shared ' +
-        'machine’s speed favours no size (the table pools both passes); and again on a new connection per size (custom plans ' +
-        'first, as after a reconnect). Contacts generated in SQL from ' +
-        '146 given names and 136 surnames (Spanish and English), 1–2 of each, 50 cities, unique phones spread ' +
-        'over the 200 million numbers +57 300… to 319… (at 1M, 0.5% of them taken).',
-      '',
-      table,
-      '',
-      `- Growth of p95 from ${first?.size.toLocaleString('en-US')} to ${last?.size.toLocaleString('en-US')}: ` +
-        `**${fmt(growth, 1)}×** (goal ≤ 3×), both passes together; pass 1 (smallest first) ${passGrowth(0)}, ` +
-        `pass 2 (largest first) ${passGrowth(1)}. p95 at the largest size **${fmt(last ? p95(last.timing) : Number.NaN, 2)} ms** (goal ≤ 10 ms at 1M).`,
-      `- The scorer's CPU per row (Node, ${queries} probes × 25 generated namesakes, best of 3): ` +
-        `${fmt(scoring.perSearch, 1)} µs with the probe's side worked out once per search (\`contactScorer\`, what the lookup uses), ` +
-        `${fmt(scoring.perRow, 1)} µs as one \`scoreContactCandidate\` call per row.`,
-      '',
-      plans,
-    ].join('\n');
-    return { name: 'lookup', title: 'Contact lookup (fuzzy candidates)', body };
   } finally {
     for (const s of sized) await s.db.drop();
   }
