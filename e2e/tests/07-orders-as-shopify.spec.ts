@@ -71,6 +71,20 @@ test('the Orders board shows currencies, refunds and test orders, and filters te
   await expect(page).toHaveURL(/\/orders$/);
   await expect(test).toBeVisible();
 
+  // Shopify asks for the buyer's personal data to be erased: the card says so and shows none of it.
+  await expect(test).toContainText('Sydney');
+  await postWebhook(
+    '{"shop_id": 1, "shop_domain": "demo-store.myshopify.com", "customer": {"id": 7001, "email": "jane.doe@personal.example", "phone": null}, "orders_to_redact": [5512345678001]}',
+    'customers/redact',
+  );
+  await expect(async () => {
+    await page.reload();
+    await expect(test).toContainText("Personal data erased at Shopify's request", { timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(test).not.toContainText('Sydney');
+  await expect(test).not.toContainText('Jane');
+  await expect(test.locator('.order-total')).toHaveText('60.00 AUD');
+
   // The same order created again: its event says so.
   await postWebhook(fixture('orders-create.order-discount-aud.json'));
   await go(page, 'Sync status');

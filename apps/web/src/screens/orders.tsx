@@ -164,6 +164,11 @@ function OrderCard({ order }: { order: Order }) {
           <span className="badge badge-pending">Test order</span>
         </p>
       ) : null}
+      {order.redactedAt ? (
+        <p className="muted small order-redacted">
+          Personal data erased at Shopify's request ({formatDateTime(order.redactedAt)})
+        </p>
+      ) : null}
       {refunded !== null && order.originalTotal !== null ? (
         <p className="small order-refund">
           Refunded {money(refunded)} of {money(order.originalTotal)}

@@ -26,6 +26,8 @@ export type OrderListItem = {
   presentmentTotal: string | null;
   tags: string[];
   isTest: boolean;
+  /** When customers/redact or shop/redact erased the buyer's personal data from the order. */
+  redactedAt: Date | null;
   description: string;
   shippingAddress: string | null;
   shippingCity: string | null;
@@ -69,6 +71,7 @@ export async function listOrders(tx: Queryable, f: OrderListFilter): Promise<Ord
            o.integration_id as "integrationId", o.total_value::text as "totalValue", o.description,
            o.original_total::text as "originalTotal", o.currency, o.presentment_currency as "presentmentCurrency",
            o.presentment_total::text as "presentmentTotal", o.tags, o.is_test as "isTest",
+           o.redacted_at as "redactedAt",
            o.shipping_address as "shippingAddress", o.shipping_city as "shippingCity",
            o.shipping_department as "shippingDepartment", o.shopify_order_id as "shopifyOrderId",
            o.shopify_order_name as "shopifyOrderName", o.financial_status as "financialStatus",

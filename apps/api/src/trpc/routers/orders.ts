@@ -31,6 +31,8 @@ export const orderSchema = z.object({
   tags: z.array(z.string()),
   /** A Shopify test order. */
   isTest: z.boolean(),
+  /** When a Shopify privacy request (customers/redact, shop/redact) erased the buyer's personal data. */
+  redactedAt: isoDate.nullable(),
   description: z.string(),
   shippingAddress: z.string().nullable(),
   shippingCity: z.string().nullable(),
@@ -77,6 +79,7 @@ function orderView(o: OrderListItem): z.infer<typeof orderSchema> {
     presentmentTotal: o.presentmentTotal,
     tags: o.tags,
     isTest: o.isTest,
+    redactedAt: isoOrNull(o.redactedAt),
     description: o.description,
     shippingAddress: o.shippingAddress,
     shippingCity: o.shippingCity,
