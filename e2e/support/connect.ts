@@ -93,6 +93,16 @@ export async function uninstallOnFake(shop: string, clientId: string): Promise<v
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
+/** The app's access ends on the fake without any webhook (Dev Dashboard app deleted, access revoked). */
+export async function revokeOnFake(shop: string, clientId: string): Promise<void> {
+  const res = await fetch(`${fakeUrl()}/__fake/revoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ shop, clientId }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
 /** The fake's counters: GraphQL requests, REST requests (must stay 0), grants by type. */
 export async function fakeStats(): Promise<{
   graphql: number;

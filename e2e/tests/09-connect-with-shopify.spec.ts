@@ -9,6 +9,7 @@ import {
   fakeStats,
   newWorkspace,
   postSignedWebhook,
+  revokeOnFake,
   SHOPIFY_APP,
   storedSecrets,
   uninstallOnFake,
@@ -137,6 +138,19 @@ test('an agent sees the connection read-only, without a secret in the page', asy
   expect((await fakeStats()).rest).toBe(0);
 });
 
+test('the Dev Dashboard app loses its access: Register webhooks fails and the card says needs reconnection, without a reload', async ({
+  page,
+}) => {
+  await login(page, OWNER);
+  await page.goto(`/w/${ccWorkspace}/integration`);
+  await expect(page.getByTestId('connection-method')).toBeVisible();
+  await expect(page.getByText('Needs reconnection.')).toHaveCount(0);
+  await revokeOnFake(CC_SHOP, CC_ID);
+  await page.getByRole('button', { name: 'Register webhooks' }).click();
+  await expect(page.getByRole('alert').getByText('Shopify no longer accepts this connection')).toBeVisible();
+  await expect(page.getByText('Needs reconnection.')).toBeVisible();
+});
+
 test('the merchant uninstalls the app on Shopify: the integration is disabled, then needs reconnection', async ({
   page,
 }) => {
@@ -145,9 +159,11 @@ test('the merchant uninstalls the app on Shopify: the integration is disabled, t
   await page.goto(`/w/${oauthWorkspace}/integration`);
   // app/uninstalled arrived (signed with the app's secret), was stored and processed.
   await expect(page.getByText('Disabled', { exact: true })).toBeVisible({ timeout: 30_000 });
+  // The owner is told at once, before any Admin call, and why.
+  await expect(page.getByText('Needs reconnection.')).toBeVisible();
+  await expect(page.getByText(/app was uninstalled from the store/)).toBeVisible();
   await page.getByRole('button', { name: 'Register webhooks' }).click();
   await expect(page.getByText('Shopify no longer accepts this connection')).toBeVisible();
-  await page.reload();
   await expect(page.getByText('Needs reconnection.')).toBeVisible();
   await expect(
     page

@@ -4,6 +4,8 @@
  *   GET  /__fake/stats       counters, grant counts and the REST paths asked (there must be none)
  *   POST /__fake/shops       adds a shop ({ domain, name?, ownApps?, scopes? }); one there is kept
  *   POST /__fake/uninstall   { shop, clientId }: the merchant uninstalls that app
+ *   POST /__fake/revoke      { shop, clientId }: that app's access ends without a webhook (the
+ *                            merchant deleted the Dev Dashboard app, or Shopify revoked it)
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
@@ -23,6 +25,7 @@ const shopInput = z.object({
     )
     .optional(),
 });
+/** Which app of which shop: for uninstall and revoke. */
 const uninstallInput = z.object({ shop: z.string(), clientId: z.string() });
 
 async function json(req: IncomingMessage): Promise<unknown> {
@@ -52,6 +55,13 @@ export async function control(state: FakeState, req: IncomingMessage, path: stri
     if (!input.success || !shop) return { status: 400, body: { errors: 'unknown shop' } };
     await uninstallApp(state, shop, input.data.clientId);
     return { status: 200, body: { uninstalled: true } };
+  }
+  if (path === '/__fake/revoke' && method === 'POST') {
+    const input = uninstallInput.safeParse(await json(req));
+    const shop = input.success ? state.shops.get(input.data.shop) : undefined;
+    if (!input.success || !shop) return { status: 400, body: { errors: 'unknown shop' } };
+    state.authority.revoke(shop, input.data.clientId);
+    return { status: 200, body: { revoked: true } };
   }
   return { status: 404, body: { errors: 'Not Found' } };
 }

@@ -3,7 +3,7 @@
  * them (re-creating any Shopify deleted after repeated delivery failures).
  */
 import { useMutation } from '@tanstack/react-query';
-import { trpc } from '../../trpc.ts';
+import { queryClient, trpc } from '../../trpc.ts';
 import { ErrorBox, Notice } from '../../ui.tsx';
 import { useWorkspace } from '../../workspace.tsx';
 import { READ_ONLY_REASON } from './constants.ts';
@@ -11,8 +11,12 @@ import { READ_ONLY_REASON } from './constants.ts';
 export function WebhooksCard({ canEdit, webhookUrl }: { canEdit: boolean; webhookUrl: string }) {
   const { workspace } = useWorkspace();
   const workspaceId = workspace.id;
-  const register = useMutation(trpc.integrations.registerWebhooks.mutationOptions());
-  const health = useMutation(trpc.integrations.subscriptionHealth.mutationOptions());
+  // Either call reaches Shopify, which may refuse the connection (needs reconnection) or answer with
+  // another API version: the integration's card is read again, whatever the outcome.
+  const onSettled = () =>
+    queryClient.invalidateQueries({ queryKey: trpc.integrations.get.queryKey({ workspaceId }) });
+  const register = useMutation(trpc.integrations.registerWebhooks.mutationOptions({ onSettled }));
+  const health = useMutation(trpc.integrations.subscriptionHealth.mutationOptions({ onSettled }));
   return (
     <section className="card" aria-labelledby="webhooks-title">
       <h2 id="webhooks-title">Webhooks</h2>
