@@ -152,7 +152,13 @@ export function randomOrder(
 
 export const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-export type PostResult = { status: number; body: string; ms: number };
+export type PostResult = {
+  status: number;
+  body: string;
+  ms: number;
+  /** Why there was no answer (status 0): the error's code, and whether the connection was a reused one. */
+  error?: string;
+};
 
 /** POSTs raw bytes with the given headers (keep-alive); status 0 = connection error or timeout. */
 export function post(
@@ -180,7 +186,14 @@ export function post(
       },
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, body: '', ms: performance.now() - started }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve({
+        status: 0,
+        body: '',
+        ms: performance.now() - started,
+        error: `${e.code ?? e.message}${req.reusedSocket ? ' on a reused keep-alive connection' : ''}`,
+      }),
+    );
     req.end(body);
   });
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { createSql } from '@crm/db';
+import { createSql, type Sql } from '@crm/db';
 import { signShopifyWebhook } from '@crm/shopify';
 import { startApi } from '../lib/app.ts';
 import { adminUrl, createBenchDatabase, DEMO_SECRET, DEMO_SHOP } from '../lib/db.ts';
@@ -211,135 +211,175 @@ function rawCases(
   };
 }
 
+/** What the fuzz saw: answers by kind of input, the bodies validly signed, and the violations. */
+function createTally() {
+  const statusByKind = new Map<string, Map<number, number>>();
+  return {
+    statusByKind,
+    /** webhook id → the bytes validly signed (empty: signed, but not compared) */
+    signedBodies: new Map<string, Buffer>(),
+    violations: [] as string[],
+    bump(kind: string, status: number) {
+      const m = statusByKind.get(kind) ?? new Map<number, number>();
+      m.set(status, (m.get(status) ?? 0) + 1);
+      statusByKind.set(kind, m);
+    },
+  };
+}
+type Tally = ReturnType<typeof createTally>;
+
+/** Random requests through Node's HTTP client, 8 at a time: no 5xx and no unanswered request. */
+async function sendCases(url: string, cases: readonly Case[], tally: Tally): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (;;) {
+        const c = cases[next++];
+        if (!c) return;
+        if (c.validlySigned && c.id) tally.signedBodies.set(c.id, c.body);
+        const r = await post(url, c.body, c.headers);
+        tally.bump(c.kind, r.status);
+        if (r.status >= 500 || r.status === 0)
+          tally.violations.push(
+            `${c.kind}: ${r.status}${r.error ? ` (${r.error})` : ''} while the database was up`,
+          );
+      }
+    }),
+  );
+}
+
+/** Raw HTTP/1.1 requests, one at a time: no 5xx. */
+async function sendRawCases(port: number, random: () => number, count: number, tally: Tally): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const c = rawCases(random, i + 1);
+    if (c.signed) tally.signedBodies.set(c.id, Buffer.alloc(0));
+    const status = await raw(port, c.bytes);
+    tally.bump(c.kind, status);
+    if (status >= 500) tally.violations.push(`${c.kind}: ${status} while the database was up`);
+  }
+}
+
+const healthz = (baseUrl: string) =>
+  fetch(`${baseUrl}/healthz`).then(
+    (r) => r.status,
+    () => 0,
+  );
+
+/**
+ * The database goes away (connections refused, the app's sessions terminated): only 503 and never an
+ * ack; then it comes back, and the server must serve again without a restart.
+ */
+async function whileDatabaseDown(
+  api: { url: string },
+  dbName: string,
+  cases: readonly Case[],
+  tally: Tally,
+): Promise<void> {
+  const admin = createSql(adminUrl(), { max: 1 });
+  await admin.unsafe(`alter database ${dbName} with allow_connections false`);
+  await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${dbName} and pid <> pg_backend_pid()`;
+  await sleep(200);
+  for (const c of cases) {
+    const r = await post(`${api.url}/webhooks/shopify`, c.body, c.headers);
+    tally.bump(`(database down) ${c.validlySigned ? 'signed' : 'other'}`, r.status);
+    if (r.status >= 500 && r.status !== 503) tally.violations.push(`database down: ${r.status}`);
+    if (r.status === 200) tally.violations.push('database down: 200 (an ack that cannot be durable)');
+  }
+  await admin.unsafe(`alter database ${dbName} with allow_connections true`);
+  await admin.end();
+  let back = 0;
+  for (let i = 0; i < 50 && back !== 200; i++) {
+    await sleep(200);
+    back = await healthz(api.url);
+  }
+  if (back !== 200) tally.violations.push(`healthz ${back} 10 s after the database came back`);
+}
+
+/** Only validly signed deliveries are stored, with exactly the bytes that were signed. */
+async function checkStored(sql: Sql, tally: Tally) {
+  const stored = await sql<{ external_id: string; payload: string; status: string }[]>`
+    select external_id, payload, status from webhook_events`;
+  let unsigned = 0;
+  let altered = 0;
+  for (const row of stored) {
+    const signed = tally.signedBodies.get(row.external_id);
+    if (!signed) {
+      unsigned += 1;
+      tally.violations.push(`stored an event that was not validly signed: ${row.external_id.slice(0, 40)}`);
+    } else if (signed.length > 0 && row.status !== 'failed') {
+      if (row.payload !== signed.toString('utf8')) altered += 1;
+    }
+  }
+  return { stored: stored.length, unsigned, altered };
+}
+
+function fuzzReport(
+  command: string,
+  counts: { count: number; rawCount: number; downCount: number },
+  tally: Tally,
+  events: Awaited<ReturnType<typeof checkStored>>,
+): SectionReport {
+  const kinds = [...tally.statusByKind.keys()].sort();
+  const table = markdownTable(
+    ['input', 'answers (status × count)'],
+    kinds.map((k) => [
+      k,
+      [...(tally.statusByKind.get(k) ?? new Map()).entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([s, n]) => `${s === 0 ? 'no answer' : s}×${n}`)
+        .join(', '),
+    ]),
+  );
+  const { violations } = tally;
+  const body = [
+    stamp(command),
+    '',
+    `${counts.count} random requests through Node's HTTP client (8 at a time) and ${counts.rawCount} raw HTTP/1.1 requests, ` +
+      `then ${counts.downCount} while the bench database refused connections (ALTER DATABASE … ALLOW_CONNECTIONS ` +
+      "false and the app's sessions terminated — the shared cluster itself is never stopped), then the " +
+      'database back. Headers, bodies, encodings and signatures drawn at random (seeded, repeatable).',
+    '',
+    table,
+    '',
+    `- 5xx other than 503, or an ack while the database was down: **${violations.filter((v) => !v.startsWith('stored')).length}**.`,
+    `- Events stored: ${events.stored}; not validly signed: **${events.unsigned}**; stored bytes differing from the ` +
+      `signed UTF-8 body: ${events.altered}.`,
+    ...(violations.length > 0
+      ? [
+          '',
+          '<details><summary>violations</summary>',
+          '',
+          ...violations.slice(0, 50).map((v) => `- ${v}`),
+          '</details>',
+        ]
+      : []),
+  ].join('\n');
+  return { name: 'fuzz', title: 'Hardening: webhook route fuzz', body };
+}
+
 export async function fuzzSection(options: BenchOptions): Promise<SectionReport> {
-  const count = options.quick ? 1500 : 5000;
-  const rawCount = options.quick ? 150 : 500;
-  const downCount = options.quick ? 200 : 500;
+  const counts = {
+    count: options.quick ? 1500 : 5000,
+    rawCount: options.quick ? 150 : 500,
+    downCount: options.quick ? 200 : 500,
+  };
   const db = await createBenchDatabase('fuzz');
   const random = rng(2024);
-  const statusByKind = new Map<string, Map<number, number>>();
-  const bump = (kind: string, status: number) => {
-    const m = statusByKind.get(kind) ?? new Map<number, number>();
-    m.set(status, (m.get(status) ?? 0) + 1);
-    statusByKind.set(kind, m);
-  };
-  const signedBodies = new Map<string, Buffer>();
-  const violations: string[] = [];
+  const tally = createTally();
   try {
     const api = await startApi({ databaseUrl: db.url, keyText: db.keyText, workerConcurrency: 0 });
     try {
-      const queue: Case[] = Array.from({ length: count }, (_, i) => makeCase(random, i + 1));
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          for (;;) {
-            const c = queue[next++];
-            if (!c) return;
-            if (c.validlySigned && c.id) signedBodies.set(c.id, c.body);
-            const r = await post(`${api.url}/webhooks/shopify`, c.body, c.headers).catch(() => ({
-              status: -1,
-              body: '',
-              ms: 0,
-            }));
-            bump(c.kind, r.status);
-            if (r.status >= 500 || r.status === 0)
-              violations.push(`${c.kind}: ${r.status} while the database was up`);
-          }
-        }),
-      );
-      for (let i = 0; i < rawCount; i++) {
-        const c = rawCases(random, i + 1);
-        if (c.signed) signedBodies.set(c.id, Buffer.alloc(0));
-        const status = await raw(api.port, c.bytes);
-        bump(c.kind, status);
-        if (status >= 500) violations.push(`${c.kind}: ${status} while the database was up`);
-      }
-      const alive = await fetch(`${api.url}/healthz`).then(
-        (r) => r.status,
-        () => 0,
-      );
-      if (alive !== 200) violations.push(`healthz ${alive} after the fuzz (server down?)`);
-
-      // The database goes away: connections refused, the app's sessions terminated.
-      const admin = createSql(adminUrl(), { max: 1 });
-      await admin.unsafe(`alter database ${db.name} with allow_connections false`);
-      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${db.name} and pid <> pg_backend_pid()`;
-      await sleep(200);
-      const downStatuses = new Map<number, number>();
-      for (let i = 0; i < downCount; i++) {
-        const c = makeCase(random, count + i + 1);
-        const r = await post(`${api.url}/webhooks/shopify`, c.body, c.headers);
-        downStatuses.set(r.status, (downStatuses.get(r.status) ?? 0) + 1);
-        bump(`(database down) ${c.validlySigned ? 'signed' : 'other'}`, r.status);
-        if (r.status >= 500 && r.status !== 503) violations.push(`database down: ${r.status}`);
-        if (r.status === 200) violations.push('database down: 200 (an ack that cannot be durable)');
-      }
-      await admin.unsafe(`alter database ${db.name} with allow_connections true`);
-      await admin.end();
-      // …and comes back: the server must serve again without a restart.
-      let back = 0;
-      for (let i = 0; i < 50 && back !== 200; i++) {
-        await sleep(200);
-        back = await fetch(`${api.url}/healthz`).then(
-          (r) => r.status,
-          () => 0,
-        );
-      }
-      if (back !== 200) violations.push(`healthz ${back} 10 s after the database came back`);
+      const cases = Array.from({ length: counts.count }, (_, i) => makeCase(random, i + 1));
+      await sendCases(`${api.url}/webhooks/shopify`, cases, tally);
+      await sendRawCases(api.port, random, counts.rawCount, tally);
+      const alive = await healthz(api.url);
+      if (alive !== 200) tally.violations.push(`healthz ${alive} after the fuzz (server down?)`);
+      const down = Array.from({ length: counts.downCount }, (_, i) => makeCase(random, counts.count + i + 1));
+      await whileDatabaseDown(api, db.name, down, tally);
     } finally {
       await api.stop();
     }
-
-    // Only validly signed deliveries are stored, with exactly the bytes that were signed.
-    const stored = await db.sql<{ external_id: string; payload: string; status: string }[]>`
-      select external_id, payload, status from webhook_events`;
-    let unsigned = 0;
-    let altered = 0;
-    for (const row of stored) {
-      const signed = signedBodies.get(row.external_id);
-      if (!signed) {
-        unsigned += 1;
-        violations.push(`stored an event that was not validly signed: ${row.external_id.slice(0, 40)}`);
-      } else if (signed.length > 0 && row.status !== 'failed') {
-        const text = signed.toString('utf8');
-        if (row.payload !== text) altered += 1;
-      }
-    }
-    const kinds = [...statusByKind.keys()].sort();
-    const table = markdownTable(
-      ['input', 'answers (status × count)'],
-      kinds.map((k) => [
-        k,
-        [...(statusByKind.get(k) ?? new Map()).entries()]
-          .sort((a, b) => a[0] - b[0])
-          .map(([s, n]) => `${s === 0 ? 'no answer' : s}×${n}`)
-          .join(', '),
-      ]),
-    );
-    const body = [
-      stamp(options.command),
-      '',
-      `${count} random requests through Node's HTTP client (8 at a time) and ${rawCount} raw HTTP/1.1 requests, ` +
-        `then ${downCount} while the bench database refused connections (ALTER DATABASE … ALLOW_CONNECTIONS ` +
-        "false and the app's sessions terminated — the shared cluster itself is never stopped), then the " +
-        'database back. Headers, bodies, encodings and signatures drawn at random (seeded, repeatable).',
-      '',
-      table,
-      '',
-      `- 5xx other than 503, or an ack while the database was down: **${violations.filter((v) => !v.startsWith('stored')).length}**.`,
-      `- Events stored: ${stored.length}; not validly signed: **${unsigned}**; stored bytes differing from the ` +
-        `signed UTF-8 body: ${altered}.`,
-      ...(violations.length > 0
-        ? [
-            '',
-            '<details><summary>violations</summary>',
-            '',
-            ...violations.slice(0, 50).map((v) => `- ${v}`),
-            '</details>',
-          ]
-        : []),
-    ].join('\n');
-    return { name: 'fuzz', title: 'Hardening: webhook route fuzz', body };
+    return fuzzReport(options.command, counts, tally, await checkStored(db.sql, tally));
   } finally {
     const admin = createSql(adminUrl(), { max: 1 });
     await admin.unsafe(`alter database ${db.name} with allow_connections true`).catch(() => {});
