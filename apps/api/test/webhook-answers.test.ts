@@ -116,35 +116,45 @@ function rawConnection() {
   return { socket, response, closed: () => closed };
 }
 
-describe('a body refused before it is read', () => {
-  it('over 2 MiB → 413; the client is told the connection closes, or its next request on it is answered', async () => {
+describe('a body over 2 MiB', () => {
+  const headers = () => signedWebhookHeaders('{}', { topic: 'orders/create', shopDomain: shop.shopDomain });
+  const head = (length: number) =>
+    [
+      'POST /webhooks/shopify HTTP/1.1',
+      'host: 127.0.0.1',
+      ...Object.entries(headers()).map(([k, v]) => `${k}: ${v}`),
+      `content-length: ${length}`,
+      '',
+      '',
+    ].join('\r\n');
+
+  it('→ 413; a client told the connection is kept gets its next request on it answered', async () => {
     const big = 3 * 1024 * 1024;
     const conn = rawConnection();
     conn.socket.setTimeout(20_000, () => conn.socket.destroy()); // a server that never answers fails, not hangs
-    const headers = signedWebhookHeaders('{}', { topic: 'orders/create', shopDomain: shop.shopDomain });
-    const head = (length: number) =>
-      [
-        'POST /webhooks/shopify HTTP/1.1',
-        'host: 127.0.0.1',
-        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
-        `content-length: ${length}`,
-        '',
-        '',
-      ].join('\r\n');
+    // A slow client: the rest of the body comes after @hono/node-server's 500 ms drain of an unread body.
     conn.socket.write(head(big) + ' '.repeat(1024));
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    conn.socket.write(' '.repeat(big - 1024));
     const first = await conn.response(1);
     expect(first).toMatch(/^http\/1\.1 413 /);
     if (first && /\r\nconnection: *close/.test(first)) {
-      // Told: the client sends nothing more on it, and the server closes it.
+      // Told it closes: the client sends nothing more on it.
       await new Promise<void>((resolve) => (conn.closed() ? resolve() : conn.socket.once('close', resolve)));
       return;
     }
-    // Kept: a client that follows HTTP sends the rest of the body, then its next request on it. The
-    // rest arrives after @hono/node-server's 500 ms drain, as on a crowded machine.
-    await new Promise((resolve) => setTimeout(resolve, 800));
-    conn.socket.write(' '.repeat(big - 1024));
     conn.socket.write(`${head(2)}{}`);
     expect((await conn.response(2)) ?? 'the connection closed without an answer').toMatch(/^http\/1\.1 401 /);
     conn.socket.destroy();
+  });
+
+  it('announced over 8 MiB → 413 at once, without reading it, and the connection closed', async () => {
+    const conn = rawConnection();
+    conn.socket.setTimeout(20_000, () => conn.socket.destroy());
+    conn.socket.write(head(9 * 1024 * 1024) + ' '.repeat(1024));
+    const first = await conn.response(1);
+    expect(first).toMatch(/^http\/1\.1 413 /);
+    expect(first).toMatch(/\r\nconnection: *close/);
+    await new Promise<void>((resolve) => (conn.closed() ? resolve() : conn.socket.once('close', resolve)));
   });
 });

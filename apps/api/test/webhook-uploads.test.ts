@@ -22,7 +22,12 @@ let app: TestApp;
 let shop: Shop;
 let server: ReturnType<typeof serve>;
 let url: string;
-const gate = createUploadGate({ maxUploads: 3, maxUploadBytes: 64 * 1024, readDeadlineMs: DEADLINE_MS });
+const gate = createUploadGate({
+  maxUploads: 3,
+  maxUploadBytes: 64 * 1024,
+  perAddressShare: 1, // the bounds on everyone's uploads; an address's share: webhook-upload-fairness
+  readDeadlineMs: DEADLINE_MS,
+});
 
 beforeAll(async () => {
   db = await createTestDatabase();

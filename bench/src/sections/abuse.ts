@@ -4,7 +4,8 @@
  * signed-webhook latency and the server's resident memory (VmRSS):
  * - baseline: nothing else running;
  * - login flood: 50 loops of wrong logins, each from its own local address (127.0.0.2–51);
- * - stalled uploads: 500 webhook uploads announcing 2 MiB, sending 1 KiB, then silent;
+ * - stalled uploads: 500 webhook uploads announcing 2 MiB, sending 1 KiB, then silent, from their own
+ *   address (127.0.0.60: an attacker is not Shopify; the signed deliveries come from 127.0.0.1);
  * - oversized bodies: 20 loops posting /trpc bodies announcing 300 MB (8 MiB sent at most each);
  * - all at once.
  * Goals (issue #22): signed-in p99 < 500 ms during the flood, memory growth < 100 MB under stalled
@@ -86,13 +87,16 @@ function loginFlood(base: string, load: Load, statuses: number[]): Promise<void>
   );
 }
 
+/** The stalled uploads' client address (the login flood uses 127.0.0.2–51). */
+const STALLER = '127.0.0.60';
+
 /** 500 uploads that announce 2 MiB, send 1 KiB and stall; resolves with how each ended. */
 function stalledUploads(port: number, count: number, statuses: number[]): { sockets: Socket[] } {
   const sockets: Socket[] = [];
   for (let i = 0; i < count; i++) {
     const body = Buffer.alloc(1024, 'a');
     const headers = signedHeaders(body, { webhookId: `stall-${process.pid}-${i}` });
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({ port, host: '127.0.0.1', localAddress: STALLER });
     let seen = false;
     socket.on('data', (d: Buffer) => {
       if (seen) return;

@@ -5,19 +5,19 @@
  * the event and its job; processing happens in the job workers, never here.
  *
  *   1. raw bytes first, within the bounds on uploads in flight (uploads.ts): beyond them → 503 at
- *      once; over 2 MiB → 413; not all there within the read deadline → 408 (all three close the
- *      connection)
+ *      once; over 2 MiB → 413 (once read to its end, dropped; announced over 8 MiB → at once, the
+ *      connection closed); not all there within the read deadline → 408 and the connection closed
  *   2. no HMAC header → 401; no webhook id, shop domain or topic → 400
  *   3. the intake's outcome, answered by REPLIES; the database cannot take it in time → 503 so
  *      Shopify retries (a retry of an event that did commit after all is a duplicate, 200 then)
  */
 import { SHOPIFY_WEBHOOK_HEADERS, STORED_WEBHOOK_HEADERS } from '@crm/shopify';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from '../deps.ts';
 import { metrics } from '../metrics.ts';
-import { MAX_WEBHOOK_BODY_BYTES } from './body.ts';
 import {
   createWebhookIntake,
   type IntakeOutcome,
@@ -25,7 +25,7 @@ import {
   type SignedDelivery,
 } from './intake.ts';
 import type { WebhookStore } from './store.ts';
-import { createUploadGate, readUpload, type Upload, type UploadGate } from './uploads.ts';
+import { createUploadGate, takeUpload, type UploadGate } from './uploads.ts';
 
 /** Shopify gives up on a delivery after 5 s: answer 503 well before, rather than not at all. */
 const DATABASE_DEADLINE_MS = 4000;
@@ -75,6 +75,15 @@ function header(c: Context, name: string): string | null {
   return v ? v : null;
 }
 
+/** The client's address (the TCP peer, as for the login throttle), or 'unknown' off a Node server. */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function parseDate(value: string | null): Date | null {
   if (!value) return null;
   const d = new Date(value);
@@ -114,12 +123,8 @@ function notStoredReason(error: unknown): string {
   return (error as { code?: string }).code ?? 'error';
 }
 
-/**
- * Outcomes after which the connection is closed: what is left of the body is not worth reading. A
- * 413 is answered before the body is read: left keep-alive, @hono/node-server would drop the
- * connection once draining the rest took over 500 ms, with the client's next request already on it.
- */
-const CLOSES = new Set<WebhookOutcome>(['too_large', 'too_slow', 'busy']);
+/** Outcomes after which the connection is closed (besides refused uploads, which say so). */
+const CLOSES = new Set<WebhookOutcome>(['too_slow', 'busy']);
 
 export type WebhookRouteOptions = {
   /** The bounds on uploads in flight (default: DEFAULT_UPLOAD_LIMITS, one gate per route). */
@@ -138,7 +143,7 @@ export function webhookRoutes(
 
   app.post('/webhooks/shopify', async (c) => {
     const started = performance.now();
-    const reply = (outcome: WebhookOutcome) => {
+    const reply = (outcome: WebhookOutcome, close = CLOSES.has(outcome)) => {
       const { status, body } = REPLIES[outcome];
       const fields = {
         shop: header(c, H.shopDomain)?.toLowerCase() ?? null,
@@ -152,24 +157,15 @@ export function webhookRoutes(
       metrics.webhookDelivery(fields.topic, outcome, status, (performance.now() - started) / 1000);
       if (status >= 500) deps.log.warn('webhook', fields);
       else deps.log.info('webhook', fields);
-      if (CLOSES.has(outcome)) c.header('connection', 'close');
+      if (close) c.header('connection', 'close');
       return c.json(body, status);
     };
 
-    // 1. The raw bytes, before anything parses them; refused early when announced too large, or
-    //    when too many uploads are in flight.
+    // 1. The raw bytes, before anything parses them, within the bounds on uploads (uploads.ts).
     const length = c.req.header('content-length');
     const announced = length !== undefined && /^\d+$/.test(length) ? Number(length) : null;
-    if (announced !== null && announced > MAX_WEBHOOK_BODY_BYTES) return reply('too_large');
-    const release = uploads.enter(announced);
-    if (!release) return reply('busy');
-    let upload: Upload;
-    try {
-      upload = await readUpload(c.req.raw, uploads.limits.readDeadlineMs);
-    } finally {
-      release();
-    }
-    if ('refused' in upload) return reply(upload.refused);
+    const upload = await takeUpload(uploads, c.req.raw, announced, clientAddress(c));
+    if ('refused' in upload) return reply(upload.refused, upload.close);
     const body = upload.body;
 
     // 2. The headers Shopify always sends.
