@@ -1,39 +1,99 @@
 /**
- * The import graph `npm test` allows (npm run check:house). Layers, lowest first:
- *   packages/shopify (pure domain) < packages/db (SQL) < apps (api, web, fake-shopify) < e2e, bench.
- * Inside apps/api/src: leaf modules (config, log, metrics, integration-config, deps) < shopify-admin,
- * auth < orders (domain) < reconcile, integrations (services) < jobs (runner), trpc, webhooks (adapters)
- * < app, server, bootstrap, main, worker-main (composition).
+ * The import graph `npm test` allows (npm run check:house). The layers are two tables below
+ * (WORKSPACE_LAYERS, API_LAYERS), lowest first, from which the "no arrow upwards" and "apart" rules
+ * are generated: packages/shopify (pure domain) < packages/db (SQL) < apps (api, web, fake-shopify) <
+ * e2e, bench, scripts; inside apps/api/src: leaf modules (config, log, metrics, integration-config,
+ * deps) < shopify-admin, auth | orders (domain) < reconcile, integrations (services) < jobs (runner),
+ * trpc, webhooks (adapters) < app, server, bootstrap, main, worker-main (composition).
  * @type {import('dependency-cruiser').IConfiguration}
  */
 const API = '^apps/api/src/';
 const LEAVES = '(config|log|metrics|integration-config|deps)\\.ts$';
 const ENTRY = '(app|server|bootstrap|main|worker-main)\\.ts$';
 
+/** The workspaces, lowest layer first: no import from a layer to a higher one. */
+const WORKSPACE_LAYERS = [
+  { name: 'shopify', paths: ['packages/shopify/'], comment: '@crm/shopify is pure domain code: no database' },
+  { name: 'db', paths: ['packages/db/'], comment: 'packages are below every app and tool' },
+  { name: 'apps', paths: ['apps/'], comment: 'apps do not import the tools around them' },
+  { name: 'tools', paths: ['e2e/', 'bench/', 'scripts/'] },
+];
+
+/**
+ * The API's rooms (folders of apps/api/src), lowest layer first, between the leaves (LEAVES, which
+ * import no other module of the API) and the composition root (ENTRY, which no room imports). A room
+ * imports no room of a higher layer. `apart`: groups of a layer that import none of each other,
+ * except the arrows in `allowed`.
+ */
+const API_LAYERS = [
+  {
+    name: 'clients-and-domain',
+    comment: 'the Admin API client and auth know no domain room; applying an order uses neither',
+    rooms: ['shopify-admin', 'auth', 'orders'],
+    apart: [['shopify-admin', 'auth'], ['orders']],
+  },
+  { name: 'services', rooms: ['reconcile', 'integrations'] },
+  {
+    name: 'adapters',
+    comment: 'the job runner, the tRPC routers and the webhook route; the routers may enqueue jobs',
+    rooms: ['jobs', 'trpc', 'webhooks'],
+    apart: [['jobs'], ['trpc'], ['webhooks']],
+    allowed: [['trpc', 'jobs']],
+  },
+];
+
+const any = (paths) => `^(${paths.join('|')})`;
+const rooms = (names) => `${API}(${names.join('|')})/`;
+
+/** One rule per layer: nothing below imports it. */
+const workspaceRules = WORKSPACE_LAYERS.slice(0, -1).map((layer, i) => ({
+  name: `${layer.name}-not-up`,
+  comment: layer.comment,
+  severity: 'error',
+  from: { path: any(layer.paths) },
+  to: { path: any(WORKSPACE_LAYERS.slice(i + 1).flatMap((l) => l.paths)) },
+}));
+
+/** Per API layer: no arrow to a higher layer's rooms, and none between the groups held apart. */
+const apiRules = API_LAYERS.flatMap((layer, i) => {
+  const higher = API_LAYERS.slice(i + 1).flatMap((l) => l.rooms);
+  const up =
+    higher.length === 0
+      ? []
+      : [
+          {
+            name: `api-${layer.name}-not-up`,
+            comment: `${layer.rooms.join(', ')} do not import ${higher.join(', ')}`,
+            severity: 'error',
+            from: { path: rooms(layer.rooms) },
+            to: { path: rooms(higher) },
+          },
+        ];
+  const apart = (layer.apart ?? []).flatMap((group) => {
+    const others = layer.apart
+      .filter((g) => g !== group)
+      .flat()
+      .filter((to) => !group.some((from) => (layer.allowed ?? []).some(([f, t]) => f === from && t === to)));
+    return others.length === 0
+      ? []
+      : [
+          {
+            name: `api-${group.join('-')}-apart`,
+            comment: layer.comment,
+            severity: 'error',
+            from: { path: rooms(group) },
+            to: { path: rooms(others) },
+          },
+        ];
+  });
+  return [...up, ...apart];
+});
+
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     { name: 'resolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
-    {
-      name: 'packages-not-to-apps',
-      comment: 'packages are below every app and tool',
-      severity: 'error',
-      from: { path: '^packages/' },
-      to: { path: '^(apps|e2e|bench|scripts)/' },
-    },
-    {
-      name: 'shopify-below-db',
-      comment: '@crm/shopify is pure domain code: no database',
-      severity: 'error',
-      from: { path: '^packages/shopify/' },
-      to: { path: '^packages/db/' },
-    },
-    {
-      name: 'apps-not-to-tools',
-      severity: 'error',
-      from: { path: '^apps/' },
-      to: { path: '^(e2e|bench|scripts)/' },
-    },
+    ...workspaceRules,
     {
       name: 'fake-shopify-alone',
       comment: 'the fake Shopify shares shapes through @crm/shopify only',
@@ -96,41 +156,7 @@ module.exports = {
       from: { path: `${API}(?!testing/)[^/]+/` },
       to: { path: `${API}${ENTRY}` },
     },
-    {
-      name: 'api-domain-not-to-adapters',
-      comment: 'domain and services do not import the job runner, the tRPC routers or the webhook route',
-      severity: 'error',
-      from: { path: `${API}(orders|reconcile|integrations|shopify-admin|auth)/` },
-      to: { path: `${API}(jobs|trpc|webhooks)/` },
-    },
-    {
-      name: 'api-orders-innermost',
-      comment: 'applying an order is domain: it uses @crm/db and @crm/shopify, not the services around it',
-      severity: 'error',
-      from: { path: `${API}orders/` },
-      to: { path: `${API}(reconcile|integrations|shopify-admin|auth)/` },
-    },
-    {
-      name: 'api-clients-below-services',
-      comment: 'the Admin API client and auth know no domain room',
-      severity: 'error',
-      from: { path: `${API}(shopify-admin|auth)/` },
-      to: { path: `${API}(orders|reconcile|integrations)/` },
-    },
-    {
-      name: 'api-webhooks-apart',
-      comment: 'the webhook route imports neither the job runner nor the tRPC routers',
-      severity: 'error',
-      from: { path: `${API}webhooks/` },
-      to: { path: `${API}(jobs|trpc)/` },
-    },
-    {
-      name: 'api-jobs-apart',
-      comment: 'the job runner imports neither the webhook route nor the tRPC routers',
-      severity: 'error',
-      from: { path: `${API}jobs/` },
-      to: { path: `${API}(webhooks|trpc)/` },
-    },
+    ...apiRules,
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

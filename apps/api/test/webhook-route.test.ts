@@ -4,7 +4,7 @@
  * together before the 200; one JSON log line per delivery, never a secret.
  */
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
-import { parseWebhookPayload, SHOPIFY_API_VERSION } from '@crm/shopify';
+import { parseWebhookPayload, SHOPIFY_API_VERSION, signedWebhookHeaders } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
 import {
@@ -195,12 +195,12 @@ describe('POST /webhooks/shopify', () => {
       });
       const res = await fetch(`${app.url}/webhooks/shopify`, {
         method: 'POST',
-        headers: {
-          'x-shopify-topic': 'orders/create',
-          'x-shopify-shop-domain': shop.shopDomain,
-          'x-shopify-webhook-id': 'streamed-big',
-          'x-shopify-hmac-sha256': sign(big, shop.secret),
-        },
+        headers: signedWebhookHeaders(big, {
+          topic: 'orders/create',
+          shopDomain: shop.shopDomain,
+          webhookId: 'streamed-big',
+          secret: shop.secret,
+        }),
         body,
         duplex: 'half',
       } as RequestInit);

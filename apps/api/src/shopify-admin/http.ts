@@ -3,7 +3,7 @@
  * timeouts, and turning every failure into a ShopifyAdminError whose message an owner can read.
  * Messages never contain the access token (it only ever travels in a request header).
  */
-import { parseJsonLossless } from '@crm/shopify';
+import { normalizeShopDomain, parseJsonLossless } from '@crm/shopify';
 import type { AppConfig } from '../config.ts';
 
 /**
@@ -64,14 +64,14 @@ export class ShopifyAdminError extends Error {
 /** Default time limit of one Admin API request. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
-const SHOP_DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
-
 /**
  * The URL of an Admin API path for a shop. `config.shopifyAdminBaseUrl` holds `{shop}`, replaced by
  * the shop domain: `https://{shop}` in production, `http://127.0.0.1:<port>/{shop}` for the local fake.
  */
 export function adminUrl(config: AppConfig, shopDomain: string, path: string): string {
-  if (!SHOP_DOMAIN.test(shopDomain)) {
+  // Only a store's own "<handle>.myshopify.com" (the one rule, @crm/shopify's normalizeShopDomain).
+  const canonical = normalizeShopDomain(shopDomain);
+  if (!canonical.ok || canonical.domain !== shopDomain.toLowerCase()) {
     throw new ShopifyAdminError('unknown_shop', `"${shopDomain}" is not a valid shop domain.`);
   }
   const base = config.shopifyAdminBaseUrl.replaceAll('{shop}', shopDomain.toLowerCase()).replace(/\/+$/, '');
