@@ -19,6 +19,7 @@ import {
   inWorkerTransaction,
   type MatchableProduct,
   type NewOrderLine,
+  type NewShopifyOrder,
   type OrderPlacement,
   openShopifyOrder,
   type ShopifyOrderMoney,
@@ -31,7 +32,7 @@ import { type MappedOrder, mapOrder, redactedOrderDescription, type ShopifyOrder
 import type { AppDeps } from '../deps.ts';
 import type { IntegrationSettings } from '../integration-config.ts';
 import { ProcessingError } from './errors.ts';
-import { contactOf, resolveContact } from './resolve-contact.ts';
+import { contactAfterPhoneTaken, contactOf, resolveContact } from './resolve-contact.ts';
 
 export type ApplyOrderOutcome = 'created' | 'updated' | 'stale' | 'exists' | 'skipped';
 
@@ -207,31 +208,33 @@ async function createOrder(
   const mapped = mapWith(order, integration, found.products);
   const contact = await resolveContact(tx, integration, mapped, order, found.linked);
   const stageId = mapped.cancelledAt ? (placement.cancelledStageId ?? placement.stageId) : placement.stageId;
-  // In the same round trip as a linked contact's completion (contact.pending, sent before it).
-  const [orderId] = await Promise.all([
-    insertShopifyOrder(
-      tx,
-      {
-        integrationId: integration.id,
-        contactId: contact.id,
-        pipelineId: placement.pipelineId,
-        stageId,
-        shopifyOrderId: mapped.shopifyOrderId,
-        shopifyOrderName: mapped.shopifyOrderName,
-        financialStatus: mapped.financialStatus,
-        cancelledAt: mapped.cancelledAt ? new Date(mapped.cancelledAt) : null,
-        shopifyUpdatedAt: mapped.shopifyUpdatedAt ? new Date(mapped.shopifyUpdatedAt) : null,
-        description: mapped.description,
-        shippingAddress: mapped.shippingAddress,
-        shippingCity: mapped.shippingCity,
-        shippingDepartment: mapped.shippingDepartment,
-        ...moneyOf(mapped),
-      },
-      linesOf(mapped),
-      contact.review,
-    ),
+  const row = (contactId: string | null): NewShopifyOrder => ({
+    integrationId: integration.id,
+    contactId,
+    pipelineId: placement.pipelineId,
+    stageId,
+    shopifyOrderId: mapped.shopifyOrderId,
+    shopifyOrderName: mapped.shopifyOrderName,
+    financialStatus: mapped.financialStatus,
+    cancelledAt: mapped.cancelledAt ? new Date(mapped.cancelledAt) : null,
+    shopifyUpdatedAt: mapped.shopifyUpdatedAt ? new Date(mapped.shopifyUpdatedAt) : null,
+    description: mapped.description,
+    shippingAddress: mapped.shippingAddress,
+    shippingCity: mapped.shippingCity,
+    shippingDepartment: mapped.shippingDepartment,
+    ...moneyOf(mapped),
+  });
+  // In the same round trip as a linked contact's completion (contact.pending, sent before it); a new
+  // contact with a phone is inserted by the same statement.
+  let [inserted] = await Promise.all([
+    insertShopifyOrder(tx, row(contact.id), linesOf(mapped), contact.review, contact.create),
     contact.pending,
   ]);
-  if (!orderId) throw new OrderInsertedMeanwhile();
-  return { orderId, outcome: 'created' };
+  if (contact.create && !inserted.contactId) {
+    // Nothing was written: the phone is another contact's now. Link to it, then insert the order.
+    const linked = await contactAfterPhoneTaken(tx, contact.create, contact.review);
+    inserted = await insertShopifyOrder(tx, row(linked.id), linesOf(mapped), linked.review);
+  }
+  if (!inserted.orderId) throw new OrderInsertedMeanwhile();
+  return { orderId: inserted.orderId, outcome: 'created' };
 }

@@ -20,6 +20,8 @@ export type ResolvedContact = {
   review: { candidateContactId: string; reasons: string[]; score: number } | null;
   /** The linked contact's blanks being filled (sent, not yet answered); null when nothing is pending. */
   pending: Promise<void> | null;
+  /** A new contact with a phone, to insert with the order (insertShopifyOrder); `id` is null then. */
+  create: (ContactFields & { phone: string }) | null;
 };
 
 /** What the order says about its customer, as the contact's fields. */
@@ -53,8 +55,10 @@ export async function resolveContact(
 ): Promise<ResolvedContact> {
   const fields = contactOf(mapped, order);
   const { name, phone, email, city } = fields;
-  if (linked) return { id: linked.id, review: null, pending: fillContactBlanks(tx, linked.id, fields) };
-  if (!name.trim() && !phone && !email) return { id: null, review: null, pending: null };
+  if (linked) {
+    return { id: linked.id, review: null, pending: fillContactBlanks(tx, linked.id, fields), create: null };
+  }
+  if (!name.trim() && !phone && !email) return { id: null, review: null, pending: null, create: null };
 
   let candidate: ResolvedContact['review'] = null;
   if (integration.fuzzyMatching && name.trim()) {
@@ -62,17 +66,28 @@ export async function resolveContact(
     if (best) candidate = { candidateContactId: best.id, reasons: best.reasons, score: best.score };
   }
 
-  const created = phone
-    ? await insertContactWithPhone(tx, { ...fields, phone })
-    : await insertContactWithoutPhone(tx, fields);
+  // A new customer with a phone is inserted by the order's own statement (one round trip less).
+  if (phone) return { id: null, review: candidate, pending: null, create: { ...fields, phone } };
+  const created = await insertContactWithoutPhone(tx, fields);
   if (!created.created) {
     // Another transaction created this customer a moment ago (it asked for any review itself).
     await fillContactBlanks(tx, created.id, fields);
-    return { id: created.id, review: null, pending: null };
+    return { id: created.id, review: null, pending: null, create: null };
   }
-  return {
-    id: created.id,
-    review: candidate && candidate.candidateContactId !== created.id ? candidate : null,
-    pending: null,
-  };
+  return { id: created.id, review: candidate, pending: null, create: null };
+}
+
+/**
+ * The order's new contact could not be inserted: another transaction holds its phone now (it asked
+ * for any review itself). Links to that contact (filling its blanks), or inserts it if it went away.
+ */
+export async function contactAfterPhoneTaken(
+  tx: Tx,
+  contact: ContactFields & { phone: string },
+  review: ResolvedContact['review'],
+): Promise<{ id: string; review: ResolvedContact['review'] }> {
+  const found = await insertContactWithPhone(tx, contact);
+  if (found.created) return { id: found.id, review };
+  await fillContactBlanks(tx, found.id, contact);
+  return { id: found.id, review: null };
 }

@@ -228,6 +228,22 @@ export async function findContactCandidatesByName(
 }
 
 /**
+ * The statement (unsent: a fragment for a larger one, or awaited) that creates a contact with a phone
+ * unless the workspace has one with that phone (the unique (workspace, phone) index decides, waiting
+ * for a transaction that is inserting it): then no row.
+ */
+export function insertContactUnlessPhoneTaken(tx: Queryable, contact: ContactFields & { phone: string }) {
+  return tx<{ id: string }[]>`
+    insert into contacts (workspace_id, name, phone, email, address, city, department, secondary_phone,
+                          shopify_customer_id, secondary_email)
+    values (app.current_workspace_id(), ${contact.name}, ${contact.phone}, ${contact.email}, ${contact.address},
+            ${contact.city}, ${contact.department}, ${contact.secondaryPhone}, ${contact.shopifyCustomerId},
+            ${contact.secondaryEmail})
+    on conflict (workspace_id, phone) do nothing
+    returning id`;
+}
+
+/**
  * Creates a contact with a phone, or finds the one that holds that phone already: two transactions
  * creating the same customer at once both end on one row (the unique (workspace, phone) index makes
  * the second wait for the first, then do nothing and read it).
@@ -236,14 +252,7 @@ export async function insertContactWithPhone(
   tx: Queryable,
   contact: ContactFields & { phone: string },
 ): Promise<{ id: string; created: boolean }> {
-  const [created] = await tx<{ id: string }[]>`
-    insert into contacts (workspace_id, name, phone, email, address, city, department, secondary_phone,
-                          shopify_customer_id, secondary_email)
-    values (app.current_workspace_id(), ${contact.name}, ${contact.phone}, ${contact.email}, ${contact.address},
-            ${contact.city}, ${contact.department}, ${contact.secondaryPhone}, ${contact.shopifyCustomerId},
-            ${contact.secondaryEmail})
-    on conflict (workspace_id, phone) do nothing
-    returning id`;
+  const [created] = await insertContactUnlessPhoneTaken(tx, contact);
   if (created) return { id: created.id, created: true };
   const existing = await findContactByPhone(tx, contact.phone);
   if (!existing) throw new Error('insertContactWithPhone: the conflicting contact vanished');

@@ -1,4 +1,5 @@
 import type { Queryable } from '../client.ts';
+import { type ContactFields, insertContactUnlessPhoneTaken } from './contacts.ts';
 
 /**
  * Serialises everything that creates or updates one Shopify order in the current workspace (webhook
@@ -185,24 +186,30 @@ export async function insertShopifyOrder(
   order: NewShopifyOrder,
   lines: NewOrderLine[],
   review: NewContactReview | null,
-): Promise<string | null> {
+  newContact: (ContactFields & { phone: string }) | null = null,
+): Promise<{ orderId: string | null; contactId: string | null }> {
   const { products, lineIds, skus, titles, units, quantities, subtotals, originalQs, originalSs } =
     lineArrays(lines);
   const score = review ? Math.min(9.9999, Math.max(0, Math.round(review.score * 10_000) / 10_000)) : null;
-  const [row] = await tx<{ id: string }[]>`
-    with o as (
+  const [row] = await tx<{ orderId: string | null; contactId: string | null }[]>`
+    with c as (
+      ${newContact ? insertContactUnlessPhoneTaken(tx, newContact) : tx`select ${order.contactId}::uuid as id`}
+    ),
+    o as (
       insert into orders (workspace_id, contact_id, pipeline_id, stage_id, integration_id, description,
                           shipping_address, shipping_city, shipping_department, shopify_order_id,
                           shopify_order_name, financial_status, cancelled_at, shopify_updated_at, currency,
                           presentment_currency, presentment_total, original_total, tags, is_test)
-      values (app.current_workspace_id(), ${order.contactId}, ${order.pipelineId}, ${order.stageId},
-              ${order.integrationId}, ${order.description}, ${order.shippingAddress}, ${order.shippingCity},
-              ${order.shippingDepartment}, ${order.shopifyOrderId}, ${order.shopifyOrderName},
-              ${order.financialStatus}, ${order.cancelledAt}, ${order.shopifyUpdatedAt}, ${order.currency},
-              ${order.presentmentCurrency}, ${order.presentmentTotal}::numeric, ${order.originalTotal}::numeric,
-              ${order.tags}::text[], ${order.isTest})
+      select app.current_workspace_id(), c.id, ${order.pipelineId}::uuid, ${order.stageId}::uuid,
+             ${order.integrationId}::uuid, ${order.description}::text, ${order.shippingAddress}::text,
+             ${order.shippingCity}::text, ${order.shippingDepartment}::text, ${order.shopifyOrderId}::text,
+             ${order.shopifyOrderName}::text, ${order.financialStatus}::text, ${order.cancelledAt}::timestamptz,
+             ${order.shopifyUpdatedAt}::timestamptz, ${order.currency}::text, ${order.presentmentCurrency}::text,
+             ${order.presentmentTotal}::numeric, ${order.originalTotal}::numeric, ${order.tags}::text[],
+             ${order.isTest}::boolean
+      from c
       on conflict (workspace_id, shopify_order_id) where shopify_order_id is not null do nothing
-      returning id
+      returning id, contact_id
     ),
     lines as (
       insert into order_products (workspace_id, order_id, product_id, shopify_line_id, sku, title, unit_price,
@@ -218,13 +225,13 @@ export async function insertShopifyOrder(
     ),
     review as (
       insert into contact_reviews (workspace_id, order_id, contact_id, candidate_contact_id, reasons, score)
-      select app.current_workspace_id(), o.id, ${order.contactId}::uuid, ${review?.candidateContactId ?? null}::uuid,
+      select app.current_workspace_id(), o.id, o.contact_id, ${review?.candidateContactId ?? null}::uuid,
              ${review?.reasons ?? []}::text[], ${score}
       from o
       where ${review?.candidateContactId ?? null}::uuid is not null
     )
-    select id from o`;
-  return row?.id ?? null;
+    select (select id from o) as "orderId", (select id from c) as "contactId"`;
+  return { orderId: row?.orderId ?? null, contactId: row?.contactId ?? null };
 }
 
 /**
