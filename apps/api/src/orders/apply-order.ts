@@ -114,7 +114,20 @@ export async function applyInTransaction(
   );
 }
 
-type FoundForCreation = { products: MatchableProduct[]; linked: ContactRow | null };
+/** The order's customer's phone and email, or null when the order cannot be mapped. */
+function customerOf(
+  order: ShopifyOrder,
+  integration: IntegrationSettings,
+): { phone: string | null; email: string | null } | null {
+  try {
+    return contactOf(mapWith(order, integration, []), order);
+  } catch {
+    return null;
+  }
+}
+
+/** `linked` undefined: not looked for (the order could not be mapped without its products). */
+type FoundForCreation = { products: MatchableProduct[]; linked: ContactRow | null | undefined };
 
 /** The products an order's lines may match and the contact its customer may be already: one round trip. */
 async function findForCreation(
@@ -122,7 +135,9 @@ async function findForCreation(
   integration: IntegrationSettings,
   order: ShopifyOrder,
 ): Promise<FoundForCreation> {
-  const { phone, email } = contactOf(mapWith(order, integration, []), order);
+  // Read ahead of knowing whether the order exists: an order that cannot be mapped looks for no
+  // contact here, and fails (or is found to exist) as it did before the reads were folded.
+  const customer = customerOf(order, integration);
   const [products, linked] = await Promise.all([
     findProductsForMatching(tx, {
       strategy: integration.productMatching,
@@ -130,7 +145,7 @@ async function findForCreation(
       titles: order.line_items.flatMap((l) => [l.title, l.name].filter((t): t is string => !!t)),
       prices: order.line_items.map((l) => l.price),
     }),
-    findContactByPhoneOrEmail(tx, phone, email),
+    customer ? findContactByPhoneOrEmail(tx, customer.phone, customer.email) : undefined,
   ]);
   return { products, linked };
 }
@@ -206,7 +221,10 @@ async function createOrder(
 ): Promise<ApplyOrderResult> {
   if (!placement.ok) throw new ProcessingError(PLACEMENT_ERRORS[placement.reason]);
   const mapped = mapWith(order, integration, found.products);
-  const contact = await resolveContact(tx, integration, mapped, order, found.linked);
+  const who = contactOf(mapped, order);
+  const linked =
+    found.linked !== undefined ? found.linked : await findContactByPhoneOrEmail(tx, who.phone, who.email);
+  const contact = await resolveContact(tx, integration, mapped, order, linked);
   const stageId = mapped.cancelledAt ? (placement.cancelledStageId ?? placement.stageId) : placement.stageId;
   const row = (contactId: string | null): NewShopifyOrder => ({
     integrationId: integration.id,
