@@ -6,45 +6,22 @@
  * the body took over 500 ms to drain — with the next request already written on it.
  */
 import { Agent, request } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
-import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { connect } from 'node:net';
 import { signedWebhookHeaders } from '@crm/shopify';
-import { serve } from '@hono/node-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { webhookRoutes } from '../src/webhooks/route.ts';
-import { createWebhookStore } from '../src/webhooks/store.ts';
-import { createShop, orderPayload, type Shop } from './webhook-support.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useWebhookRouteFixture } from './app-fixture.ts';
+import { orderPayload } from './webhook-support.ts';
 
-let db: TestDatabase;
-let app: TestApp;
-let shop: Shop;
-let server: ReturnType<typeof serve>;
-let url: string;
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp(db);
-  shop = await createShop(db);
-  const routes = webhookRoutes(app.deps, createWebhookStore(app.deps.sql));
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: routes.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/shopify`;
-});
+const t = useWebhookRouteFixture({ route: {} });
 
-afterAll(async () => {
-  agent.destroy();
-  await new Promise((resolve) => server?.close(resolve));
-  await app?.close();
-  await db?.drop();
-});
+afterAll(() => agent.destroy());
 
 function post(body: Buffer, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {
     const req = request(
-      url,
+      `${t.url}/webhooks/shopify`,
       { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } },
       (res) => {
         res.resume();
@@ -69,9 +46,9 @@ describe('every webhook request is answered', () => {
       ['good', 'none', 'wrong'].map((sig, j) => {
         const headers = signedWebhookHeaders(body, {
           topic: 'orders/create',
-          shopDomain: shop.shopDomain,
+          shopDomain: t.shop.shopDomain,
           webhookId: `ans-${i}-${j}`,
-          ...(sig === 'good' ? { secret: shop.secret } : sig === 'wrong' ? { secret: 'wrong' } : {}),
+          ...(sig === 'good' ? { secret: t.shop.secret } : sig === 'wrong' ? { secret: 'wrong' } : {}),
         });
         return { body, headers, expected: sig === 'good' ? [200, 400] : [401] };
       }),
@@ -87,7 +64,7 @@ describe('every webhook request is answered', () => {
 
 /** A raw HTTP/1.1 connection: what arrives on it, and whether it is closed. */
 function rawConnection() {
-  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  const socket = connect(t.port, '127.0.0.1');
   let received = '';
   let closed = false;
   const waiters: (() => void)[] = [];
@@ -117,7 +94,7 @@ function rawConnection() {
 }
 
 describe('a body over 2 MiB', () => {
-  const headers = () => signedWebhookHeaders('{}', { topic: 'orders/create', shopDomain: shop.shopDomain });
+  const headers = () => signedWebhookHeaders('{}', { topic: 'orders/create', shopDomain: t.shop.shopDomain });
   const head = (length: number) =>
     [
       'POST /webhooks/shopify HTTP/1.1',

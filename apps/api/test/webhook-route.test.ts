@@ -3,40 +3,20 @@
  * nothing stored for 401/400/413 and unknown or inactive shops; the event and its job committed
  * together before the 200; one JSON log line per delivery, never a secret.
  */
-import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { parseWebhookPayload, SHOPIFY_API_VERSION, signedWebhookHeaders } from '@crm/shopify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import {
-  captureLogger,
-  count,
-  createShop,
-  deliver,
-  orderPayload,
-  type Shop,
-  sign,
-} from './webhook-support.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWebhookRouteFixture } from './app-fixture.ts';
+import { captureLogger, count, createShop, deliver, orderPayload, sign } from './webhook-support.ts';
 
-let db: TestDatabase;
-let app: TestApp;
-let shop: Shop;
+const t = useWebhookRouteFixture();
 const log = captureLogger();
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp(db);
-  app.deps.log = log;
-  shop = await createShop(db);
+beforeAll(() => {
+  t.app.deps.log = log;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
-
-const events = (where = 'true', params: unknown[] = []) => count(db.sql, 'webhook_events', where, params);
+const events = (where = 'true', params: unknown[] = []) => count(t.db.sql, 'webhook_events', where, params);
 const jobs = async () => {
-  const [row] = await db.sql<{ n: number }[]>`
+  const [row] = await t.db.sql<{ n: number }[]>`
     select count(*)::int as n from graphile_worker.jobs where task_identifier = 'process_webhook_event'`;
   return row?.n ?? 0;
 };
@@ -53,14 +33,14 @@ describe('POST /webhooks/shopify', () => {
   it('stores a signed delivery with its job and answers 200 after the commit', async () => {
     const order = orderPayload();
     const webhookId = `wh-${order.id}`;
-    const res = await deliver(app.url, {
+    const res = await deliver(t.app.url, {
       body: order.text,
-      shopDomain: shop.shopDomain,
-      secret: shop.secret,
+      shopDomain: t.shop.shopDomain,
+      secret: t.shop.secret,
       webhookId,
     });
     expect(res).toEqual({ status: 200, body: { ok: true, status: 'accepted' } });
-    const [event] = await db.sql<
+    const [event] = await t.db.sql<
       {
         id: string;
         status: string;
@@ -75,7 +55,7 @@ describe('POST /webhooks/shopify', () => {
     expect(event).toMatchObject({
       status: 'pending',
       topic: 'orders/create',
-      workspace_id: shop.workspaceId,
+      workspace_id: t.shop.workspaceId,
       api_version: SHOPIFY_API_VERSION,
       attempts: 0,
     });
@@ -84,9 +64,11 @@ describe('POST /webhooks/shopify', () => {
     expect(event?.payload).toContain(`"id": ${order.id}`);
     expect(event?.headers['x-shopify-webhook-id']).toBe(webhookId);
     expect(JSON.stringify(event?.headers)).not.toMatch(/hmac/i);
-    const [job] = await db.sql<{ payload: { eventId: string; workspaceId: string }; max_attempts: number }[]>`
+    const [job] = await t.db.sql<
+      { payload: { eventId: string; workspaceId: string }; max_attempts: number }[]
+    >`
       select payload, max_attempts from graphile_worker._private_jobs where key = ${`webhook_event:${event?.id}`}`;
-    expect(job?.payload).toEqual({ eventId: event?.id, workspaceId: shop.workspaceId });
+    expect(job?.payload).toEqual({ eventId: event?.id, workspaceId: t.shop.workspaceId });
     expect(job?.max_attempts).toBe(8);
   });
 
@@ -94,14 +76,14 @@ describe('POST /webhooks/shopify', () => {
     const order = orderPayload();
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(order.text, 'utf8')]);
     const webhookId = `bom-${order.id}`;
-    const res = await deliver(app.url, {
+    const res = await deliver(t.app.url, {
       body: bytes,
-      shopDomain: shop.shopDomain,
-      secret: shop.secret,
+      shopDomain: t.shop.shopDomain,
+      secret: t.shop.secret,
       webhookId,
     });
     expect(res).toEqual({ status: 200, body: { ok: true, status: 'accepted' } });
-    const [event] = await db.sql<{ payload: string }[]>`
+    const [event] = await t.db.sql<{ payload: string }[]>`
       select payload from webhook_events where external_id = ${webhookId}`;
     expect(Buffer.from(event?.payload ?? '', 'utf8').equals(bytes)).toBe(true);
     // What the worker will read of it (it runs parseWebhookPayload on the stored text).
@@ -113,27 +95,31 @@ describe('POST /webhooks/shopify', () => {
     const order = orderPayload();
     const d = {
       body: order.text,
-      shopDomain: shop.shopDomain,
-      secret: shop.secret,
+      shopDomain: t.shop.shopDomain,
+      secret: t.shop.secret,
       webhookId: `dup-${order.id}`,
     };
-    expect((await deliver(app.url, d)).status).toBe(200);
-    const res = await nothingStored(() => deliver(app.url, d));
+    expect((await deliver(t.app.url, d)).status).toBe(200);
+    const res = await nothingStored(() => deliver(t.app.url, d));
     expect(res).toEqual({ status: 200, body: { ok: true, status: 'duplicate' } });
   });
 
   it('401 without an HMAC header, nothing stored', async () => {
     const res = await nothingStored(() =>
-      deliver(app.url, { body: orderPayload().text, shopDomain: shop.shopDomain }),
+      deliver(t.app.url, { body: orderPayload().text, shopDomain: t.shop.shopDomain }),
     );
     expect(res.status).toBe(401);
   });
 
   it('401 with a wrong HMAC, a malformed one, or one made with another secret; nothing stored', async () => {
     const body = orderPayload().text;
-    for (const hmac of [sign(body, 'not-the-secret'), 'not base64!', sign(`${body} `, shop.secret), '']) {
+    for (const hmac of [sign(body, 'not-the-secret'), 'not base64!', sign(`${body} `, t.shop.secret), '']) {
       const res = await nothingStored(() =>
-        deliver(app.url, { body, shopDomain: shop.shopDomain, headers: { 'X-Shopify-Hmac-Sha256': hmac } }),
+        deliver(t.app.url, {
+          body,
+          shopDomain: t.shop.shopDomain,
+          headers: { 'X-Shopify-Hmac-Sha256': hmac },
+        }),
       );
       expect(res.status).toBe(401);
     }
@@ -143,10 +129,10 @@ describe('POST /webhooks/shopify', () => {
     const body = orderPayload().text;
     for (const missing of ['x-shopify-webhook-id', 'x-shopify-shop-domain', 'x-shopify-topic']) {
       const res = await nothingStored(() =>
-        deliver(app.url, {
+        deliver(t.app.url, {
           body,
-          shopDomain: shop.shopDomain,
-          secret: shop.secret,
+          shopDomain: t.shop.shopDomain,
+          secret: t.shop.secret,
           headers: { [missing]: null },
         }),
       );
@@ -157,23 +143,23 @@ describe('POST /webhooks/shopify', () => {
   it('200 ignored for an unknown shop and for a disabled one; nothing stored', async () => {
     const body = orderPayload().text;
     const unknown = await nothingStored(() =>
-      deliver(app.url, { body, shopDomain: 'nobody-here.myshopify.com', secret: 'whatever' }),
+      deliver(t.app.url, { body, shopDomain: 'nobody-here.myshopify.com', secret: 'whatever' }),
     );
     expect(unknown).toEqual({ status: 200, body: { ok: true, status: 'ignored' } });
 
-    const disabled = await createShop(db, { isActive: false });
+    const disabled = await createShop(t.db, { isActive: false });
     const res = await nothingStored(() =>
-      deliver(app.url, { body, shopDomain: disabled.shopDomain, secret: disabled.secret }),
+      deliver(t.app.url, { body, shopDomain: disabled.shopDomain, secret: disabled.secret }),
     );
     expect(res).toEqual({ status: 200, body: { ok: true, status: 'ignored' } });
   });
 
   it('finds the shop case-insensitively; header names are case-insensitive', async () => {
     const order = orderPayload();
-    const res = await deliver(app.url, {
+    const res = await deliver(t.app.url, {
       body: order.text,
-      shopDomain: shop.shopDomain.toUpperCase(),
-      headers: { 'X-SHOPIFY-HMAC-SHA256': sign(order.text, shop.secret) },
+      shopDomain: t.shop.shopDomain.toUpperCase(),
+      headers: { 'X-SHOPIFY-HMAC-SHA256': sign(order.text, t.shop.secret) },
     });
     expect(res.status).toBe(200);
   });
@@ -181,7 +167,7 @@ describe('POST /webhooks/shopify', () => {
   it('413 over 2 MiB, announced by Content-Length or streamed without it; nothing stored', async () => {
     const big = `{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`;
     const announced = await nothingStored(() =>
-      deliver(app.url, { body: big, shopDomain: shop.shopDomain, secret: shop.secret }),
+      deliver(t.app.url, { body: big, shopDomain: t.shop.shopDomain, secret: t.shop.secret }),
     );
     expect(announced.status).toBe(413);
 
@@ -193,13 +179,13 @@ describe('POST /webhooks/shopify', () => {
           controller.close();
         },
       });
-      const res = await fetch(`${app.url}/webhooks/shopify`, {
+      const res = await fetch(`${t.app.url}/webhooks/shopify`, {
         method: 'POST',
         headers: signedWebhookHeaders(big, {
           topic: 'orders/create',
-          shopDomain: shop.shopDomain,
+          shopDomain: t.shop.shopDomain,
           webhookId: 'streamed-big',
-          secret: shop.secret,
+          secret: t.shop.secret,
         }),
         body,
         duplex: 'half',
@@ -214,20 +200,20 @@ describe('POST /webhooks/shopify', () => {
     const suffix = '"}';
     const body = `${prefix}${'x'.repeat(2 * 1024 * 1024 - prefix.length - suffix.length)}${suffix}`;
     expect(Buffer.byteLength(body)).toBe(2 * 1024 * 1024);
-    const res = await deliver(app.url, { body, shopDomain: shop.shopDomain, secret: shop.secret });
+    const res = await deliver(t.app.url, { body, shopDomain: t.shop.shopDomain, secret: t.shop.secret });
     expect(res.status).toBe(200);
   });
 
   it('400 for a signed body that is not JSON, stored as a failed event an owner can read, no job', async () => {
     const jobsBefore = await jobs();
-    const res = await deliver(app.url, {
+    const res = await deliver(t.app.url, {
       body: '{"id": 1, oops',
-      shopDomain: shop.shopDomain,
-      secret: shop.secret,
+      shopDomain: t.shop.shopDomain,
+      secret: t.shop.secret,
       webhookId: 'not-json',
     });
     expect(res.status).toBe(400);
-    const [event] = await db.sql<{ status: string; last_error: string; payload: string }[]>`
+    const [event] = await t.db.sql<{ status: string; last_error: string; payload: string }[]>`
       select status, last_error, payload from webhook_events where external_id = 'not-json'`;
     expect(event).toEqual({
       status: 'failed',
@@ -239,10 +225,10 @@ describe('POST /webhooks/shopify', () => {
 
   it('400 for a signed body that is not JSON and not even UTF-8 (or has NUL bytes), stored failed', async () => {
     const bytes = new Uint8Array([0x7b, 0xff, 0x00, 0x7d]);
-    const res = await deliver(app.url, {
+    const res = await deliver(t.app.url, {
       body: bytes,
-      shopDomain: shop.shopDomain,
-      secret: shop.secret,
+      shopDomain: t.shop.shopDomain,
+      secret: t.shop.secret,
       webhookId: 'not-utf8',
     });
     expect(res.status).toBe(400);
@@ -250,29 +236,29 @@ describe('POST /webhooks/shopify', () => {
   });
 
   it('accepts the previous secret during a rotation, and not once it has expired', async () => {
-    const rotating = await createShop(db, {
+    const rotating = await createShop(t.db, {
       previousSecret: { secret: 'old-secret', expiresAt: new Date(Date.now() + 3600_000) },
     });
-    const expired = await createShop(db, {
+    const expired = await createShop(t.db, {
       previousSecret: { secret: 'old-secret', expiresAt: new Date(Date.now() - 1000) },
     });
     const body = orderPayload().text;
     expect(
-      (await deliver(app.url, { body, shopDomain: rotating.shopDomain, secret: 'old-secret' })).status,
+      (await deliver(t.app.url, { body, shopDomain: rotating.shopDomain, secret: 'old-secret' })).status,
     ).toBe(200);
     expect(
-      (await deliver(app.url, { body, shopDomain: rotating.shopDomain, secret: rotating.secret })).status,
+      (await deliver(t.app.url, { body, shopDomain: rotating.shopDomain, secret: rotating.secret })).status,
     ).toBe(200);
     const res = await nothingStored(() =>
-      deliver(app.url, { body, shopDomain: expired.shopDomain, secret: 'old-secret' }),
+      deliver(t.app.url, { body, shopDomain: expired.shopDomain, secret: 'old-secret' }),
     );
     expect(res.status).toBe(401);
   });
 
   it('takes compliance topics from a disabled integration (a legal obligation), not orders', async () => {
-    const disabled = await createShop(db, { isActive: false });
+    const disabled = await createShop(t.db, { isActive: false });
     const body = JSON.stringify({ shop_id: 1, shop_domain: disabled.shopDomain });
-    const res = await deliver(app.url, {
+    const res = await deliver(t.app.url, {
       body,
       topic: 'shop/redact',
       shopDomain: disabled.shopDomain,
@@ -282,36 +268,42 @@ describe('POST /webhooks/shopify', () => {
   });
 
   it('503 when the database cannot take the event (the enqueue fails), nothing stored', async () => {
-    await db.sql`alter function app.enqueue_new_webhook_events(uuid[]) rename to enqueue_new_webhook_events_off`;
+    await t.db
+      .sql`alter function app.enqueue_new_webhook_events(uuid[]) rename to enqueue_new_webhook_events_off`;
     try {
       const res = await nothingStored(() =>
-        deliver(app.url, { body: orderPayload().text, shopDomain: shop.shopDomain, secret: shop.secret }),
+        deliver(t.app.url, {
+          body: orderPayload().text,
+          shopDomain: t.shop.shopDomain,
+          secret: t.shop.secret,
+        }),
       );
       expect(res.status).toBe(503);
     } finally {
-      await db.sql`alter function app.enqueue_new_webhook_events_off(uuid[]) rename to enqueue_new_webhook_events`;
+      await t.db
+        .sql`alter function app.enqueue_new_webhook_events_off(uuid[]) rename to enqueue_new_webhook_events`;
     }
   });
 
   it('logs one JSON-able line per delivery with shop, topic, webhook id, outcome and ms; never a secret', async () => {
     log.lines.length = 0;
     const order = orderPayload();
-    await deliver(app.url, {
+    await deliver(t.app.url, {
       body: order.text,
-      shopDomain: shop.shopDomain,
-      secret: shop.secret,
+      shopDomain: t.shop.shopDomain,
+      secret: t.shop.secret,
       webhookId: 'logged',
     });
-    await deliver(app.url, {
+    await deliver(t.app.url, {
       body: order.text,
-      shopDomain: shop.shopDomain,
+      shopDomain: t.shop.shopDomain,
       secret: 'wrong',
       webhookId: 'logged-2',
     });
     const lines = log.lines.filter((l) => l.msg === 'webhook');
     expect(lines).toHaveLength(2);
     expect(lines[0]?.fields).toMatchObject({
-      shop: shop.shopDomain,
+      shop: t.shop.shopDomain,
       topic: 'orders/create',
       webhookId: 'logged',
       outcome: 'accepted',
@@ -320,8 +312,8 @@ describe('POST /webhooks/shopify', () => {
     expect(typeof lines[0]?.fields.ms).toBe('number');
     expect(lines[1]?.fields).toMatchObject({ webhookId: 'logged-2', outcome: 'bad_hmac', status: 401 });
     const all = JSON.stringify(log.lines);
-    expect(all).not.toContain(shop.secret);
-    expect(all).not.toContain(sign(order.text, shop.secret));
+    expect(all).not.toContain(t.shop.secret);
+    expect(all).not.toContain(sign(order.text, t.shop.secret));
     expect(all).not.toContain('maria.lopez@example.com');
   });
 });

@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { createShop, orderPayload, type Shop } from './webhook-support.ts';
+import { useWebhookRouteFixture } from './app-fixture.ts';
+import { orderPayload } from './webhook-support.ts';
 
 const run = promisify(execFile);
 const API_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -19,21 +18,14 @@ const FIXTURE = fileURLToPath(
   new URL('../../../../shared/fixtures/shopify/orders-create.cod-co.json', import.meta.url),
 );
 
-let db: TestDatabase;
-let app: TestApp;
-let shop: Shop;
+const t = useWebhookRouteFixture();
 let dir: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp(db);
-  shop = await createShop(db);
   dir = await mkdtemp(join(tmpdir(), 'webhook-send-'));
 });
 
 afterAll(async () => {
-  await app?.close();
-  await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -53,14 +45,14 @@ async function send(args: string[]): Promise<{ code: number; stdout: string }> {
 it('posts a signed payload (path relative to where npm ran, topic from the file name); a wrong secret gets 401', async () => {
   const order = orderPayload();
   await writeFile(join(dir, 'orders-updated.sample.json'), order.text);
-  const common = ['--url', `${app.url}/webhooks/shopify`, '--shop', shop.shopDomain];
+  const common = ['--url', `${t.app.url}/webhooks/shopify`, '--shop', t.shop.shopDomain];
 
-  const ok = await send(['orders-updated.sample.json', ...common, '--secret', shop.secret]);
+  const ok = await send(['orders-updated.sample.json', ...common, '--secret', t.shop.secret]);
   expect(ok.code).toBe(0);
   expect(ok.stdout).toMatch(/^200 OK {2}\(orders\/updated, webhook id [0-9a-f-]{36}\)/);
   expect(ok.stdout).toContain('"status":"accepted"');
-  const [event] = await db.sql<{ topic: string; payload: string }[]>`
-    select topic, payload from webhook_events where workspace_id = ${shop.workspaceId}`;
+  const [event] = await t.db.sql<{ topic: string; payload: string }[]>`
+    select topic, payload from webhook_events where workspace_id = ${t.shop.workspaceId}`;
   expect(event).toEqual({ topic: 'orders/updated', payload: order.text });
 
   // A fresh webhook id every run: the same file again is a new delivery, not a duplicate.
@@ -68,7 +60,7 @@ it('posts a signed payload (path relative to where npm ran, topic from the file 
     'orders-updated.sample.json',
     ...common,
     '--secret',
-    shop.secret,
+    t.shop.secret,
     '--topic',
     'orders/paid',
   ]);
@@ -85,18 +77,18 @@ it.skipIf(!existsSync(FIXTURE))(
     const res = await send([
       FIXTURE,
       '--url',
-      `${app.url}/webhooks/shopify`,
+      `${t.app.url}/webhooks/shopify`,
       '--shop',
-      shop.shopDomain,
+      t.shop.shopDomain,
       '--secret',
-      shop.secret,
+      t.shop.secret,
     ]);
     expect(res.code).toBe(0);
-    await app.runJobs();
+    await t.app.runJobs();
     // The shop also holds the orders of the test above: look for the fixture's own.
-    const orders = await db.sql<{ shopify_order_id: string; total_value: string }[]>`
+    const orders = await t.db.sql<{ shopify_order_id: string; total_value: string }[]>`
     select shopify_order_id, total_value from orders
-    where workspace_id = ${shop.workspaceId} and shopify_order_id = '6114532901234567891'`;
+    where workspace_id = ${t.shop.workspaceId} and shopify_order_id = '6114532901234567891'`;
     expect(orders).toEqual([{ shopify_order_id: '6114532901234567891', total_value: '149900.00' }]);
   },
 );

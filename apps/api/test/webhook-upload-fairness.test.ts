@@ -5,44 +5,19 @@
  * 32 MiB, half per address), with a read deadline long enough that nothing stalled is cut during the
  * test.
  */
-import { type AddressInfo, connect, type Socket } from 'node:net';
-import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { connect, type Socket } from 'node:net';
 import { signedWebhookHeaders } from '@crm/shopify';
-import { serve } from '@hono/node-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { webhookRoutes } from '../src/webhooks/route.ts';
-import { createWebhookStore } from '../src/webhooks/store.ts';
+import { describe, expect, it } from 'vitest';
 import { createUploadGate, DEFAULT_UPLOAD_LIMITS } from '../src/webhooks/uploads.ts';
-import { count, createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
+import { useWebhookRouteFixture } from './app-fixture.ts';
+import { count, deliver, orderPayload, waitFor } from './webhook-support.ts';
 
 const ATTACKER = '127.0.0.2';
 const ANNOUNCED = 2 * 1024 * 1024 - 1;
 
-let db: TestDatabase;
-let app: TestApp;
-let shop: Shop;
-let server: ReturnType<typeof serve>;
-let url: string;
 const gate = createUploadGate({ ...DEFAULT_UPLOAD_LIMITS, readDeadlineMs: 120_000 });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp(db);
-  shop = await createShop(db);
-  const routes = webhookRoutes(app.deps, createWebhookStore(app.deps.sql), { uploads: gate });
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: routes.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  (server as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
-  await new Promise((resolve) => server?.close(resolve));
-  await app?.close();
-  await db?.drop();
-});
+const t = useWebhookRouteFixture({ route: { uploads: gate } });
 
 type Stalled = { socket: Socket; answer: Promise<string> };
 
@@ -51,11 +26,11 @@ function stalledUpload(): Stalled {
   const body = Buffer.alloc(1024, 'a');
   const headers = signedWebhookHeaders(body, {
     topic: 'orders/create',
-    shopDomain: shop.shopDomain,
-    secret: shop.secret,
+    shopDomain: t.shop.shopDomain,
+    secret: t.shop.secret,
   });
   const socket = connect({
-    port: (server.address() as AddressInfo).port,
+    port: t.port,
     host: '127.0.0.1',
     localAddress: ATTACKER,
   });
@@ -101,10 +76,10 @@ describe('uploads stalled by one address', () => {
           const order = orderPayload();
           const webhookId = `fair-${order.id}`;
           ids.push(webhookId);
-          return deliver(url, {
+          return deliver(t.url, {
             body: order.text,
-            shopDomain: shop.shopDomain,
-            secret: shop.secret,
+            shopDomain: t.shop.shopDomain,
+            secret: t.shop.secret,
             webhookId,
           });
         }),
@@ -112,7 +87,7 @@ describe('uploads stalled by one address', () => {
       for (const a of answers) expect(a).toEqual({ status: 200, body: { ok: true, status: 'accepted' } });
     }
     expect(gate.inFlight).toBe(share); // the stalled ones were held throughout
-    expect(await count(db.sql, 'webhook_events', 'external_id = any($1)', [ids])).toBe(20);
+    expect(await count(t.db.sql, 'webhook_events', 'external_id = any($1)', [ids])).toBe(20);
 
     for (const s of stalled.slice(0, share)) s.socket.destroy();
     await waitFor(async () => gate.inFlight === 0, { what: 'the stalled uploads to be released' });

@@ -4,24 +4,15 @@
  * cut at the read deadline (408, connection closed), and Shopify's next delivery is acked once they
  * clear.
  */
-import { type AddressInfo, connect, type Socket } from 'node:net';
-import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
+import { connect, type Socket } from 'node:net';
 import { signedWebhookHeaders } from '@crm/shopify';
-import { serve } from '@hono/node-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { webhookRoutes } from '../src/webhooks/route.ts';
-import { createWebhookStore } from '../src/webhooks/store.ts';
+import { describe, expect, it } from 'vitest';
 import { createUploadGate } from '../src/webhooks/uploads.ts';
-import { count, createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
+import { useWebhookRouteFixture } from './app-fixture.ts';
+import { count, deliver, orderPayload, waitFor } from './webhook-support.ts';
 
 const DEADLINE_MS = 1500;
 
-let db: TestDatabase;
-let app: TestApp;
-let shop: Shop;
-let server: ReturnType<typeof serve>;
-let url: string;
 const gate = createUploadGate({
   maxUploads: 3,
   maxUploadBytes: 64 * 1024,
@@ -29,22 +20,7 @@ const gate = createUploadGate({
   readDeadlineMs: DEADLINE_MS,
 });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp(db);
-  shop = await createShop(db);
-  const routes = webhookRoutes(app.deps, createWebhookStore(app.deps.sql), { uploads: gate });
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: routes.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  await app?.close();
-  await db?.drop();
-});
+const t = useWebhookRouteFixture({ route: { uploads: gate } });
 
 type Stalled = { socket: Socket; opened: number; closed: Promise<{ ms: number; response: string }> };
 
@@ -53,10 +29,10 @@ function stalledUpload(announced: number): Stalled {
   const order = orderPayload();
   const headers = signedWebhookHeaders(order.text, {
     topic: 'orders/create',
-    shopDomain: shop.shopDomain,
-    secret: shop.secret,
+    shopDomain: t.shop.shopDomain,
+    secret: t.shop.secret,
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = t.port;
   const socket = connect(port, '127.0.0.1');
   const opened = performance.now();
   let response = '';
@@ -82,7 +58,7 @@ function stalledUpload(announced: number): Stalled {
   return { socket, opened, closed };
 }
 
-const eventsOf = (webhookId: string) => count(db.sql, 'webhook_events', 'external_id = $1', [webhookId]);
+const eventsOf = (webhookId: string) => count(t.db.sql, 'webhook_events', 'external_id = $1', [webhookId]);
 
 describe('uploads in flight', () => {
   it('beyond the bound → 503 at once; a stalled upload is cut at the deadline; then the delivery is acked', async () => {
@@ -92,12 +68,12 @@ describe('uploads in flight', () => {
     const order = orderPayload();
     const delivery = {
       body: order.text,
-      shopDomain: shop.shopDomain,
-      secret: shop.secret,
+      shopDomain: t.shop.shopDomain,
+      secret: t.shop.secret,
       webhookId: `up-${order.id}`,
     };
     const refused = performance.now();
-    const busy = await deliver(url, delivery);
+    const busy = await deliver(t.url, delivery);
     expect(busy.status).toBe(503);
     expect(busy.body).toEqual({ error: 'too many uploads in flight, retry later' });
     expect(performance.now() - refused).toBeLessThan(DEADLINE_MS);
@@ -119,7 +95,7 @@ describe('uploads in flight', () => {
     expect(gate.inFlight).toBe(0);
 
     // Shopify retries the same delivery: acked and stored once.
-    expect(await deliver(url, delivery)).toEqual({ status: 200, body: { ok: true, status: 'accepted' } });
+    expect(await deliver(t.url, delivery)).toEqual({ status: 200, body: { ok: true, status: 'accepted' } });
     expect(await eventsOf(delivery.webhookId)).toBe(1);
   });
 
@@ -129,14 +105,14 @@ describe('uploads in flight', () => {
     const order = orderPayload();
     const delivery = {
       body: order.text,
-      shopDomain: shop.shopDomain,
-      secret: shop.secret,
+      shopDomain: t.shop.shopDomain,
+      secret: t.shop.secret,
       webhookId: `b-${order.id}`,
     };
-    expect((await deliver(url, delivery)).status).toBe(503);
+    expect((await deliver(t.url, delivery)).status).toBe(503);
     big.socket.destroy(); // the client gives up: its slot is freed when the read fails
     await waitFor(async () => gate.inFlight === 0, { what: 'the slot to be freed', timeoutMs: 10_000 });
-    expect((await deliver(url, delivery)).status).toBe(200);
+    expect((await deliver(t.url, delivery)).status).toBe(200);
     expect(gate.bytesInFlight).toBe(0);
   });
 });
