@@ -420,4 +420,43 @@ describe('orders read through the GraphQL Admin API (reconciliation)', () => {
       presentmentTotal: '6.55', // 10.00 AUD of goods left, at 40.00 AUD = 26.20 USD
     });
   });
+
+  it('follow Shopify current subtotal (a refund without refund lines) and convert the goods at its own rate', () => {
+    const money = (amount: string, currencyCode = 'AUD') => ({ shopMoney: { amount, currencyCode } });
+    const node = gqlOrderSchema.parse({
+      id: 'gid://shopify/Order/78',
+      legacyResourceId: '78',
+      name: '#78',
+      createdAt: '2026-03-01T00:00:00Z',
+      updatedAt: '2026-03-02T00:00:00Z',
+      currencyCode: 'AUD',
+      displayFinancialStatus: 'PARTIALLY_REFUNDED',
+      subtotalPriceSet: { ...money('40.00'), presentmentMoney: { amount: '26.00', currencyCode: 'USD' } },
+      currentSubtotalPriceSet: {
+        ...money('30.00'),
+        presentmentMoney: { amount: '19.50', currencyCode: 'USD' },
+      },
+      totalPriceSet: { ...money('49.95'), presentmentMoney: { amount: '32.47', currencyCode: 'USD' } },
+      lineItems: {
+        nodes: [
+          {
+            id: 'gid://shopify/LineItem/1',
+            title: 'Mug',
+            quantity: 4,
+            currentQuantity: 4,
+            originalUnitPriceSet: money('10.00'),
+          },
+        ],
+        pageInfo: { hasNextPage: false, endCursor: null },
+      },
+    });
+    const mapped = mapJson(graphqlOrderToRest(node) as unknown as Record<string, unknown>);
+    expect(mapped).toMatchObject({
+      totalValue: '30.00',
+      originalTotal: '40.00',
+      presentmentCurrency: 'USD',
+      presentmentTotal: '19.50',
+    });
+    expectLinesAddUp(mapped);
+  });
 });

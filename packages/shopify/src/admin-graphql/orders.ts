@@ -32,7 +32,8 @@ export const ORDER_FIELDS = `
   currencyCode displayFinancialStatus displayFulfillmentStatus paymentGatewayNames
   tags note test taxesIncluded discountCodes
   customAttributes { key value }
-  subtotalPriceSet { ${MONEY} }
+  subtotalPriceSet { ${MONEY} presentmentMoney { amount currencyCode } }
+  currentSubtotalPriceSet { ${MONEY} presentmentMoney { amount currencyCode } }
   totalPriceSet { ${MONEY} presentmentMoney { amount currencyCode } }
   currentTotalPriceSet { ${MONEY} presentmentMoney { amount currencyCode } }
   totalDiscountsSet { ${MONEY} }
@@ -147,6 +148,8 @@ export const gqlOrderSchema = z.object({
   discountCodes: z.array(z.string()).default([]),
   customAttributes: z.array(z.object({ key: z.string(), value: z.string().nullable() })).default([]),
   subtotalPriceSet: moneyBag.nullable().optional(),
+  /** The goods now: after discounts, order edits, returns and refunds; before shipping and taxes. */
+  currentSubtotalPriceSet: moneyBag.nullable().optional(),
   totalPriceSet: moneyBag,
   currentTotalPriceSet: moneyBag.nullable().optional(),
   totalDiscountsSet: moneyBag.nullable().optional(),
@@ -251,6 +254,9 @@ export type RestOrderJson = {
   gateway: string | null;
   payment_gateway_names: string[];
   subtotal_price: string;
+  subtotal_price_set: RestMoneySet | null;
+  current_subtotal_price: string | null;
+  current_subtotal_price_set: RestMoneySet | null;
   total_discounts: string;
   total_price: string;
   total_price_set: RestMoneySet;
@@ -393,6 +399,9 @@ export function graphqlOrderToRest(
     gateway: node.paymentGatewayNames[0] ?? null,
     payment_gateway_names: node.paymentGatewayNames,
     subtotal_price: amount(node.subtotalPriceSet),
+    subtotal_price_set: node.subtotalPriceSet ? moneySet(node.subtotalPriceSet) : null,
+    current_subtotal_price: node.currentSubtotalPriceSet ? amount(node.currentSubtotalPriceSet) : null,
+    current_subtotal_price_set: node.currentSubtotalPriceSet ? moneySet(node.currentSubtotalPriceSet) : null,
     total_discounts: amount(node.totalDiscountsSet),
     total_price: amount(node.totalPriceSet),
     total_price_set: moneySet(node.totalPriceSet),
