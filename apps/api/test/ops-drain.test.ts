@@ -57,7 +57,7 @@ function startServerProcess(): {
 }
 
 describe('SIGTERM', () => {
-  it('drains: in-flight acks answered, every acked event stored and later processed, no job left locked, exit 0', async () => {
+  it('drains: in-flight acks answered, every acked event stored and later processed, no job or event left locked, exit 0', async () => {
     const proc = startServerProcess();
     server = proc.process;
     const url = await waitFor(
@@ -110,12 +110,13 @@ describe('SIGTERM', () => {
     expect(ackedAfterSignal.length).toBeGreaterThan(0);
     const all = [...acked, ...ackedAfterSignal];
 
-    // Every ack is durable; no job is left taken by the process that went away.
+    // Every ack is durable; no job or event is left taken by the process that went away.
     const stored = await db.sql<{ external_id: string; status: string }[]>`
       select external_id, status from webhook_events where external_id in ${db.sql(all)}`;
     expect(stored.length).toBe(all.length);
     const [locked] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from graphile_worker._private_jobs where locked_at is not null`;
+      select (select count(*) from graphile_worker._private_jobs where locked_at is not null)::int
+           + (select count(*) from webhook_events where locked_by is not null)::int as n`;
     expect(locked?.n).toBe(0);
     const [runners] = await db.sql<{ n: number }[]>`select count(*)::int as n from job_runners.processes`;
     expect(runners?.n).toBe(0);

@@ -107,7 +107,8 @@ describe('npm run worker', () => {
     expect(await exited, output).toBe(0);
     expect(output).toContain('"msg":"shut down"');
     const [locked] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from graphile_worker._private_jobs where locked_at is not null`;
+      select (select count(*) from graphile_worker._private_jobs where locked_at is not null)::int
+           + (select count(*) from webhook_events where locked_by is not null)::int as n`;
     expect(locked?.n).toBe(0);
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 /**
  * Processing stored webhook events in the job queue, per topic, on a real PostgreSQL: deliveries go
- * through the real HTTP route, then the due jobs run (graphile-worker, in this process).
+ * through the real HTTP route, then the due events run (the webhook event queue's workers, in this process).
  */
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -433,37 +433,40 @@ describe('retries, failure and replay', () => {
     await db.sql`revoke insert on order_products from app_worker`;
     try {
       const first = await send(shop, order.text, 'orders/create', 'retry-me');
-      // Attempt 1 failed: still pending, error kept, job rescheduled with backoff.
+      // Attempt 1 failed: still pending, error kept, no lease, due again after a backoff (e^1 s).
       expect(first).toMatchObject({ status: 'pending', attempts: 1 });
       expect(first.last_error).toMatch(/^Unexpected error while processing the event: permission denied/);
-      const [job] = await db.sql<{ attempts: number; run_at: Date; max_attempts: number }[]>`
-        select attempts, run_at, max_attempts from graphile_worker._private_jobs where key = ${`webhook_event:${first.id}`}`;
-      expect(job?.attempts).toBe(1);
-      expect(job?.max_attempts).toBe(8);
-      expect(job?.run_at.getTime()).toBeGreaterThan(Date.now() + 1000);
+      const [queued] = await db.sql<{ locked_by: string | null; run_at: Date }[]>`
+        select locked_by, run_at from webhook_events where id = ${first.id}`;
+      expect(queued?.locked_by).toBeNull();
+      expect(queued?.run_at.getTime()).toBeGreaterThan(Date.now() + 1000);
+      await app.runJobs(); // not due yet: nothing happens
+      expect(await event('retry-me')).toMatchObject({ status: 'pending', attempts: 1 });
       expect(await ordersOf(shop)).toHaveLength(0);
 
-      // Fast-forward to the last attempt.
-      await db.sql`
-        update graphile_worker._private_jobs set run_at = now(), attempts = max_attempts - 1
-        where key = ${`webhook_event:${first.id}`}`;
+      // Fast-forward to the 7th attempt: due now, it fails and waits e^7 s for the 8th.
+      await db.sql`update webhook_events set run_at = now(), attempts = 6 where id = ${first.id}`;
+      await app.runJobs();
+      const seventh = await event('retry-me');
+      expect(seventh).toMatchObject({ status: 'pending', attempts: 7 });
+      const [waiting] = await db.sql<{ seconds: number }[]>`
+        select extract(epoch from run_at - now())::float8 as seconds from webhook_events where id = ${first.id}`;
+      expect(waiting?.seconds).toBeGreaterThan(900);
+      // The 8th and last attempt ends it failed, out of the queue.
+      await db.sql`update webhook_events set run_at = now() where id = ${first.id}`;
       await app.runJobs();
       const last = await event('retry-me');
-      // The event counts the job's attempts too (a rolled-back or killed attempt counts), so the
-      // fast-forwarded job's 8th attempt is the event's 8th.
       expect(last).toMatchObject({ status: 'failed', attempts: 8 });
       expect(last.last_error).toMatch(/permission denied/);
       expect(last.last_error).not.toMatch(/\n\s+at /);
-      expect(
-        await db.sql`select 1 from graphile_worker._private_jobs where key = ${`webhook_event:${first.id}`}`,
-      ).toHaveLength(0);
     } finally {
       await db.sql`grant insert on order_products to app_worker`;
     }
 
     await replayEvent(app.deps, { workspaceId: shop.workspaceId, eventId: (await event('retry-me')).id });
     await app.runJobs();
-    expect(await event('retry-me')).toMatchObject({ status: 'processed', last_error: null });
+    // A replay starts a fresh count of attempts.
+    expect(await event('retry-me')).toMatchObject({ status: 'processed', last_error: null, attempts: 1 });
     expect(await ordersOf(shop)).toHaveLength(1);
   });
 

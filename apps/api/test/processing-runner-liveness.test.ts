@@ -1,7 +1,10 @@
 /**
- * Runner liveness (apps/api/src/jobs/liveness.ts): the jobs of a job-runner process that died are
- * released by the other runners within seconds; those of a live runner never are, however long its
- * job runs. Real processes: `npm run worker`'s entry as a child, held inside a job by a table lock.
+ * Worker liveness. Webhook events (apps/api/src/jobs/event-workers.ts): the event a worker process
+ * held when it died comes back when its lease ends and another worker runs it; the event of a live
+ * worker never does, however long it runs (its worker renews the lease). graphile-worker jobs
+ * (reconcile runs; apps/api/src/jobs/liveness.ts): a dead runner's record and its pools' jobs are
+ * released by the other runners within seconds. Real processes: `npm run worker`'s entry as a child,
+ * held inside an event by a table lock.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createSql, type Sql } from '@crm/db';
@@ -20,7 +23,7 @@ import {
   startWorkerProcess,
   type WorkerProcess,
   waitFor,
-  waitUntilInsideJob,
+  waitUntilInsideEvent,
   waitUntilProcessed,
 } from './webhook-support.ts';
 
@@ -42,11 +45,11 @@ afterAll(async () => {
 });
 
 /**
- * Delivers an order while order_products is locked, starts a worker process and waits until that
- * process is inside the job (its transaction waiting on the lock). Returns the job's key, the pool
- * that locked it and the runner record of the process.
+ * Delivers an order while order_products is locked and waits until the worker process is inside the
+ * event (its transaction waiting on the lock). Returns the worker id that holds it and the runner
+ * record of the process.
  */
-async function workerHeldInsideJob(lock: Sql, webhookId: string, worker: WorkerProcess) {
+async function workerHeldInsideEvent(lock: Sql, webhookId: string, worker: WorkerProcess) {
   await lock`lock table order_products in exclusive mode`;
   const res = await deliver(app.url, {
     body: orderPayload().text,
@@ -55,15 +58,17 @@ async function workerHeldInsideJob(lock: Sql, webhookId: string, worker: WorkerP
     webhookId,
   });
   expect(res.status).toBe(200);
-  const [event] = await db.sql<
-    { id: string }[]
-  >`select id from webhook_events where external_id = ${webhookId}`;
-  const jobKey = `webhook_event:${event?.id}`;
-  const pool = await waitUntilInsideJob(db, worker, jobKey);
-  const [runner] = await db.sql<{ id: string; pid: number }[]>`
-    select id, pid from job_runners.processes where ${pool} = any(pool_ids)`;
-  return { jobKey, pool, runner };
+  const holder = await waitUntilInsideEvent(db, worker, webhookId);
+  const [runner] = await db.sql<{ id: string; pid: number; pool_ids: string[] }[]>`
+    select id, pid, pool_ids from job_runners.processes where pid = ${worker.process.pid ?? -1}`;
+  return { holder, runner };
 }
+
+const holderOf = async (webhookId: string) => {
+  const [row] = await db.sql<{ locked_by: string | null; attempts: number }[]>`
+    select locked_by, attempts from webhook_events where external_id = ${webhookId}`;
+  return row;
+};
 
 describe('a job runner in this process, next to a worker process', () => {
   let runner: JobRunner | null = null;
@@ -78,15 +83,16 @@ describe('a job runner in this process, next to a worker process', () => {
     runner = null;
   });
 
-  it('releases the job of a SIGKILLed worker process within seconds, and runs it (one order)', async () => {
+  it('a SIGKILLed worker process: its event comes back when the lease ends and runs here (one order); its runner record goes', async () => {
     const lock = await db.sql.reserve();
     let locked = true;
     const worker = startWorkerProcess(db);
     children.push(worker.process);
     try {
       await lock`begin`;
-      const { jobKey, pool, runner: dead } = await workerHeldInsideJob(lock, 'liveness-killed', worker);
-      // The pool was recorded as the process's before it took the job; its connections carry the id.
+      const { holder, runner: dead } = await workerHeldInsideEvent(lock, 'liveness-killed', worker);
+      expect(holder).toMatch(new RegExp(`^crm-events-${worker.process.pid}-`));
+      // The process's graphile-worker connections carry its runner id.
       expect(dead?.pid).toBe(worker.process.pid);
       const [tagged] = await db.sql<{ n: number }[]>`
         select count(*)::int as n from pg_stat_activity where application_name = ${dead?.id ?? ''}`;
@@ -99,22 +105,24 @@ describe('a job runner in this process, next to a worker process', () => {
       await lock`commit`;
       locked = false;
 
-      // Released by this process's runner, without anyone's help, and run again here.
-      await waitFor(
-        async () => {
-          const [job] = await db.sql<{ locked_by: string | null }[]>`
-            select locked_by from graphile_worker.jobs where key = ${jobKey}`;
-          return !job || job.locked_by !== pool;
-        },
-        { timeoutMs: 40_000, intervalMs: 100, what: 'the dead worker’s job to be released' },
-      );
+      // Its lease is not renewed any more: once it ends, this process's workers take it and run it.
+      await waitFor(async () => (await holderOf('liveness-killed'))?.locked_by !== holder, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        what: 'the dead worker’s event to come back',
+      });
       const releasedAfterS = (performance.now() - killedAt) / 1000;
-      expect(releasedAfterS).toBeLessThan(30);
+      expect(releasedAfterS).toBeLessThan(45);
       expect(await waitUntilProcessed(db, 'liveness-killed')).toBe(2);
       expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(1);
+      // The dead runner's record is released by this runner (it held no graphile-worker job).
+      await waitFor(async () => log.lines.some((l) => l.msg === 'released the jobs of a dead job runner'), {
+        timeoutMs: 30_000,
+        what: 'the dead runner to be released',
+      });
       expect(
         log.lines.filter((l) => l.msg === 'released the jobs of a dead job runner').map((l) => l.fields),
-      ).toEqual([{ runner: dead?.id, pools: pool, jobs: 1 }]);
+      ).toEqual([{ runner: dead?.id, pools: dead?.pool_ids.join(','), jobs: 0 }]);
       const [gone] = await db.sql<{ n: number }[]>`
         select count(*)::int as n from job_runners.processes where id = ${dead?.id ?? ''}`;
       expect(gone?.n).toBe(0);
@@ -125,7 +133,7 @@ describe('a job runner in this process, next to a worker process', () => {
     }
   });
 
-  it('never releases the long job of a live worker process: it runs once', async () => {
+  it('never takes the long event of a live worker process (its lease is renewed): it runs once', async () => {
     const ordersBefore = await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId]);
     const releasesBefore = log.lines.length;
     const lock = await db.sql.reserve();
@@ -134,15 +142,13 @@ describe('a job runner in this process, next to a worker process', () => {
     children.push(worker.process);
     try {
       await lock`begin`;
-      const { jobKey, pool, runner: live } = await workerHeldInsideJob(lock, 'liveness-live', worker);
+      const { holder, runner: live } = await workerHeldInsideEvent(lock, 'liveness-live', worker);
       expect(live?.pid).toBe(worker.process.pid);
       await startRunnerHere();
-      // Longer than a dead runner takes to be released (10–19 s), with margin: the job stays its.
-      const until = performance.now() + 30_000;
+      // Longer than a lease (30 s), with margin: the event stays the live worker's.
+      const until = performance.now() + 40_000;
       while (performance.now() < until) {
-        const [job] = await db.sql<{ locked_by: string | null; attempts: number }[]>`
-          select locked_by, attempts from graphile_worker.jobs where key = ${jobKey}`;
-        expect(job).toEqual({ locked_by: pool, attempts: 1 });
+        expect(await holderOf('liveness-live')).toEqual({ locked_by: holder, attempts: 1 });
         await new Promise((r) => setTimeout(r, 1000));
       }
       await lock`commit`;
@@ -215,7 +221,7 @@ describe('which runners count as dead (the SQL of the sweep)', () => {
       await session`select 1`;
       // Added already locked (one transaction): no worker can take them.
       await db.sql.begin(async (tx) => {
-        await tx`select graphile_worker.add_job('process_webhook_event', '{}'::json, job_key => 'liveness-sql-' || n)
+        await tx`select graphile_worker.add_job('reconcile_orders', '{}'::json, job_key => 'liveness-sql-' || n)
                  from generate_series(1, 3) n`;
         await tx`
           update graphile_worker._private_jobs j set locked_by = v.pool, locked_at = now()

@@ -1,11 +1,10 @@
 /**
- * A worker process (`npm run worker`'s entry) killed with SIGKILL in the middle of a job: its
- * transaction never commits, its job stays locked until the stalled-worker sweep releases it, and the
- * next worker runs it again — still one order.
+ * A worker process (`npm run worker`'s entry) killed with SIGKILL in the middle of an event: its
+ * transaction never commits, the event stays leased to it until the lease ends (nobody renews it
+ * any more), and then another worker runs it again — still one order.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
-import { unlockStalledWebhookWorkers } from '@crm/db/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
 import {
@@ -15,7 +14,7 @@ import {
   orderPayload,
   startWorkerProcess,
   waitFor,
-  waitUntilInsideJob,
+  waitUntilInsideEvent,
 } from './webhook-support.ts';
 
 let db: TestDatabase;
@@ -33,7 +32,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-it('a worker killed mid-job: the job runs again and there is still one order', async () => {
+it('a worker killed mid-event: the event runs again and there is still one order', async () => {
   const shop = await createShop(db);
   const order = orderPayload();
 
@@ -50,12 +49,9 @@ it('a worker killed mid-job: the job runs again and there is still one order', a
       webhookId: 'crash',
     });
     expect(res.status).toBe(200);
-    const [event] = await db.sql<{ id: string }[]>`select id from webhook_events where external_id = 'crash'`;
-    const jobKey = `webhook_event:${event?.id}`;
-
     const worker = startWorkerProcess(db);
     child = worker.process;
-    const deadWorker = await waitUntilInsideJob(db, worker, jobKey);
+    const deadWorker = await waitUntilInsideEvent(db, worker, 'crash');
 
     const exited = new Promise((resolve) => worker.process.once('exit', resolve));
     worker.process.kill('SIGKILL');
@@ -78,12 +74,15 @@ it('a worker killed mid-job: the job runs again and there is still one order', a
     );
     expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(0);
     expect(await count(db.sql, 'contacts', 'workspace_id = $1', [shop.workspaceId])).toBe(0);
-    const [stuck] = await db.sql<{ locked_by: string | null; attempts: number }[]>`
-      select locked_by, attempts from graphile_worker.jobs where key = ${jobKey}`;
-    expect(stuck).toEqual({ locked_by: deadWorker, attempts: 1 });
+    const [stuck] = await db.sql<{ locked_by: string | null; attempts: number; leased: boolean }[]>`
+      select locked_by, attempts, run_at > now() as leased from webhook_events where external_id = 'crash'`;
+    expect(stuck).toEqual({ locked_by: deadWorker, attempts: 1, leased: true });
 
-    // The sweep every runner does releases it (here without waiting its 15 minutes), and it runs again.
-    expect(await unlockStalledWebhookWorkers(db.sql, 0)).toEqual([deadWorker]);
+    // While the lease runs, no other worker can claim it.
+    expect(await db.sql`select * from app.claim_webhook_events('another', 10, 30)`).toEqual([]);
+
+    // The lease ends (here without waiting its 30 s), and another worker runs it again.
+    await db.sql`update webhook_events set run_at = now() where external_id = 'crash'`;
     await app.runJobs();
 
     expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(1);

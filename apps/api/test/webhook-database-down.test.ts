@@ -73,16 +73,18 @@ it('503 while the database is down, every 200 durable, and all processed once it
   for (const s of refused) {
     expect((await send(shop, s.webhookId, s.body)).status).toBe(200);
   }
-  // Jobs whose attempts failed during the outage wait out graphile-worker's backoff (e^attempts s:
-  // 20 s and more after a long outage on a loaded machine). Let that time pass, as often as it takes
-  // within 50 s; a job still LOCKED (held by a stuck worker) keeps the queue busy and fails the test,
-  // with the list of what kept it busy.
+  // Events whose attempts failed during the outage wait out their backoff (e^attempts s: 20 s and
+  // more after a long outage on a loaded machine). Let that time pass, as often as it takes within
+  // 50 s; an event still LEASED (held by a stuck worker) keeps the queue busy and fails the test, with
+  // the list of what kept it busy.
   const deadline = Date.now() + 50_000;
   for (;;) {
-    await db.sql`update graphile_worker._private_jobs set run_at = now() where locked_at is null and run_at > now()`;
+    await db.sql`
+      update webhook_events set run_at = now()
+      where status = 'pending' and locked_by is null and run_at > now()`;
     await app.runJobs({ timeoutMs: Math.max(1000, deadline - Date.now()) });
     const [waiting] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from graphile_worker._private_jobs where run_at > now() and attempts < max_attempts`;
+      select count(*)::int as n from webhook_events where status = 'pending' and run_at > now()`;
     if (!waiting?.n || Date.now() > deadline) break;
   }
   const events = await db.sql<{ status: string; n: number }[]>`

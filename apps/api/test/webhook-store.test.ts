@@ -1,8 +1,8 @@
 /**
  * The webhook route's store (apps/api/src/webhooks/store.ts, migration 0016): shop → integration
  * remembered between deliveries yet never trusted for a decision the database does not check again;
- * app.store_webhook_events' outcomes; and the jobs it inserts without graphile-worker's add_jobs,
- * with the NOTIFY that wakes the workers.
+ * app.store_webhook_events' outcomes; the events it stores, each queued (pending, due now) with no
+ * job beside it; and the NOTIFY that wakes the workers, sent after the commit, not inside it.
  */
 import { encryptSecret, transaction } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
@@ -10,7 +10,7 @@ import { storeWebhookEvents, type VerifiedWebhookEvent, webhookEventKey } from '
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { createWebhookStore } from '../src/webhooks/store.ts';
+import { createWaker, createWebhookStore } from '../src/webhooks/store.ts';
 import { count, createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
 
 let db: TestDatabase;
@@ -175,16 +175,16 @@ describe('app.store_webhook_events', () => {
       });
     }
     expect(new Set(rows.map((r) => r.xid)).size).toBe(1); // one transaction
-    // One job per event, naming the event and its workspace, due now, 8 attempts.
-    const jobs = await db.sql<{ event: string; workspace: string; attempts: number; available: boolean }[]>`
-      select j.payload ->> 'eventId' as event, j.payload ->> 'workspaceId' as workspace,
-             j.max_attempts as attempts, j.is_available and j.run_at <= now() as available
-      from graphile_worker._private_jobs j
-      join webhook_events e on j.key = 'webhook_event:' || e.id::text
-      where e.external_id = any(${events.map((e) => e.externalId)})`;
-    expect(jobs).toHaveLength(3);
-    for (const job of jobs) expect(job).toMatchObject({ attempts: 8, available: true });
-    expect(jobs.map((j) => j.workspace).sort()).toEqual([a.workspaceId, b.workspaceId, b.workspaceId].sort());
+    // Each event queued: pending, due now, held by no worker, no attempt yet; no job beside it.
+    const queued = await db.sql<
+      { status: string; due: boolean; locked_by: string | null; attempts: number }[]
+    >`
+      select status, run_at <= now() as due, locked_by, attempts from webhook_events
+      where external_id = any(${events.map((e) => e.externalId)})`;
+    expect(queued).toEqual(
+      Array.from({ length: 3 }, () => ({ status: 'pending', due: true, locked_by: null, attempts: 0 })),
+    );
+    expect(await count(db.sql, 'graphile_worker._private_jobs', 'true')).toBe(0);
   });
 
   it('answers duplicate for a webhook id stored before, and stale for what the integration no longer allows', async () => {
@@ -225,6 +225,21 @@ describe('app.store_webhook_events', () => {
     });
   });
 
+  it('sends no NOTIFY inside the transaction that stores (no job, no wake-up in the ack commit)', async () => {
+    const listener = postgres(db.url, { max: 1, onnotice: () => {} });
+    const heard: string[] = [];
+    try {
+      await listener.listen('crm_webhook_events', (payload) => heard.push(payload));
+      await listener.listen('jobs:insert', (payload) => heard.push(payload));
+      expect([...(await storeWebhookEvents(db.sql, [event(a)])).values()]).toEqual(['accepted']);
+      await listener`select pg_notify('crm_webhook_events', 'marker')`; // delivered after anything before it
+      await waitFor(async () => heard.length > 0, { timeoutMs: 5000, intervalMs: 10, what: 'the marker' });
+      expect(heard).toEqual(['marker']);
+    } finally {
+      await listener.end({ timeout: 1 });
+    }
+  });
+
   it('runs as app_worker even on a superuser connection, so row-level security still decides', async () => {
     const [who] = await transaction(db.sql, async (tx) => {
       await storeWebhookEvents(tx, [event(a)]);
@@ -236,12 +251,14 @@ describe('app.store_webhook_events', () => {
 });
 
 describe('waking the workers', () => {
-  it('one NOTIFY on graphile-worker’s channel with the count of jobs, the job due at once', async () => {
+  it('a NOTIFY on crm_webhook_events after the commit; the statement that stores sends none', async () => {
     const shop = await createShop(db);
     const listener = postgres(db.url, { max: 1, onnotice: () => {} });
     const heard: string[] = [];
     try {
-      await listener.listen('jobs:insert', (payload) => heard.push(payload));
+      await listener.listen('crm_webhook_events', (payload) => heard.push(payload));
+      await listener.listen('jobs:insert', (payload) => heard.push(`jobs:insert ${payload}`));
+      // The route's store wakes the workers once its group is committed.
       const res = await deliver(app.url, {
         body: orderPayload().text,
         shopDomain: shop.shopDomain,
@@ -249,14 +266,27 @@ describe('waking the workers', () => {
       });
       expect(res.status).toBe(200);
       await waitFor(async () => heard.length > 0, { timeoutMs: 5000, intervalMs: 10, what: 'the NOTIFY' });
-      expect(heard.map((p) => JSON.parse(p))).toEqual([{ count: 1 }]);
-      const [job] = await db.sql<{ available: boolean }[]>`
-        select is_available as available from graphile_worker._private_jobs j
-        join webhook_events e on j.key = 'webhook_event:' || e.id::text
-        where e.integration_id = ${shop.integrationId}`;
-      expect(job?.available).toBe(true);
+      expect(heard).toEqual(['']);
     } finally {
       await listener.end({ timeout: 1 });
     }
+  });
+
+  it('coalesces wake-ups: one in flight at a time, one more for every kick meanwhile', async () => {
+    const sent: (() => void)[] = [];
+    const waker = createWaker(() => new Promise<void>((resolve) => sent.push(resolve)), 0);
+    waker.kick();
+    waker.kick();
+    waker.kick();
+    expect(sent).toHaveLength(1);
+    sent[0]?.();
+    await waitFor(async () => sent.length === 2, {
+      timeoutMs: 2000,
+      intervalMs: 1,
+      what: 'the second NOTIFY',
+    });
+    sent[1]?.();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toHaveLength(2);
   });
 });

@@ -283,26 +283,27 @@ export function startWorkerProcess(db: TestDatabase): WorkerProcess {
 }
 
 /**
- * Waits until a worker process holds the job (locked by one of its pools) and is stuck inside it on a
- * lock (the tests hold order_products); returns the pool id that locked it.
+ * Waits until a worker process holds the event of a webhook id (leased to one of its workers) and is
+ * stuck inside its attempt on a lock (the tests hold order_products); returns the worker id that
+ * holds it.
  */
-export async function waitUntilInsideJob(
+export async function waitUntilInsideEvent(
   db: TestDatabase,
   worker: WorkerProcess,
-  jobKey: string,
+  webhookId: string,
 ): Promise<string> {
   return waitFor(
     async () => {
       if (worker.process.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
       const [row] = await db.sql<{ locked_by: string | null; waiting: boolean }[]>`
-        select j.locked_by,
+        select e.locked_by,
                exists (select 1 from pg_stat_activity a
                        where a.datname = current_database() and a.application_name like 'crm-worker%'
                          and a.wait_event_type = 'Lock') as waiting
-        from graphile_worker.jobs j where j.key = ${jobKey}`;
+        from webhook_events e where e.external_id = ${webhookId}`;
       return row?.locked_by && row.waiting ? row.locked_by : null;
     },
-    { timeoutMs: 45_000, intervalMs: 50, what: 'the worker process to be inside the job' },
+    { timeoutMs: 45_000, intervalMs: 50, what: 'the worker process to be inside the event' },
   );
 }
 

@@ -31,19 +31,22 @@ const CONCURRENCY = 2;
 
 // The job queue's tables, read in these two functions only.
 
-/** A dead worker's runner record and the jobs its pools held (none: it had written no record). */
+/** A dead worker's runner record and the events it leased and jobs its pools held (none: it had written no record). */
 async function runnerOf(admin: Sql, pid: number): Promise<{ id: string; held: number } | undefined> {
   const [row] = await admin<{ id: string; held: number }[]>`
-    select p.id, (select count(*)::int from graphile_worker._private_jobs j
-                  where j.locked_by = any(p.pool_ids)) as held
+    select p.id, (select count(*)::int from webhook_events e
+                  where e.status = 'pending' and e.locked_by like 'crm-events-' || p.pid || '-%')
+                 + (select count(*)::int from graphile_worker._private_jobs j
+                    where j.locked_by = any(p.pool_ids)) as held
     from job_runners.processes p where p.pid = ${pid}`;
   return row;
 }
 
-/** Jobs locked by some runner (at the end of the run: none should be). */
+/** Jobs locked by some runner, and webhook events leased by some worker (at the end of the run: none should be). */
 async function lockedJobs(admin: Sql): Promise<number> {
   const [row] = await admin<{ n: number }[]>`
-    select count(*)::int as n from graphile_worker._private_jobs where locked_by is not null`;
+    select (select count(*) from graphile_worker._private_jobs where locked_by is not null)::int
+         + (select count(*) from webhook_events where locked_by is not null)::int as n`;
   return row?.n ?? 0;
 }
 

@@ -118,14 +118,16 @@ describe('the catalog', () => {
       where p.prosecdef and p.pronamespace in ('public'::regnamespace, 'app'::regnamespace)
         and (r.rolsuper or r.rolbypassrls)
       order by 1`;
-    // app.enqueue_webhook_events (0010), app.enqueue_new_webhook_events (0016) and
-    // app.enqueue_reconcile_run (0007) run as the migrating role because they write graphile-worker's
-    // schema; the first two only enqueue jobs naming the caller's own workspace, the third only a
-    // queued run of a workspace the caller owns. Anything else is new: review it.
+    // app.enqueue_reconcile_run (0007) runs as the migrating role because it writes graphile-worker's
+    // schema, and only a queued run of a workspace the caller owns. The webhook event queue's claim,
+    // renew and release (0020) work across workspaces, which app_worker cannot see: the claim returns
+    // ids, workspaces and attempt counts only (never a payload), renew and release touch only rows
+    // leased to the worker id given. Anything else is new: review it.
     expect(rows.map((r) => r.name)).toEqual([
-      'app.enqueue_new_webhook_events(uuid[])',
+      'app.claim_webhook_events(text,integer,double precision)',
       'app.enqueue_reconcile_run(uuid)',
-      'app.enqueue_webhook_events(uuid[])',
+      'app.release_webhook_events(text,uuid[])',
+      'app.renew_webhook_event_leases(text,uuid[],double precision)',
     ]);
     for (const r of rows) {
       expect(r.config ?? [], r.name).toEqual(
@@ -302,6 +304,20 @@ describe('the other roles', () => {
       expect(none?.n).toBe(0);
     },
   );
+
+  it('only app_worker may claim, renew or release webhook events (the queue, 0020)', async () => {
+    for (const statement of [
+      `select * from app.claim_webhook_events('x', 1, 30)`,
+      `select app.renew_webhook_event_leases('x', '{}'::uuid[], 30)`,
+      `select app.release_webhook_events('x', '{}'::uuid[])`,
+    ]) {
+      const run = (tx: Tx) => tx.unsafe(statement);
+      expect(await asOwnerA(run), statement).toBe('42501');
+      expect(await pgErrorCode(rolledBack((fn) => withAuth(db.sql, fn), run)), statement).toBe('42501');
+      // app_worker may, and a claim gives ids, workspaces and attempts only.
+      await rolledBack((fn) => withWorkerRouting(db.sql, fn), run);
+    }
+  });
 
   it('app_user and app_auth may not store webhook events', async () => {
     const store = (tx: Tx) => tx`select * from app.store_webhook_events('[]'::json, '{}'::text[])`;

@@ -1,28 +1,27 @@
 /**
- * The `process_webhook_event` job: applies one stored webhook event, by topic. Payload
- * `{ eventId, workspaceId }`. Runs as `app_worker` for that workspace only.
+ * One attempt at a webhook event a worker has claimed from the queue (webhook_events, see
+ * event-workers.ts): applies it, by topic, as `app_worker` for its workspace only.
  *
- * An order event is claimed (with its integration's settings), applied and finished in ONE
- * transaction; other topics are claimed, handled and finished in transactions of their own.
- * Each attempt is counted on the event. A failure that retrying cannot fix (an unreadable payload, a
- * missing pipeline) ends the event `failed` at once; any other failure is retried by graphile-worker
- * with exponential backoff, and on the last attempt the event ends `failed`, with its error in words
- * an owner understands.
+ * An order event is started (its row lock taken, with its integration's settings), applied and
+ * finished in ONE transaction; other topics are started, handled and finished in transactions of
+ * their own. The claim counted the attempt. A failure that retrying cannot fix (an unreadable
+ * payload, a missing pipeline) ends the event `failed` at once; any other failure gives it back to
+ * the queue with exponential backoff (e^attempts seconds, at most e^10), and the last of
+ * MAX_EVENT_ATTEMPTS ends it `failed`, with its error in words an owner understands.
  */
 import {
   type ClaimedIntegration,
   type ClaimedWebhookEvent,
-  claimWebhookEventWithIntegration,
   deactivateIntegration,
   finishWebhookEvent,
   inWorkerTransaction,
+  type QueuedWebhookEvent,
   recordWebhookEventAttemptFailure,
-  recordWebhookEventRetry,
+  startWebhookEventAttempt,
   touchIntegrationLastSync,
   type WorkerTx,
 } from '@crm/db/worker';
 import { isShopifyTopic, parseWebhookPayload, type ShopifyOrder } from '@crm/shopify';
-import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { type IntegrationSettings, integrationSettingsOf } from '../integration-config.ts';
 import { metrics } from '../metrics.ts';
@@ -31,9 +30,13 @@ import { ProcessingError } from '../orders/errors.ts';
 import { describeRedaction, redactCustomer, redactShop } from './compliance.ts';
 import { describeFailure } from './errors.ts';
 
-export const PROCESS_WEBHOOK_EVENT = 'process_webhook_event';
+/** Attempts at an event before it ends `failed` (as graphile-worker's jobs had). */
+export const MAX_EVENT_ATTEMPTS = 8;
 
-const jobPayloadSchema = z.object({ eventId: z.uuid(), workspaceId: z.uuid() });
+/** Seconds until the retry after a failed attempt (graphile-worker's backoff: e^attempts, at most e^10). */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.exp(Math.min(Math.max(attempts, 1), 10));
+}
 
 export type EventResult = {
   status: 'processed' | 'ignored';
@@ -120,22 +123,24 @@ async function finishInTransaction(tx: WorkerTx, event: ClaimedEvent, result: Ev
 }
 
 /**
- * ONE transaction for an order event: claim (with the integration's settings), apply, finish. Any
- * failure rolls all of it back; the unique (workspace, shopify order id) stays the last word. Other
- * topics come back with `result: null`, claimed, for handleWebhookEvent. Null: nothing pending.
+ * ONE transaction for an order event: start the attempt (with the integration's settings), apply,
+ * finish. Any failure rolls all of it back; the unique (workspace, shopify order id) stays the last
+ * word. Other topics come back with `result: null`, started, for handleWebhookEvent. Null: the event
+ * is no longer this worker's (done, replayed or taken by another worker meanwhile).
  */
 async function claimAndApply(
   deps: AppDeps,
-  workspaceId: string,
-  eventId: string,
-  jobAttempts: number,
+  queued: QueuedWebhookEvent,
+  worker: string,
+  hooks: AttemptHooks,
 ): Promise<{ event: ClaimedEvent; result: EventResult | null } | null> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await inWorkerTransaction(deps.sql, workspaceId, async (tx) => {
-        const event = await claimWebhookEventWithIntegration(tx, eventId, jobAttempts);
+      return await inWorkerTransaction(deps.sql, queued.workspaceId, async (tx) => {
+        const event = await startWebhookEventAttempt(tx, queued.id, worker);
         if (!event) return null;
         if (!ORDER_TOPICS.has(event.topic)) return { event, result: null };
+        hooks.inTransaction?.(event.backendPid);
         const result = await applyOrderEvent(tx, event);
         await finishInTransaction(tx, event, result);
         return { event, result };
@@ -143,6 +148,8 @@ async function claimAndApply(
     } catch (error) {
       // Rolled back; the order is there now: once more, which applies it as an update.
       if (!(error instanceof OrderInsertedMeanwhile) || attempt >= 2) throw error;
+    } finally {
+      hooks.inTransaction?.(null);
     }
   }
 }
@@ -192,59 +199,87 @@ export async function handleWebhookEvent(deps: AppDeps, event: ClaimedEvent): Pr
   }
 }
 
-/** The job. `attempts` counts this attempt (graphile-worker increments it when it takes the job). */
-export async function processWebhookEventJob(
+/** What the worker running an attempt wants to know of it. */
+export type AttemptHooks = {
+  /** The session whose transaction holds the event now (an order event's attempt), or null once it ended. */
+  inTransaction?: (backendPid: number | null) => void;
+  /** Whether a failed attempt's retry should be due at once (the worker drains: another one takes it). */
+  retryNow?: () => boolean;
+};
+
+/** How an attempt's failure ends: the event `failed` (last attempt) or back in the queue for a retry. */
+async function recordFailure(
   deps: AppDeps,
-  payload: unknown,
-  job: { id?: string; attempts: number; maxAttempts: number },
+  queued: QueuedWebhookEvent,
+  worker: string,
+  error: unknown,
+  fields: Record<string, unknown>,
+  hooks: AttemptHooks,
 ): Promise<void> {
-  const parsed = jobPayloadSchema.safeParse(payload);
-  if (!parsed.success) {
-    deps.log.error('process_webhook_event: malformed job payload; dropped', {});
+  const failure = describeFailure(error);
+  const last = failure.permanent || queued.attempts >= MAX_EVENT_ATTEMPTS;
+  const record = inWorkerTransaction(deps.sql, queued.workspaceId, (tx) =>
+    recordWebhookEventAttemptFailure(tx, queued.id, {
+      error: failure.message,
+      final: last,
+      worker,
+      retryInSeconds: hooks.retryNow?.() ? 0 : retryDelaySeconds(queued.attempts),
+    }),
+  );
+  const ended = await record.catch((e: unknown) => {
+    // Not recorded (the database went away, say): the lease expires and the event comes back.
+    deps.log.warn('could not record a failed webhook event attempt', {
+      ...fields,
+      error: (e as Error).message,
+    });
+    return null;
+  });
+  if (last) {
+    if (ended) metrics.eventFinished(ended.topic, 'failed', ended.receivedAt);
+    deps.log.warn('webhook event failed', {
+      ...fields,
+      error: failure.message,
+      permanent: failure.permanent,
+    });
     return;
   }
-  const { eventId, workspaceId } = parsed.data;
-  const started = performance.now();
-  const fields = { eventId, workspaceId, jobId: job.id, attempt: job.attempts };
+  if (ended) metrics.eventFinished(ended.topic, 'retried');
+  deps.log.warn('webhook event attempt failed; will retry', { ...fields, error: failure.message });
+}
 
+/**
+ * One attempt at an event `worker` claimed. Never throws: a failure is recorded on the event (retry
+ * or failed), or, if even that fails, left to the lease's expiry.
+ */
+export async function processQueuedEvent(
+  deps: AppDeps,
+  queued: QueuedWebhookEvent,
+  worker: string,
+  hooks: AttemptHooks = {},
+): Promise<void> {
+  const started = performance.now();
+  const fields = { eventId: queued.id, workspaceId: queued.workspaceId, attempt: queued.attempts };
+  if (queued.attempts > MAX_EVENT_ATTEMPTS) {
+    // Its last attempts never ended (the worker died each time): no more.
+    const error = new ProcessingError(
+      'Processing this event was interrupted too many times; replay it to try again.',
+    );
+    return recordFailure(deps, queued, worker, error, fields, hooks);
+  }
   let claimed: Awaited<ReturnType<typeof claimAndApply>>;
   try {
-    claimed = await claimAndApply(deps, workspaceId, eventId, job.attempts);
+    claimed = await claimAndApply(deps, queued, worker, hooks);
   } catch (error) {
-    // The whole attempt was rolled back, its claim with it: count it and keep its error here.
-    const failure = describeFailure(error);
-    const last = failure.permanent || job.attempts >= job.maxAttempts;
-    const record = inWorkerTransaction(deps.sql, workspaceId, (tx) =>
-      recordWebhookEventAttemptFailure(tx, eventId, {
-        error: failure.message,
-        final: last,
-        jobAttempts: job.attempts,
-      }),
-    );
-    if (last) {
-      const ended = await record;
-      if (ended) metrics.eventFinished(ended.topic, 'failed', ended.receivedAt);
-      deps.log.warn('webhook event failed', {
-        ...fields,
-        error: failure.message,
-        permanent: failure.permanent,
-        ms: Math.round(performance.now() - started),
-      });
-      return;
-    }
-    const retried = await record.catch(() => null);
-    if (retried) metrics.eventFinished(retried.topic, 'retried');
-    deps.log.warn('webhook event attempt failed; will retry', { ...fields, error: failure.message });
-    throw error;
+    // The whole attempt was rolled back: keep its error here.
+    return recordFailure(deps, queued, worker, error, fields, hooks);
   }
-  if (!claimed) return; // processed meanwhile, replayed elsewhere, or not this workspace's
+  if (!claimed) return; // processed meanwhile, replayed, or taken by another worker
   const { event } = claimed;
+  const eventFields = { ...fields, webhookId: event.webhookId, topic: event.topic };
   const done = (result: EventResult) => {
     metrics.eventFinished(event.topic, result.status, event.receivedAt);
     deps.log.info('webhook event processed', {
-      ...fields,
-      webhookId: event.webhookId,
-      topic: event.topic,
+      ...eventFields,
       status: result.status,
       outcome: result.outcome,
       orderId: result.orderId ?? null,
@@ -253,44 +288,15 @@ export async function processWebhookEventJob(
   };
   if (claimed.result) return done(claimed.result);
 
-  // Other topics: claimed (committed) above; handled, then finished, in transactions of their own.
+  // Other topics: started (committed) above; handled, then finished, in transactions of their own.
   let result: EventResult;
   try {
-    if (isShopifyTopic(event.topic)) {
-      result = await handleWebhookEvent(deps, event);
-    } else {
-      result = { status: 'ignored', outcome: 'unsupported_topic', note: `Topic ${event.topic} is not used.` };
-    }
+    result = isShopifyTopic(event.topic)
+      ? await handleWebhookEvent(deps, event)
+      : { status: 'ignored', outcome: 'unsupported_topic', note: `Topic ${event.topic} is not used.` };
+    await inWorkerTransaction(deps.sql, queued.workspaceId, (tx) => finishInTransaction(tx, event, result));
   } catch (error) {
-    const failure = describeFailure(error);
-    const last = failure.permanent || job.attempts >= job.maxAttempts;
-    if (last) {
-      await inWorkerTransaction(deps.sql, workspaceId, (tx) =>
-        finishWebhookEvent(tx, eventId, { status: 'failed', error: failure.message }),
-      );
-      metrics.eventFinished(event.topic, 'failed', event.receivedAt);
-      deps.log.warn('webhook event failed', {
-        ...fields,
-        webhookId: event.webhookId,
-        topic: event.topic,
-        error: failure.message,
-        permanent: failure.permanent,
-        ms: Math.round(performance.now() - started),
-      });
-      return;
-    }
-    await inWorkerTransaction(deps.sql, workspaceId, (tx) =>
-      recordWebhookEventRetry(tx, eventId, failure.message),
-    ).catch(() => {});
-    metrics.eventFinished(event.topic, 'retried');
-    deps.log.warn('webhook event attempt failed; will retry', {
-      ...fields,
-      webhookId: event.webhookId,
-      topic: event.topic,
-      error: failure.message,
-    });
-    throw error;
+    return recordFailure(deps, queued, worker, error, eventFields, hooks);
   }
-  await inWorkerTransaction(deps.sql, workspaceId, (tx) => finishInTransaction(tx, event, result));
   done(result);
 }

@@ -1,12 +1,13 @@
 /**
- * The durable job queue: graphile-worker over the application's PostgreSQL. Jobs are added from SQL
- * in the same transaction as the rows they process (app.enqueue_webhook_event), workers wake on
- * LISTEN/NOTIFY, and any number of worker processes may run against one database (each job is locked
- * by one worker at a time; see startJobRunner for what happens when a worker dies).
+ * The job runner of a process: the webhook event workers (event-workers.ts: webhook_events is the
+ * queue of webhook events) and graphile-worker over the application's PostgreSQL for the other jobs
+ * (reconcile runs, added from SQL in the same transaction as their run, app.enqueue_reconcile_run).
+ * Any number of worker processes may run against one database (see startJobRunner for what happens
+ * when one dies).
  */
 import { EventEmitter } from 'node:events';
 import { type Db, isRolePools } from '@crm/db';
-import { forceUnlockWorkers, unlockStalledWebhookWorkers } from '@crm/db/worker';
+import { forceUnlockWorkers } from '@crm/db/worker';
 import {
   Logger as GraphileLogger,
   type Runner,
@@ -19,13 +20,14 @@ import {
 import type { AppDeps } from '../deps.ts';
 import type { Logger } from '../log.ts';
 import { runReconcileJob } from '../reconcile/task.ts';
+import { type EventWorkers, runDueEvents, startEventWorkers } from './event-workers.ts';
 import { type RunnerLiveness, startRunnerLiveness } from './liveness.ts';
-import { PROCESS_WEBHOOK_EVENT, processWebhookEventJob } from './process-event.ts';
 
 export type JobRunner = {
   /**
-   * Stops taking jobs and waits for the running ones; with `timeoutMs`, those still running then are
-   * released (graphile-worker's forceful shutdown: failed for a retry, unlocked) for another worker.
+   * Stops taking jobs and events and waits for the running ones; with `timeoutMs`, those still
+   * running then are released for another worker (events: their sessions ended, their leases
+   * cleared; jobs: graphile-worker's forceful shutdown, failed for a retry, unlocked).
    */
   stop: (options?: { timeoutMs?: number }) => Promise<void>;
   /** Whether its workers run now (false while they restart after a failure, and once stopped). */
@@ -71,16 +73,9 @@ function graphileLogger(log: Logger): GraphileLogger {
   });
 }
 
-/** Every task the workers run. */
+/** Every task graphile-worker runs (webhook events have their own queue, event-workers.ts). */
 export function taskList(deps: AppDeps): TaskList {
   return {
-    [PROCESS_WEBHOOK_EVENT]: async (payload, helpers) => {
-      await processWebhookEventJob(deps, payload, {
-        id: helpers.job.id,
-        attempts: helpers.job.attempts,
-        maxAttempts: helpers.job.max_attempts,
-      });
-    },
     reconcile_orders: async (payload) => {
       await runReconcileJob(deps, payload);
     },
@@ -188,13 +183,6 @@ function runnerPreset(
   };
 }
 
-/**
- * A webhook job takes milliseconds: one locked this long belongs to a dead or hung worker. The last
- * resort: a dead runner's jobs are normally released within seconds by the liveness sweep; this
- * catches what it leaves (a hung process, a process whose sessions linger on a lost machine).
- */
-const STALLED_WEBHOOK_JOB_SECONDS = 15 * 60;
-const STALLED_SWEEP_INTERVAL_MS = 60_000;
 const RESTART_DELAYS_MS = [250, 1000, 2000, 5000, 10_000];
 
 /**
@@ -204,14 +192,17 @@ const RESTART_DELAYS_MS = [250, 1000, 2000, 5000, 10_000];
  *   is away, and the jobs the old pool held are released at once (force_unlock_workers);
  * - every 3 s this process beats and releases the jobs of runner processes that died (SIGKILL,
  *   crash), 10–19 s after their death, never those of a live one (liveness.ts);
- * - every minute, as a last resort, webhook jobs locked for 15 minutes are released (a hung worker,
- *   a lost machine whose sessions linger), instead of after graphile-worker's 4-hour lock expiry.
+ * - webhook events are claimed with a lease their worker renews: a dead process's events are due
+ *   again once their lease ends (event-workers.ts).
  */
 export async function startJobRunner(
   deps: AppDeps,
   options: {
-    concurrency: number /** Tests only: run these tasks instead of the app's. */;
+    concurrency: number;
+    /** Tests only: run these graphile-worker tasks instead of the app's. */
     tasks?: TaskList;
+    /** Tests only: no webhook event workers. */
+    noEventWorkers?: boolean;
   } & JobQueueOptions,
 ): Promise<JobRunner> {
   const liveness = await startRunnerLiveness(deps.sql, deps.log);
@@ -272,32 +263,24 @@ export async function startJobRunner(
     }, delay);
   };
 
+  let events: EventWorkers | null = null;
   try {
     current = await launch();
+    if (!options.noEventWorkers) events = await startEventWorkers(deps, { concurrency: options.concurrency });
   } catch (error) {
     stopped = true;
+    await current?.stop().catch(() => {});
     await liveness.stop();
     throw error;
   }
 
-  const sweep = setInterval(() => {
-    unlockStalledWebhookWorkers(deps.sql, STALLED_WEBHOOK_JOB_SECONDS).then(
-      (workers) => {
-        if (workers.length > 0)
-          deps.log.warn('released the jobs of stalled workers', { workers: workers.join(',') });
-      },
-      (error: unknown) => deps.log.warn('stalled-job sweep failed', { error: (error as Error).message }),
-    );
-  }, STALLED_SWEEP_INTERVAL_MS);
-  sweep.unref();
-
   return {
-    running: () => current !== null && !stopped,
+    running: () => current !== null && !stopped && (events?.running() ?? true),
     stop: async (options = {}) => {
       if (stopped) return;
       stopped = true;
-      clearInterval(sweep);
       if (restartTimer) clearTimeout(restartTimer);
+      const eventsStopped = events?.stop(options);
       const draining = current?.stop();
       if (
         draining &&
@@ -312,6 +295,7 @@ export async function startJobRunner(
       await draining?.catch((error: unknown) =>
         deps.log.warn('job workers did not stop cleanly', { error: (error as Error).message }),
       );
+      await eventsStopped;
       // Only now: while the workers drain, this process must still show that it is alive.
       await liveness.stop();
     },
@@ -319,10 +303,11 @@ export async function startJobRunner(
 }
 
 /**
- * Runs every job that is due now, in this process, until none is left (jobs that failed and were
- * rescheduled for later are left for later). For tests, scripts and demos.
+ * Runs every webhook event and job that is due now, in this process, until none is left (those that
+ * failed and were rescheduled for later are left for later). For tests, scripts and demos.
  */
 export async function runDueJobs(deps: AppDeps, options: JobQueueOptions = {}): Promise<void> {
+  await runDueEvents(deps);
   const events = new EventEmitter() as WorkerEvents;
   await runOnce({
     connectionString: options.databaseUrl ?? connectionStringOf(deps.sql),

@@ -5,8 +5,8 @@
  *   busy shop's deliveries skip this read; a shop not remembered is read together with the other
  *   shops waiting, in one pipelined transaction.
  * - storing: the verified deliveries waiting, of every workspace, in ONE statement
- *   (app.store_webhook_events, migration 0016), hence one implicit transaction, one round trip and
- *   one commit for every event with its job. The statement stores an event only if its integration
+ *   (app.store_webhook_events, migrations 0016 and 0020), hence one implicit transaction, one round
+ *   trip and one commit for every event (a pending event is its own job). The statement stores an event only if its integration
  *   still holds what the route relied on (shop domain, active, the secret that verified it); what a
  *   remembered route got wrong comes back `stale`, and the route reads the integration again.
  *
@@ -16,10 +16,11 @@
  * idle server sends each delivery at once (no waiting for company): grouping only happens while
  * earlier batches are in flight.
  *
- * One statement at a time: its NOTIFY (the workers' wake-up) holds a cluster-wide lock from its
- * commit through the WAL flush, so a second one in flight would only queue behind it; every delivery
- * that arrives meanwhile goes into the next, larger group instead. Measured on 2 cores: ~20% more
- * deliveries/s than two at a time (BENCHMARKS.md).
+ * Several statements in flight (one per connection of the ingest pool): the ack's commit holds no
+ * NOTIFY, so commits of concurrent groups overlap (and share WAL flushes). The workers are woken
+ * after the commit, outside it: one NOTIFY on 'crm_webhook_events' at a time, at most one every
+ * NOTIFY_GAP_MS, for every group stored meanwhile (a NOTIFY holds a cluster-wide lock from its commit
+ * through the WAL flush; workers also poll, so a lost one only delays).
  */
 import type { Db } from '@crm/db';
 import {
@@ -29,12 +30,14 @@ import {
   inWorkerPipeline,
   isConnectionLost,
   type NewWebhookEvent,
+  notifyWebhookEvents,
   onIngestConnection,
   type RoutedIntegration,
   type StoreOutcome,
   storeWebhookEvents,
   type VerifiedWebhookEvent,
   webhookEventKey,
+  workerPool,
 } from '@crm/db/worker';
 import { type Batcher, createBatcher, type ItemResult } from './batcher.ts';
 
@@ -63,8 +66,12 @@ export type WebhookStoreOptions = {
   maxBatch?: number;
   /** Payload bytes per statement at most (a batch holds one delivery at least). */
   maxBatchBytes?: number;
-  /** Statements of each kind (routing, storing) running at once (default 1). */
+  /** Routing statements running at once (default 1). */
   maxInFlight?: number;
+  /** Storing statements running at once (default 3: the ingest pool has 4 connections, one left for routing). */
+  maxStoresInFlight?: number;
+  /** The least time between two wake-ups of the workers (default NOTIFY_GAP_MS). */
+  notifyGapMs?: number;
   /** A statement running longer than this no longer holds back the next one. */
   stallMs?: number;
   /** How long an active integration is remembered by shop domain (0: never). */
@@ -74,6 +81,35 @@ export type WebhookStoreOptions = {
 };
 
 const ok = <O>(value: O): ItemResult<O> => ({ ok: true, value });
+
+/** The least time between two NOTIFYs waking the workers. */
+export const NOTIFY_GAP_MS = 5;
+
+/**
+ * The workers' wake-up, coalesced: kick() sends one notification now if none is in flight, else one
+ * more once the one in flight is done and `gapMs` passed — however many kicks came meanwhile.
+ */
+export function createWaker(send: () => Promise<void>, gapMs: number): { kick: () => void } {
+  let busy = false;
+  let again = false;
+  const kick = (): void => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    again = false;
+    send()
+      .catch(() => {}) // the workers poll: a lost wake-up only delays
+      .finally(() =>
+        setTimeout(() => {
+          busy = false;
+          if (again) kick();
+        }, gapMs),
+      );
+  };
+  return { kick };
+}
 
 /**
  * Active integrations by lowercased shop domain, each for `ttlMs` after it was read; at most
@@ -120,6 +156,7 @@ async function storeTogether(db: Db, events: VerifiedWebhookEvent[]): Promise<It
 export function createWebhookStore(db: Db, options: WebhookStoreOptions = {}): WebhookStore {
   const maxInFlight = options.maxInFlight ?? 1;
   const maxBatch = options.maxBatch ?? 64;
+  const waker = createWaker(() => notifyWebhookEvents(workerPool(db)), options.notifyGapMs ?? NOTIFY_GAP_MS);
   const stallMs = options.stallMs ?? 500;
   const memory = createRouteMemory(options.rememberMs ?? 30_000, options.rememberShops ?? 10_000);
 
@@ -139,18 +176,21 @@ export function createWebhookStore(db: Db, options: WebhookStoreOptions = {}): W
 
   const storing: Batcher<VerifiedWebhookEvent, StoreOutcome> = createBatcher({
     maxBatch,
-    maxInFlight,
+    maxInFlight: options.maxStoresInFlight ?? 3,
     stallMs,
     weigh: (event) => event.payload.length,
     maxWeight: options.maxBatchBytes ?? 4 * 1024 * 1024,
     run: async (events) => {
       try {
-        return await storeTogether(db, events);
+        const results = await storeTogether(db, events);
+        if (results.some((r) => r.ok && r.value === 'accepted')) waker.kick();
+        return results;
       } catch (error) {
         if (events.length === 1 || isConnectionLost(error)) throw error;
         // Something in the batch was refused: each delivery on its own, so only that one fails.
-        const results = await Promise.allSettled(events.map((event) => storeTogether(db, [event])));
-        return results.map((r): ItemResult<StoreOutcome> => {
+        const settled = await Promise.allSettled(events.map((event) => storeTogether(db, [event])));
+        waker.kick();
+        return settled.map((r): ItemResult<StoreOutcome> => {
           if (r.status === 'rejected') return { ok: false, error: r.reason };
           return r.value[0] ?? { ok: false, error: new Error('no result') };
         });

@@ -4,7 +4,7 @@
  * actForWorkspace): rows are written for `app.current_workspace_id()`, never for a workspace the
  * caller names, and row-level security refuses anything else.
  */
-import type { Queryable } from '../client.ts';
+import type { Queryable, Sql } from '../client.ts';
 import type { WebhookEventStatus } from '../values.ts';
 
 /** An integration as the webhook route sees it while routing by shop domain: ciphertexts only. */
@@ -143,6 +143,7 @@ export type ClaimedWebhookEvent = {
   topic: string;
   shopDomain: string;
   payload: string;
+  /** Attempts so far, this one included (the claim counts it). */
   attempts: number;
   /** When the delivery was stored (acked). */
   receivedAt: Date;
@@ -150,47 +151,88 @@ export type ClaimedWebhookEvent = {
   webhookId: string;
 };
 
-/**
- * Starts one processing attempt of a pending event: counts the attempt (committed on its own, so
- * the count survives a crash) and returns the event. Null when the event is gone, belongs to another
- * workspace, or is no longer pending (processed by an earlier job, say).
- */
-export async function claimWebhookEvent(tx: Queryable, eventId: string): Promise<ClaimedWebhookEvent | null> {
-  const [row] = await tx<ClaimedWebhookEvent[]>`
-    update webhook_events
-    set attempts = attempts + 1
-    where id = ${eventId} and status = 'pending'
-    returning id,
-              workspace_id as "workspaceId",
-              integration_id as "integrationId",
-              topic,
-              shop_domain as "shopDomain",
-              payload,
-              attempts,
-              received_at as "receivedAt",
-              external_id as "webhookId"`;
-  return row ?? null;
-}
-
 /** The integration an event came for, as it is in the claiming transaction. */
 export type ClaimedIntegration = { id: string; workspaceId: string; isActive: boolean; config: unknown };
 
+/** An event as an attempt at it starts: with its integration and the session running the attempt. */
+export type StartedWebhookEvent = ClaimedWebhookEvent & {
+  integration: ClaimedIntegration | null;
+  /** pg_backend_pid() of the attempt's transaction. */
+  backendPid: number;
+};
+
+/** An event a worker has claimed (leased) from the queue: what it needs to process it. */
+export type QueuedWebhookEvent = { id: string; workspaceId: string; attempts: number };
+
+/** The channel the route notifies (after its commit) when it stored events, and workers listen on. */
+export const WEBHOOK_EVENTS_CHANNEL = 'crm_webhook_events';
+
 /**
- * claimWebhookEvent and the event's integration (null when it is gone) in ONE statement, so that a
- * job that applies the event in the same transaction reads settings that cannot be stale: no cache
- * to invalidate, no extra round trip. The claim rolls back with a failed or killed attempt, so the
- * count also takes the job's own (graphile-worker counts an attempt when it takes the job): a retry
- * after a crash still counts the crashed attempt.
+ * Claims up to `limit` due events of any workspace for `worker` (app.claim_webhook_events, migration
+ * 0020): counts an attempt on each and leases it for `leaseSeconds` (renew with
+ * renewWebhookEventLeases), oldest due first; events other workers hold are skipped. One statement,
+ * committed on its own: run it outside any transaction.
  */
-export async function claimWebhookEventWithIntegration(
+export async function claimWebhookEvents(
+  sql: Queryable,
+  worker: string,
+  limit: number,
+  leaseSeconds: number,
+): Promise<QueuedWebhookEvent[]> {
+  return sql<QueuedWebhookEvent[]>`
+    select id, workspace_id as "workspaceId", attempts
+    from app.claim_webhook_events(${worker}, ${limit}::int, ${leaseSeconds}::float8)`;
+}
+
+/** Extends the leases `worker` holds on these events; returns how many it still held. */
+export async function renewWebhookEventLeases(
+  sql: Queryable,
+  worker: string,
+  ids: readonly string[],
+  leaseSeconds: number,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const [row] = await sql<{ n: number }[]>`
+    select app.renew_webhook_event_leases(${worker}, ${[...ids]}::uuid[], ${leaseSeconds}::float8) as n`;
+  return row?.n ?? 0;
+}
+
+/**
+ * Gives these events back to the queue, due now, if `worker` still holds them and no transaction is
+ * writing them (a drain); returns how many were released.
+ */
+export async function releaseWebhookEvents(
+  sql: Queryable,
+  worker: string,
+  ids: readonly string[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const [row] = await sql<{ n: number }[]>`
+    select app.release_webhook_events(${worker}, ${[...ids]}::uuid[]) as n`;
+  return row?.n ?? 0;
+}
+
+/** Wakes the workers listening on WEBHOOK_EVENTS_CHANNEL (send it after, never inside, an ack's commit). */
+export async function notifyWebhookEvents(sql: Queryable): Promise<void> {
+  await sql`select pg_notify(${WEBHOOK_EVENTS_CHANNEL}, '')`;
+}
+
+/**
+ * Starts one attempt of an event `worker` has claimed, in the caller's transaction (acting for its
+ * workspace): takes the event's row lock and returns it with its integration (null when that is
+ * gone), read in the same statement, so a job that applies the event in this transaction reads
+ * settings that cannot be stale. Null when the event is no longer pending or no longer `worker`'s
+ * (its lease expired and another worker took it, or it was released).
+ */
+export async function startWebhookEventAttempt(
   tx: Queryable,
   eventId: string,
-  jobAttempts: number,
-): Promise<(ClaimedWebhookEvent & { integration: ClaimedIntegration | null }) | null> {
-  const [row] = await tx<(ClaimedWebhookEvent & { integration: ClaimedIntegration | null })[]>`
+  worker: string,
+): Promise<StartedWebhookEvent | null> {
+  const [row] = await tx<StartedWebhookEvent[]>`
     update webhook_events e
-    set attempts = greatest(e.attempts + 1, ${jobAttempts}::int)
-    where e.id = ${eventId} and e.status = 'pending'
+    set locked_by = e.locked_by
+    where e.id = ${eventId} and e.status = 'pending' and e.locked_by = ${worker}
     returning e.id,
               e.workspace_id as "workspaceId",
               e.integration_id as "integrationId",
@@ -203,27 +245,50 @@ export async function claimWebhookEventWithIntegration(
               (select json_build_object('id', i.id, 'workspaceId', i.workspace_id, 'isActive', i.is_active,
                                         'config', i.config)
                from integrations i
-               where i.id = e.integration_id and i.workspace_id = app.current_workspace_id()) as integration`;
+               where i.id = e.integration_id and i.workspace_id = app.current_workspace_id()) as integration,
+              pg_backend_pid() as "backendPid"`;
   return row ?? null;
 }
 
 /**
- * The end of an attempt whose own transaction was rolled back: counts the attempt (its claim went
- * with the rollback) and keeps its error; the event ends `failed` when `final`, else stays pending
- * for the retry. Nothing when the event is no longer pending (done meanwhile).
+ * Ends the sessions of these backends of the worker pool: a drain's last resort for attempts still
+ * running at its deadline (their transactions roll back and free the events' rows for a release).
+ */
+export async function terminateWorkerBackends(sql: Queryable, pids: readonly number[]): Promise<void> {
+  if (pids.length === 0) return;
+  await sql`select pg_terminate_backend(pid) from unnest(${[...pids]}::int[]) as t(pid)`;
+}
+
+/**
+ * LISTENs on WEBHOOK_EVENTS_CHANNEL on a connection of its own (postgres.js listens again after a
+ * reconnect); `onNotify` runs for every notification. Resolves once listening.
+ */
+export async function listenForWebhookEvents(
+  sql: Sql,
+  onNotify: () => void,
+): Promise<{ unlisten: () => Promise<void> }> {
+  const { unlisten } = await sql.listen(WEBHOOK_EVENTS_CHANNEL, onNotify);
+  return { unlisten };
+}
+
+/**
+ * The end of a failed attempt (whose own transaction was rolled back): keeps its error and gives the
+ * event back to the queue, due again in `retryInSeconds` — or ends it `failed` when `final`.
+ * Nothing when `worker` no longer holds it (done or taken meanwhile).
  */
 export async function recordWebhookEventAttemptFailure(
   tx: Queryable,
   eventId: string,
-  failure: { error: string; final: boolean; jobAttempts: number },
+  failure: { error: string; final: boolean; worker: string; retryInSeconds: number },
 ): Promise<{ topic: string; receivedAt: Date } | null> {
   const [row] = await tx<{ topic: string; receivedAt: Date }[]>`
     update webhook_events
-    set attempts = greatest(attempts + 1, ${failure.jobAttempts}::int),
-        last_error = ${failure.error},
+    set last_error = ${failure.error},
+        locked_by = null,
+        run_at = now() + make_interval(secs => ${failure.retryInSeconds}::float8),
         status = case when ${failure.final} then 'failed' else status end,
         processed_at = case when ${failure.final} then now() else processed_at end
-    where id = ${eventId} and status = 'pending'
+    where id = ${eventId} and status = 'pending' and locked_by = ${failure.worker}
     returning topic, received_at as "receivedAt"`;
   return row ?? null;
 }
@@ -248,36 +313,27 @@ export async function finishWebhookEvent(
         note = ${result.note ?? null},
         order_id = coalesce(${result.orderId ?? null}::uuid, order_id),
         shopify_order_id = coalesce(${result.shopifyOrderId ?? null}, shopify_order_id),
+        locked_by = null,
         processed_at = now()
     where id = ${eventId}`;
 }
 
-/** Keeps the error of a failed attempt that will be retried; the event stays pending. */
-export async function recordWebhookEventRetry(tx: Queryable, eventId: string, error: string): Promise<void> {
-  await tx`update webhook_events set last_error = ${error} where id = ${eventId} and status = 'pending'`;
-}
+/** The columns a replay resets: pending, due now, no lease, a fresh count of attempts. */
+const REQUEUED = `status = 'pending', last_error = null, note = null, processed_at = null,
+  attempts = 0, locked_by = null, run_at = now()`;
 
-/** Puts one event back to pending and enqueues it. False when the workspace has no such event. */
+/** Puts one event back to pending, due now. False when the workspace has no such event. */
 export async function requeueWebhookEvent(tx: Queryable, eventId: string): Promise<boolean> {
-  const rows = await tx`
-    update webhook_events
-    set status = 'pending', last_error = null, note = null, processed_at = null
-    where id = ${eventId}
-    returning id`;
-  if (rows.length === 0) return false;
-  await tx`select app.enqueue_webhook_event(${eventId})`;
-  return true;
+  const rows = await tx.unsafe(`update webhook_events set ${REQUEUED} where id = $1 returning id`, [eventId]);
+  return rows.length > 0;
 }
 
-/** Puts every failed event of the workspace back to pending and enqueues each; returns how many. */
+/** Puts every failed event of the workspace back to pending, due now; returns how many. */
 export async function requeueFailedWebhookEvents(tx: Queryable): Promise<number> {
-  const rows = await tx<{ id: string }[]>`
-    update webhook_events
-    set status = 'pending', last_error = null, note = null, processed_at = null
-    where workspace_id = app.current_workspace_id() and status = 'failed'
-    returning id`;
-  if (rows.length === 0) return 0;
-  const ids = rows.map((r) => r.id);
-  await tx`select app.enqueue_webhook_event(id) from unnest(${ids}::uuid[]) as t(id)`;
+  const rows = await tx.unsafe(
+    `update webhook_events set ${REQUEUED}
+     where workspace_id = app.current_workspace_id() and status = 'failed'
+     returning id`,
+  );
   return rows.length;
 }

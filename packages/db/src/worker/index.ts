@@ -23,20 +23,27 @@ export {
 export {
   type ClaimedIntegration,
   type ClaimedWebhookEvent,
-  claimWebhookEvent,
-  claimWebhookEventWithIntegration,
+  claimWebhookEvents,
   findIntegrationsByShopDomains,
   finishWebhookEvent,
   insertFailedWebhookEvent,
+  listenForWebhookEvents,
   type NewWebhookEvent,
+  notifyWebhookEvents,
+  type QueuedWebhookEvent,
   type RoutedIntegration,
   recordWebhookEventAttemptFailure,
-  recordWebhookEventRetry,
+  releaseWebhookEvents,
+  renewWebhookEventLeases,
   requeueFailedWebhookEvents,
   requeueWebhookEvent,
+  type StartedWebhookEvent,
   type StoreOutcome,
+  startWebhookEventAttempt,
   storeWebhookEvents,
+  terminateWorkerBackends,
   type VerifiedWebhookEvent,
+  WEBHOOK_EVENTS_CHANNEL,
   webhookEventKey,
 } from './events.ts';
 export {
@@ -72,7 +79,6 @@ export {
   type ReleasedJobRunner,
   releaseSilentJobRunners,
   removeJobRunner,
-  unlockStalledWebhookWorkers,
 } from './queue.ts';
 export {
   finishReconcileRun,

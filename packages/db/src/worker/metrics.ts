@@ -2,9 +2,10 @@ import type { Db } from '../rls.ts';
 import { queueOwnerPool } from './tx.ts';
 
 /**
- * The figures GET /metrics reports about the job queue and the database's sessions. Both are cheap:
- * graphile-worker deletes finished jobs, so its table holds only what is queued, running or failed;
- * pg_stat_activity is in memory. Run as the queue's owner (graphile-worker's schema is theirs).
+ * The figures GET /metrics reports about the queues and the database's sessions. All are cheap: the
+ * webhook events' figures come from the partial index of pending events (webhook_events_due_idx,
+ * migration 0020), graphile-worker (reconcile runs) deletes finished jobs, so its table holds only
+ * what is queued, running or failed; pg_stat_activity is in memory. Run as the queue's owner.
  */
 export type QueueStats = {
   /** Due now and not taken. */
@@ -13,9 +14,9 @@ export type QueueStats = {
   running: number;
   /** Waiting for a later run_at (retries with backoff). */
   scheduled: number;
-  /** Out of attempts (their event is `failed`). */
+  /** Jobs out of attempts (reconcile runs; a webhook event out of attempts is `failed`, not queued). */
   exhausted: number;
-  /** How long the oldest pending job has been due, in seconds (0 when none is). */
+  /** How long the oldest pending event or job has been due, in seconds (0 when none is). */
   oldestPendingSeconds: number;
 };
 
@@ -24,13 +25,26 @@ export async function readQueueStats(db: Db): Promise<QueueStats> {
   const [row] = await sql<
     { pending: number; running: number; scheduled: number; exhausted: number; oldest: number }[]
   >`
-    select count(*) filter (where locked_at is null and run_at <= now() and attempts < max_attempts)::int as pending,
-           count(*) filter (where locked_at is not null)::int as running,
-           count(*) filter (where locked_at is null and run_at > now() and attempts < max_attempts)::int as scheduled,
-           count(*) filter (where attempts >= max_attempts and locked_at is null)::int as exhausted,
-           coalesce(extract(epoch from now() - min(run_at)
-             filter (where locked_at is null and run_at <= now() and attempts < max_attempts)), 0)::float8 as oldest
-    from graphile_worker._private_jobs`;
+    with events as (
+      select count(*) filter (where locked_by is null and run_at <= now()) as pending,
+             count(*) filter (where locked_by is not null) as running,
+             count(*) filter (where locked_by is null and run_at > now()) as scheduled,
+             min(run_at) filter (where locked_by is null and run_at <= now()) as oldest
+      from webhook_events where status = 'pending'
+    ), jobs as (
+      select count(*) filter (where locked_at is null and run_at <= now() and attempts < max_attempts) as pending,
+             count(*) filter (where locked_at is not null) as running,
+             count(*) filter (where locked_at is null and run_at > now() and attempts < max_attempts) as scheduled,
+             count(*) filter (where attempts >= max_attempts and locked_at is null) as exhausted,
+             min(run_at) filter (where locked_at is null and run_at <= now() and attempts < max_attempts) as oldest
+      from graphile_worker._private_jobs
+    )
+    select (e.pending + j.pending)::int as pending,
+           (e.running + j.running)::int as running,
+           (e.scheduled + j.scheduled)::int as scheduled,
+           j.exhausted::int as exhausted,
+           coalesce(extract(epoch from now() - least(e.oldest, j.oldest)), 0)::float8 as oldest
+    from events e, jobs j`;
   return {
     pending: row?.pending ?? 0,
     running: row?.running ?? 0,

@@ -3,26 +3,30 @@ import { queueOwnerPool } from './tx.ts';
 
 /** A job running or due now: locked, or due with attempts left (a retry scheduled for later is not). */
 const BUSY_JOB = 'locked_at is not null or (run_at <= now() and attempts < max_attempts)';
+/** A webhook event running (leased) or due now (a retry scheduled for later is not). */
+const BUSY_EVENT = "status = 'pending' and (locked_by is not null or run_at <= now())";
 
 /**
- * How many jobs are running or due now (not counting retries scheduled for later, nor jobs that
- * exhausted their attempts). Runs as the connecting role, which owns graphile-worker's schema.
+ * How many jobs (graphile-worker's: reconcile runs) and webhook events are running or due now, not
+ * counting retries scheduled for later, nor jobs that exhausted their attempts. Runs as the queue's
+ * owner (graphile-worker's schema is theirs; webhook events of every workspace).
  */
 export async function countBusyJobs(db: Db): Promise<number> {
   const sql = queueOwnerPool(db);
   const [row] = await sql<{ n: number }[]>`
-    select count(*)::int as n from graphile_worker._private_jobs where ${sql.unsafe(BUSY_JOB)}`;
+    select (select count(*) from graphile_worker._private_jobs where ${sql.unsafe(BUSY_JOB)})::int
+         + (select count(*) from webhook_events where ${sql.unsafe(BUSY_EVENT)})::int as n`;
   return row?.n ?? 0;
 }
 
 /**
- * The jobs countBusyJobs counts, one line each (locked by whom for how long, or due since when, and
- * its last error); the first 20.
+ * The jobs and events countBusyJobs counts, one line each (locked by whom for how long, or due since
+ * when, and its last error); the first 20 of each.
  */
 export async function describeBusyJobs(db: Db): Promise<string[]> {
   const sql = queueOwnerPool(db);
   const rows = await sql<{ line: string }[]>`
-    select format('job %s %s: %s, attempt %s/%s, last error %s', j.id, t.identifier,
+    (select format('job %s %s: %s, attempt %s/%s, last error %s', j.id, t.identifier,
              case when locked_at is not null
                then format('locked by %s for %s s', locked_by, round(extract(epoch from now() - locked_at)::numeric, 1))
                else format('due %s s ago', round(extract(epoch from now() - run_at)::numeric, 1)) end,
@@ -30,7 +34,16 @@ export async function describeBusyJobs(db: Db): Promise<string[]> {
     from graphile_worker._private_jobs as j
     left join graphile_worker._private_tasks as t on t.id = j.task_id
     where ${sql.unsafe(BUSY_JOB)}
-    order by j.id limit 20`;
+    order by j.id limit 20)
+    union all
+    (select format('event %s %s: %s, attempt %s, last error %s', e.id, e.topic,
+             case when locked_by is not null
+               then format('leased by %s for %s s more', locked_by, round(extract(epoch from run_at - now())::numeric, 1))
+               else format('due %s s ago', round(extract(epoch from now() - run_at)::numeric, 1)) end,
+             attempts, coalesce(left(last_error, 200), 'none')) as line
+    from webhook_events as e
+    where ${sql.unsafe(BUSY_EVENT)}
+    order by e.run_at limit 20)`;
   return rows.map((r) => r.line);
 }
 
@@ -53,24 +66,6 @@ export async function describeDatabaseSessions(db: Db): Promise<string[]> {
     where datname = current_database() and pid <> pg_backend_pid()
     order by application_name, pid`;
   return rows.map((r) => r.line);
-}
-
-/**
- * Releases the jobs of workers that hold a `process_webhook_event` job for longer than `olderThanSeconds`
- * — a webhook job takes milliseconds, so such a worker has died (killed, machine lost) or hung, and
- * its jobs would otherwise wait for graphile-worker's own 4-hour lock expiry. Uses graphile-worker's
- * force_unlock_workers; a job released while its worker is in fact still running is harmless (the
- * order's advisory lock and unique index keep it to one order). Returns the workers unlocked.
- */
-export async function unlockStalledWebhookWorkers(db: Db, olderThanSeconds: number): Promise<string[]> {
-  const rows = await queueOwnerPool(db)<{ worker: string }[]>`
-    select distinct locked_by as worker from graphile_worker.jobs
-    where task_identifier = 'process_webhook_event'
-      and locked_by is not null
-      and locked_at < now() - make_interval(secs => ${olderThanSeconds})`;
-  const workers = rows.map((r) => r.worker);
-  await forceUnlockWorkers(db, workers);
-  return workers;
 }
 
 /** Releases every job locked by these worker pools, which must no longer be running. */
