@@ -2,7 +2,8 @@
  * Where a processed order's time goes: `npx tsx bench/src/order-steps.ts [contacts] [orders]`.
  * A bench database with `contacts` generated contacts (default 100,000) and 1,000 products; `orders`
  * pending orders/create events (default 300, the processing section's mix) stored as the owner; then
- * each is processed by the worker's job body (processWebhookEventJob) one after the other, on ONE
+ * each is processed by the worker's attempt (processQueuedEvent, leased beforehand: the claim is not
+ * measured here) one after the other, on ONE
  * connection logged in like the app's single pool, so that every statement is sent after the previous
  * one answered: the time from a statement's send to the next send on that connection is the
  * statement's round trip plus the client's work until the next one. Prints the time per statement
@@ -11,7 +12,7 @@
 import postgres from 'postgres';
 import { loadConfig } from '../../apps/api/src/config.ts';
 import type { AppDeps } from '../../apps/api/src/deps.ts';
-import { processWebhookEventJob } from '../../apps/api/src/jobs/process-event.ts';
+import { processQueuedEvent } from '../../apps/api/src/jobs/process-event.ts';
 import { createLogger } from '../../apps/api/src/log.ts';
 import { createBenchDatabase, generateContacts, generateProducts } from './lib/db.ts';
 import { fmt, markdownTable, rng } from './lib/stats.ts';
@@ -43,8 +44,10 @@ async function main(): Promise<void> {
     for (let n = 1; n <= orders; n++) {
       const body = orderPayload(randomOrder(random, n, 1, contacts, 1000)).toString('utf8');
       const [row] = await db.sql<{ id: string }[]>`
-        insert into webhook_events (workspace_id, integration_id, external_id, topic, shop_domain, payload)
-        values (${db.workspaceId}, ${integration.id}, ${`steps-${n}`}, 'orders/create', 'demo-store.myshopify.com', ${body})
+        insert into webhook_events (workspace_id, integration_id, external_id, topic, shop_domain, payload,
+                                    locked_by, attempts, run_at)
+        values (${db.workspaceId}, ${integration.id}, ${`steps-${n}`}, 'orders/create', 'demo-store.myshopify.com', ${body},
+                'steps', 1, now() + interval '1 hour')
         returning id`;
       if (row) ids.push(row.id);
     }
@@ -65,21 +68,13 @@ async function main(): Promise<void> {
     // Warm the connection and its prepared statements on the first tenth, then measure the rest.
     const warm = Math.ceil(ids.length / 10);
     for (const eventId of ids.slice(0, warm)) {
-      await processWebhookEventJob(
-        deps,
-        { eventId, workspaceId: db.workspaceId },
-        { attempts: 1, maxAttempts: 5 },
-      );
+      await processQueuedEvent(deps, { id: eventId, workspaceId: db.workspaceId, attempts: 1 }, 'steps');
     }
     sent.length = 0;
     const measured = ids.slice(warm);
     const start = performance.now();
     for (const eventId of measured) {
-      await processWebhookEventJob(
-        deps,
-        { eventId, workspaceId: db.workspaceId },
-        { attempts: 1, maxAttempts: 5 },
-      );
+      await processQueuedEvent(deps, { id: eventId, workspaceId: db.workspaceId, attempts: 1 }, 'steps');
       sent.push({ at: performance.now(), kind: '(end of job)' });
     }
     const total = performance.now() - start;

@@ -258,8 +258,11 @@ export function captureLogger(): Logger & { lines: LogLine[] } {
 
 export type WorkerProcess = { process: ChildProcess; output: () => string; exited: Promise<number | null> };
 
-/** `npm run worker`'s entry as a child process against the test database (one worker, small pools). */
-export function startWorkerProcess(db: TestDatabase): WorkerProcess {
+/**
+ * `npm run worker`'s entry as a child process against the test database (one worker, small pools,
+ * silent unless `env` says otherwise).
+ */
+export function startWorkerProcess(db: TestDatabase, env: Record<string, string> = {}): WorkerProcess {
   let output = '';
   const p = spawn(process.execPath, ['--import', 'tsx', 'src/worker-main.ts'], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
@@ -270,6 +273,7 @@ export function startWorkerProcess(db: TestDatabase): WorkerProcess {
       WORKER_CONCURRENCY: '1',
       DB_POOL_SIZE: '3',
       LOG_LEVEL: 'silent',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
