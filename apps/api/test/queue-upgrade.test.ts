@@ -1,5 +1,5 @@
 /**
- * The upgrade to webhook_events as the queue (migration 0020): the graphile-worker jobs of webhook
+ * The upgrade to webhook_events as the queue (migration 0022): the graphile-worker jobs of webhook
  * events that a database of the previous version holds are not lost — each event keeps its job's
  * schedule (due now, or a retry's later time), the jobs go, and the new workers process the events.
  */
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 it('pending webhook jobs of the previous version become due events; nothing is lost, nothing doubled', async () => {
   const all = await loadMigrations();
-  const before = all.filter((m) => m.name < '0020_');
+  const before = all.filter((m) => m.name < '0022_');
   await migrate(db.sql, before);
   await runMigrations({ connectionString: db.url });
   const shop = await createShop(db);

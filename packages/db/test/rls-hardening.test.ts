@@ -120,7 +120,7 @@ describe('the catalog', () => {
       order by 1`;
     // app.enqueue_reconcile_run (0007) runs as the migrating role because it writes graphile-worker's
     // schema, and only a queued run of a workspace the caller owns. The webhook event queue's claim,
-    // renew and release (0020) work across workspaces, which app_worker cannot see: the claim returns
+    // renew and release (0022) work across workspaces, which app_worker cannot see: the claim returns
     // ids, workspaces and attempt counts only (never a payload), renew and release touch only rows
     // leased to the worker id given. Anything else is new: review it.
     expect(rows.map((r) => r.name)).toEqual([
@@ -305,7 +305,7 @@ describe('the other roles', () => {
     },
   );
 
-  it('only app_worker may claim, renew or release webhook events (the queue, 0020)', async () => {
+  it('only app_worker may claim, renew or release webhook events (the queue, 0022)', async () => {
     for (const statement of [
       `select * from app.claim_webhook_events('x', 1, 30)`,
       `select app.renew_webhook_event_leases('x', '{}'::uuid[], 30)`,

@@ -1,5 +1,5 @@
 /**
- * The workers of the webhook event queue: webhook_events itself (migration 0020). In each process
+ * The workers of the webhook event queue: webhook_events itself (migration 0022). In each process
  * that runs them:
  *
  * - they claim due pending events in batches (app.claim_webhook_events: oldest due first, `for update

@@ -5,7 +5,7 @@
  *   busy shop's deliveries skip this read; a shop not remembered is read together with the other
  *   shops waiting, in one pipelined transaction.
  * - storing: the verified deliveries waiting, of every workspace, in ONE statement
- *   (app.store_webhook_events, migrations 0016 and 0020), hence one implicit transaction, one round
+ *   (app.store_webhook_events, migrations 0016 and 0022), hence one implicit transaction, one round
  *   trip and one commit for every event (a pending event is its own job). The statement stores an event only if its integration
  *   still holds what the route relied on (shop domain, active, the secret that verified it); what a
  *   remembered route got wrong comes back `stale`, and the route reads the integration again.

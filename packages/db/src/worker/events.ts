@@ -169,7 +169,7 @@ export const WEBHOOK_EVENTS_CHANNEL = 'crm_webhook_events';
 
 /**
  * Claims up to `limit` due events of any workspace for `worker` (app.claim_webhook_events, migration
- * 0020): counts an attempt on each and leases it for `leaseSeconds` (renew with
+ * 0022): counts an attempt on each and leases it for `leaseSeconds` (renew with
  * renewWebhookEventLeases), oldest due first; events other workers hold are skipped. One statement,
  * committed on its own: run it outside any transaction.
  */

@@ -4,7 +4,7 @@ import { queueOwnerPool } from './tx.ts';
 /**
  * The figures GET /metrics reports about the queues and the database's sessions. All are cheap: the
  * webhook events' figures come from the partial index of pending events (webhook_events_due_idx,
- * migration 0020), graphile-worker (reconcile runs) deletes finished jobs, so its table holds only
+ * migration 0022), graphile-worker (reconcile runs) deletes finished jobs, so its table holds only
  * what is queued, running or failed; pg_stat_activity is in memory. Run as the queue's owner.
  */
 export type QueueStats = {
