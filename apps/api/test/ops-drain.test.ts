@@ -1,7 +1,9 @@
 /**
  * SIGTERM drains `npm start`'s process: sent to a real server process in the middle of a burst of
  * signed deliveries, it exits 0 having answered what was in flight, every acked delivery is stored,
- * no job is left locked, and once workers run again every acked event ends processed.
+ * no job is left locked, and once workers run again every acked event ends processed. And a worker
+ * process whose event is still running at the drain deadline: the attempt is cut, the event released
+ * (no lease, due at once), the process exits 0, and another worker processes it — one order.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -9,7 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp } from '../src/testing/index.ts';
-import { createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
+import {
+  count,
+  createShop,
+  deliver,
+  orderPayload,
+  type Shop,
+  startWorkerProcess,
+  waitFor,
+  waitUntilInsideEvent,
+} from './webhook-support.ts';
 
 let db: TestDatabase;
 let shop: Shop;
@@ -135,4 +146,57 @@ describe('SIGTERM', () => {
       `drain: ${acked.length} acked before SIGTERM, ${ackedAfterSignal.length} after (in flight), ${refused} refused/cut`,
     );
   }, 180_000);
+
+  it('a worker process: an event still running at the drain deadline is released, exit 0, and another worker processes it (one order)', async () => {
+    const ordersBefore = await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId]);
+    const acking = await startTestApp(db); // acks only: no workers in this process until runJobs()
+    const lock = await db.sql.reserve();
+    let locked = true;
+    const worker = startWorkerProcess(db, { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '1000' });
+    server = worker.process;
+    try {
+      // Hold order lines back: the worker's attempt stops inside its transaction, waiting on the lock.
+      await lock`begin`;
+      await lock`lock table order_products in exclusive mode`;
+      const res = await deliver(acking.url, {
+        body: orderPayload().text,
+        shopDomain: shop.shopDomain,
+        secret: shop.secret,
+        webhookId: 'drain-deadline',
+      });
+      expect(res.status).toBe(200);
+      const holder = await waitUntilInsideEvent(db, worker, 'drain-deadline');
+
+      worker.process.kill('SIGTERM');
+      const code = await Promise.race([
+        worker.exited,
+        new Promise((r) => setTimeout(() => r('hung'), 20_000)),
+      ]);
+      expect(code, worker.output()).toBe(0);
+      expect(worker.output()).toContain(
+        'webhook events still running at the shutdown deadline; releasing them',
+      );
+      // Released: no lease, due now, the cut attempt counted; nothing of it written.
+      const [event] = await db.sql<
+        { status: string; locked_by: string | null; due: boolean; attempts: number }[]
+      >`
+        select status, locked_by, run_at <= now() as due, attempts from webhook_events
+        where external_id = 'drain-deadline'`;
+      expect(holder).toMatch(/^crm-events-/);
+      expect(event).toEqual({ status: 'pending', locked_by: null, due: true, attempts: 1 });
+      expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(ordersBefore);
+
+      await lock`commit`;
+      locked = false;
+      await acking.runJobs(); // another worker
+      const [done] = await db.sql<{ status: string; attempts: number }[]>`
+        select status, attempts from webhook_events where external_id = 'drain-deadline'`;
+      expect(done).toEqual({ status: 'processed', attempts: 2 });
+      expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(ordersBefore + 1);
+    } finally {
+      if (locked) await lock`rollback`.catch(() => {});
+      lock.release();
+      await acking.close();
+    }
+  }, 120_000);
 });
