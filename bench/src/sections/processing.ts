@@ -9,7 +9,7 @@
  */
 import type { Sql } from '@crm/db';
 import { type AppProcess, startApi, startWorker } from '../lib/app.ts';
-import { createBenchDatabase, generateContacts, generateProducts } from '../lib/db.ts';
+import { type BenchDatabase, createBenchDatabase, generateContacts, generateProducts } from '../lib/db.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { type SectionReport, stamp } from '../lib/report.ts';
 import { type Prepared, sendAll } from '../lib/sender.ts';
@@ -69,6 +69,165 @@ type Run = {
   missing: number;
 };
 
+type Shape = { idleCount: number; burst: number; loadSeconds: number };
+
+/**
+ * One run against a server and its worker processes: warm-up, idle ack→visible, a burst's orders/s,
+ * then ack→visible under a steady load at ~60% of that rate.
+ */
+async function measure(
+  url: string,
+  watcher: VisibilityWatcher,
+  make: () => Prepared & { orderId: string },
+  { idleCount, burst, loadSeconds }: Shape,
+  size: number,
+  k: number,
+): Promise<Run> {
+  const api = { url };
+  // Warm-up until every worker process answers (jobs processed end to end).
+  const warm = Array.from({ length: 20 * k }, make);
+  const warmed = await sendAll(`${api.url}/webhooks/shopify`, warm, {
+    concurrency: 4,
+    maxMs: 60_000,
+  });
+  if (!warmed.some((s) => s.status === 200)) {
+    throw new Error(
+      `warm-up deliveries were refused: ${[...new Set(warmed.map((s) => s.status))].join(', ')}`,
+    );
+  }
+  for (const d of warm) watcher.watch(d.orderId);
+  await watcher.waitAll(
+    warm.map((d) => d.orderId),
+    90_000,
+  );
+
+  // Idle: one delivery at a time, each waited for.
+  const idle: number[] = [];
+  for (let i = 0; i < idleCount; i++) {
+    const d = make();
+    const [sent] = await sendAll(`${api.url}/webhooks/shopify`, [d], {
+      concurrency: 1,
+      maxMs: 10_000,
+    });
+    watcher.watch(d.orderId);
+    if (sent?.status === 200 && (await watcher.waitAll([d.orderId], 10_000))) {
+      idle.push((watcher.seenAt.get(d.orderId) ?? Number.NaN) - sent.ackAt);
+    }
+    await sleep(100);
+  }
+
+  // Burst: `burst` deliveries as fast as the server takes them; orders/s to the last visible.
+  const deliveries = Array.from({ length: burst }, make);
+  const t0 = performance.now();
+  const sent = await sendAll(`${api.url}/webhooks/shopify`, deliveries, {
+    concurrency: 16,
+    maxMs: 120_000,
+    onSent: (s) => watcher.watch(s.id),
+  });
+  const ids = sent.filter((s) => s.status === 200).map((s) => s.id);
+  await watcher.waitAll(ids, 300_000);
+  const last = Math.max(...ids.map((id) => watcher.seenAt.get(id) ?? 0));
+  const burstSeconds = (last - t0) / 1000;
+  const ordersPerSecond = ids.filter((id) => watcher.seenAt.has(id)).length / burstSeconds;
+
+  // Under load: a steady rate at ~60% of the burst throughput.
+  const loadRate = Math.max(1, Math.round(ordersPerSecond * 0.6));
+  const steady = Array.from({ length: loadRate * loadSeconds }, make);
+  const sentSteady = await sendAll(`${api.url}/webhooks/shopify`, steady, {
+    concurrency: 16,
+    rate: loadRate,
+    maxMs: (loadSeconds + 30) * 1000,
+    onSent: (s) => watcher.watch(s.id),
+  });
+  const okSteady = sentSteady.filter((s) => s.status === 200);
+  await watcher.waitAll(
+    okSteady.map((s) => s.id),
+    120_000,
+  );
+  const loaded = okSteady.flatMap((s) => {
+    const seen = watcher.seenAt.get(s.id);
+    return seen === undefined ? [] : [seen - s.ackAt];
+  });
+  const missing = ids.filter((id) => !watcher.seenAt.has(id)).length + okSteady.length - loaded.length;
+  return {
+    contacts: size,
+    workers: k,
+    idle,
+    burstOrders: ids.length,
+    burstSeconds,
+    ordersPerSecond,
+    loaded,
+    loadRate,
+    missing,
+  };
+}
+
+/** The section's text: setup, the table of runs, and what the database holds afterwards. */
+async function report(
+  db: BenchDatabase,
+  runs: Run[],
+  sizes: number[],
+  { idleCount, burst, loadSeconds }: Shape,
+  concurrency: number,
+  loadTimes: number[],
+  command: string,
+): Promise<string> {
+  const [counts] = await db.sql<{ orders: number; dup: number; reviews: number; contacts: number }[]>`
+    select (select count(*)::int from orders) as orders,
+           (select count(*)::int from (select 1 from orders group by workspace_id, shopify_order_id having count(*) > 1) d) as dup,
+           (select count(*)::int from contact_reviews) as reviews,
+           (select count(*)::int from contacts) as contacts`;
+  const [failed] = await db.sql<{ n: number }[]>`
+    select count(*)::int as n from webhook_events where status = 'failed'`;
+  const table = markdownTable(
+    [
+      'contacts',
+      'worker processes',
+      'burst orders',
+      'orders/s (burst)',
+      'ack→visible idle p50 / p99 (ms)',
+      'steady load (orders/s)',
+      'ack→visible loaded p50 / p99 (ms)',
+      'not visible',
+    ],
+    runs.map((r) => [
+      r.contacts.toLocaleString('en-US'),
+      `${r.workers} × WORKER_CONCURRENCY=${concurrency}`,
+      String(r.burstOrders),
+      fmt(r.ordersPerSecond),
+      `${fmt(median(r.idle), 0)} / ${fmt(percentile(r.idle, 99), 0)}`,
+      String(r.loadRate),
+      `${fmt(median(r.loaded), 0)} / ${fmt(percentile(r.loaded, 99), 0)}`,
+      String(r.missing),
+    ]),
+  );
+  const oneAt = (size: number | undefined) =>
+    runs.find((r) => r.contacts === size && r.workers === 1)?.ordersPerSecond ?? Number.NaN;
+  const smallest = sizes[0];
+  const largest = sizes[sizes.length - 1];
+  const body = [
+    stamp(command),
+    '',
+    `Workspace with ${sizes.map((n) => n.toLocaleString('en-US')).join(', then ')} generated contacts ` +
+      `(loaded in SQL in ${loadTimes.map((t) => `${fmt(t, 0)} s`).join(', ')}) and 1,000 products ` +
+      '(SKU matching, fuzzy matching on, auto-create on). Orders: 40% returning customers (known phone), 10% ' +
+      'misspelt names with new phones (fuzzy candidates → reviews), 50% new customers; 1–3 lines, 5% unknown ' +
+      'SKUs. Server with WORKER_CONCURRENCY=0; worker processes started as `npm run worker` does. The burst is ' +
+      `${burst} deliveries over 16 connections (orders/s = visible orders / time from the first send to the last ` +
+      `visible); idle = ${idleCount} single deliveries 100 ms apart; loaded = a steady rate at ~60% of the burst ` +
+      `rate for ${loadSeconds} s. Visibility polled every 20 ms (±10 ms).`,
+    '',
+    table,
+    '',
+    `- Per-order cost with one worker process, ${smallest?.toLocaleString('en-US')} → ${largest?.toLocaleString('en-US')} contacts: ` +
+      `${fmt(oneAt(smallest) / oneAt(largest), 2)}× (orders/s ${fmt(oneAt(smallest))} → ${fmt(oneAt(largest))}).`,
+    `- Two processes: ${sizes.map((n) => `${fmt((runs.find((r) => r.contacts === n && r.workers === 2)?.ordersPerSecond ?? Number.NaN) / oneAt(n), 2)}×`).join(', ')} of one, per size.`,
+    `- Afterwards: ${counts?.orders ?? 0} orders, ${counts?.dup ?? 0} duplicated Shopify ids, ` +
+      `${counts?.reviews ?? 0} contact reviews, ${failed?.n ?? 0} failed events.`,
+  ].join('\n');
+  return body;
+}
+
 export async function processingSection(options: BenchOptions): Promise<SectionReport> {
   const workerCounts = [1, 2];
   const sizes = process.env.BENCH_PROCESSING_SIZES
@@ -114,83 +273,9 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
             );
           }
           try {
-            // Warm-up until every worker process answers (jobs processed end to end).
-            const warm = Array.from({ length: 20 * k }, make);
-            const warmed = await sendAll(`${api.url}/webhooks/shopify`, warm, {
-              concurrency: 4,
-              maxMs: 60_000,
-            });
-            if (!warmed.some((s) => s.status === 200)) {
-              throw new Error(
-                `warm-up deliveries were refused: ${[...new Set(warmed.map((s) => s.status))].join(', ')}`,
-              );
-            }
-            for (const d of warm) watcher.watch(d.orderId);
-            await watcher.waitAll(
-              warm.map((d) => d.orderId),
-              90_000,
-            );
-
-            // Idle: one delivery at a time, each waited for.
-            const idle: number[] = [];
-            for (let i = 0; i < idleCount; i++) {
-              const d = make();
-              const [sent] = await sendAll(`${api.url}/webhooks/shopify`, [d], {
-                concurrency: 1,
-                maxMs: 10_000,
-              });
-              watcher.watch(d.orderId);
-              if (sent?.status === 200 && (await watcher.waitAll([d.orderId], 10_000))) {
-                idle.push((watcher.seenAt.get(d.orderId) ?? Number.NaN) - sent.ackAt);
-              }
-              await sleep(100);
-            }
-
-            // Burst: `burst` deliveries as fast as the server takes them; orders/s to the last visible.
-            const deliveries = Array.from({ length: burst }, make);
-            const t0 = performance.now();
-            const sent = await sendAll(`${api.url}/webhooks/shopify`, deliveries, {
-              concurrency: 16,
-              maxMs: 120_000,
-              onSent: (s) => watcher.watch(s.id),
-            });
-            const ids = sent.filter((s) => s.status === 200).map((s) => s.id);
-            await watcher.waitAll(ids, 300_000);
-            const last = Math.max(...ids.map((id) => watcher.seenAt.get(id) ?? 0));
-            const burstSeconds = (last - t0) / 1000;
-            const ordersPerSecond = ids.filter((id) => watcher.seenAt.has(id)).length / burstSeconds;
-
-            // Under load: a steady rate at ~60% of the burst throughput.
-            const loadRate = Math.max(1, Math.round(ordersPerSecond * 0.6));
-            const steady = Array.from({ length: loadRate * loadSeconds }, make);
-            const sentSteady = await sendAll(`${api.url}/webhooks/shopify`, steady, {
-              concurrency: 16,
-              rate: loadRate,
-              maxMs: (loadSeconds + 30) * 1000,
-              onSent: (s) => watcher.watch(s.id),
-            });
-            const okSteady = sentSteady.filter((s) => s.status === 200);
-            await watcher.waitAll(
-              okSteady.map((s) => s.id),
-              120_000,
-            );
-            const loaded = okSteady.flatMap((s) => {
-              const seen = watcher.seenAt.get(s.id);
-              return seen === undefined ? [] : [seen - s.ackAt];
-            });
-            const missing =
-              ids.filter((id) => !watcher.seenAt.has(id)).length + okSteady.length - loaded.length;
-            runs.push({
-              contacts: size,
-              workers: k,
-              idle,
-              burstOrders: ids.length,
-              burstSeconds,
-              ordersPerSecond,
-              loaded,
-              loadRate,
-              missing,
-            });
+            const run = await measure(api.url, watcher, make, { idleCount, burst, loadSeconds }, size, k);
+            runs.push(run);
+            const { ordersPerSecond, idle, loadRate, loaded } = run;
             console.log(
               `  ${size} contacts, ${k} worker process(es): ${fmt(ordersPerSecond)} orders/s; idle p50 ${fmt(median(idle), 0)} ms; ` +
                 `at ${loadRate}/s p50 ${fmt(median(loaded), 0)} ms p99 ${fmt(percentile(loaded, 99), 0)} ms`,
@@ -204,59 +289,15 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
         await api.stop();
       }
     }
-    const [counts] = await db.sql<{ orders: number; dup: number; reviews: number; contacts: number }[]>`
-      select (select count(*)::int from orders) as orders,
-             (select count(*)::int from (select 1 from orders group by workspace_id, shopify_order_id having count(*) > 1) d) as dup,
-             (select count(*)::int from contact_reviews) as reviews,
-             (select count(*)::int from contacts) as contacts`;
-    const [failed] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from webhook_events where status = 'failed'`;
-    const table = markdownTable(
-      [
-        'contacts',
-        'worker processes',
-        'burst orders',
-        'orders/s (burst)',
-        'ack→visible idle p50 / p99 (ms)',
-        'steady load (orders/s)',
-        'ack→visible loaded p50 / p99 (ms)',
-        'not visible',
-      ],
-      runs.map((r) => [
-        r.contacts.toLocaleString('en-US'),
-        `${r.workers} × WORKER_CONCURRENCY=${concurrency}`,
-        String(r.burstOrders),
-        fmt(r.ordersPerSecond),
-        `${fmt(median(r.idle), 0)} / ${fmt(percentile(r.idle, 99), 0)}`,
-        String(r.loadRate),
-        `${fmt(median(r.loaded), 0)} / ${fmt(percentile(r.loaded, 99), 0)}`,
-        String(r.missing),
-      ]),
+    const body = await report(
+      db,
+      runs,
+      sizes,
+      { idleCount, burst, loadSeconds },
+      concurrency,
+      loadTimes,
+      options.command,
     );
-    const oneAt = (size: number | undefined) =>
-      runs.find((r) => r.contacts === size && r.workers === 1)?.ordersPerSecond ?? Number.NaN;
-    const smallest = sizes[0];
-    const largest = sizes[sizes.length - 1];
-    const body = [
-      stamp(options.command),
-      '',
-      `Workspace with ${sizes.map((n) => n.toLocaleString('en-US')).join(', then ')} generated contacts ` +
-        `(loaded in SQL in ${loadTimes.map((t) => `${fmt(t, 0)} s`).join(', ')}) and 1,000 products ` +
-        '(SKU matching, fuzzy matching on, auto-create on). Orders: 40% returning customers (known phone), 10% ' +
-        'misspelt names with new phones (fuzzy candidates → reviews), 50% new customers; 1–3 lines, 5% unknown ' +
-        'SKUs. Server with WORKER_CONCURRENCY=0; worker processes started as `npm run worker` does. The burst is ' +
-        `${burst} deliveries over 16 connections (orders/s = visible orders / time from the first send to the last ` +
-        `visible); idle = ${idleCount} single deliveries 100 ms apart; loaded = a steady rate at ~60% of the burst ` +
-        `rate for ${loadSeconds} s. Visibility polled every 20 ms (±10 ms).`,
-      '',
-      table,
-      '',
-      `- Per-order cost with one worker process, ${smallest?.toLocaleString('en-US')} → ${largest?.toLocaleString('en-US')} contacts: ` +
-        `${fmt(oneAt(smallest) / oneAt(largest), 2)}× (orders/s ${fmt(oneAt(smallest))} → ${fmt(oneAt(largest))}).`,
-      `- Two processes: ${sizes.map((n) => `${fmt((runs.find((r) => r.contacts === n && r.workers === 2)?.ordersPerSecond ?? Number.NaN) / oneAt(n), 2)}×`).join(', ')} of one, per size.`,
-      `- Afterwards: ${counts?.orders ?? 0} orders, ${counts?.dup ?? 0} duplicated Shopify ids, ` +
-        `${counts?.reviews ?? 0} contact reviews, ${failed?.n ?? 0} failed events.`,
-    ].join('\n');
     return { name: 'processing', title: 'Processing (ack → order visible)', body };
   } finally {
     await db.drop();
