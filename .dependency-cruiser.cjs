@@ -124,10 +124,13 @@ module.exports = {
     {
       name: 'web-shopify-form-only',
       comment:
-        'from @crm/shopify the SPA uses the connection form schema (@crm/shopify/connection-form) only',
+        'from @crm/shopify the SPA uses the form schemas only (@crm/shopify/connection-form, @crm/shopify/integration-config)',
       severity: 'error',
       from: { path: '^apps/web/' },
-      to: { path: '^packages/shopify/src/(?!connection-form\\.ts$)', dependencyTypesNot: ['type-only'] },
+      to: {
+        path: '^packages/shopify/src/(?!(connection-form|integration-config)\\.ts$)',
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'api-not-to-web',

@@ -1,24 +1,11 @@
-import { z } from 'zod';
+import { type IntegrationConfig, integrationConfigSchema } from '@crm/shopify/integration-config';
 
-/**
- * The `integrations.config` jsonb of a Shopify integration: one schema for the owner's form (tRPC)
- * and for the workers that read it.
- */
-export const productMatchingSchema = z.enum(['sku', 'name', 'value']);
-
-export const integrationConfigSchema = z.object({
-  shopDomain: z.string().min(1),
-  pipelineId: z.uuid().nullable().default(null),
-  stageId: z.uuid().nullable().default(null),
-  productMatching: productMatchingSchema.default('sku'),
-  fuzzyMatching: z.boolean().default(true),
-  autoCreateOrders: z.boolean().default(true),
-  defaultPhoneCountry: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'a two-letter country code such as CO or US')
-    .default('CO'),
-});
-export type IntegrationConfig = z.infer<typeof integrationConfigSchema>;
+/** The config's schema lives with the SPA's form in @crm/shopify; the API re-exports it. */
+export {
+  type IntegrationConfig,
+  integrationConfigSchema,
+  productMatchingSchema,
+} from '@crm/shopify/integration-config';
 
 /** An integration as the workers use it: its row's ids plus its parsed config. */
 export type IntegrationSettings = IntegrationConfig & {

@@ -282,6 +282,12 @@ describe('customers/redact of a known customer', () => {
       '"updated_at": "2026-03-11T09:00:00-06:00"',
     );
     expect((await send(shop, paid, 'orders/updated')).status).toBe('processed');
+    // Its own stored payload keeps none of her data either (the order is redacted).
+    expect(await tracesOf(HERS, { contacts: [counter.id, wholesale.id] })).toEqual([]);
+    // Nor does a duplicate orders/create of that order, which finds it there.
+    const again = await send(shop, paid, 'orders/create');
+    expect(again.status).toBe('processed');
+    expect(await tracesOf(HERS, { contacts: [counter.id, wholesale.id] })).toEqual([]);
     const [updated] = await db.sql<
       {
         financial_status: string;

@@ -17,11 +17,12 @@ import {
   inWorkerTransaction,
   type QueuedWebhookEvent,
   recordWebhookEventAttemptFailure,
+  replaceEventPayload,
   startWebhookEventAttempt,
   touchIntegrationLastSync,
   type WorkerTx,
 } from '@crm/db/worker';
-import { isShopifyTopic, parseWebhookPayload, type ShopifyOrder } from '@crm/shopify';
+import { isShopifyTopic, parseWebhookPayload, redactPayloadText, type ShopifyOrder } from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
 import { type IntegrationSettings, integrationSettingsOf } from '../integration-config.ts';
 import { metrics } from '../metrics.ts';
@@ -45,6 +46,8 @@ export type EventResult = {
   orderId?: string | null;
   shopifyOrderId?: string | null;
   outcome: string;
+  /** The order is redacted: the event's stored payload is redacted too, in the same transaction. */
+  redactPayload?: boolean;
 };
 
 type ClaimedEvent = ClaimedWebhookEvent & { integration: ClaimedIntegration | null };
@@ -84,6 +87,7 @@ function orderEventResult(order: ShopifyOrder, result: ApplyOrderResult): EventR
     orderId: result.orderId,
     shopifyOrderId: order.id,
     note: ORDER_OUTCOME_NOTES[result.outcome] ?? null,
+    redactPayload: result.redacted === true,
   };
 }
 
@@ -142,6 +146,10 @@ async function claimAndApply(
         if (!ORDER_TOPICS.has(event.topic)) return { event, result: null };
         hooks.inTransaction?.(event.backendPid);
         const result = await applyOrderEvent(tx, event);
+        if (result.redactPayload) {
+          // Shopify may still send a redacted customer's order with her data: not kept here either.
+          await replaceEventPayload(tx, event.id, redactPayloadText(event.payload), event.payload);
+        }
         await finishInTransaction(tx, event, result);
         return { event, result };
       });

@@ -25,8 +25,8 @@ import {
   type ShopifyOrderMoney,
   type StoredShopifyOrder,
   syncShopifyOrderLines,
-  type WorkerTx as Tx,
   updateShopifyOrderIfNewer,
+  type WorkerTx,
 } from '@crm/db/worker';
 import { type MappedOrder, mapOrder, redactedOrderDescription, type ShopifyOrder } from '@crm/shopify';
 import type { AppDeps } from '../deps.ts';
@@ -36,7 +36,15 @@ import { contactAfterPhoneTaken, contactOf, resolveContact } from './resolve-con
 
 export type ApplyOrderOutcome = 'created' | 'updated' | 'stale' | 'exists' | 'skipped';
 
-export type ApplyOrderResult = { orderId: string | null; outcome: ApplyOrderOutcome };
+export type ApplyOrderResult = {
+  orderId: string | null;
+  outcome: ApplyOrderOutcome;
+  /**
+   * The order was redacted at Shopify's request (customers/redact): the delivery that brought it again
+   * must not keep the customer's data in its stored payload either.
+   */
+  redacted?: boolean;
+};
 
 /**
  * The unique index said no although the advisory lock was held: someone inserted by another path.
@@ -89,7 +97,7 @@ export async function applyShopifyOrder(
  * exists already).
  */
 export async function applyInTransaction(
-  tx: Tx,
+  tx: WorkerTx,
   integration: IntegrationSettings,
   order: ShopifyOrder,
   topic: string,
@@ -101,7 +109,8 @@ export async function applyInTransaction(
     creating ? findForCreation(tx, integration, order) : null,
   ]);
   if (existing) {
-    if (topic === 'orders/create') return { orderId: existing.id, outcome: 'exists' };
+    if (topic === 'orders/create')
+      return { orderId: existing.id, outcome: 'exists', redacted: existing.redactedAt !== null };
     return applyUpdate(tx, integration, existing, order);
   }
   if (!integration.autoCreateOrders) return { orderId: null, outcome: 'skipped' };
@@ -131,7 +140,7 @@ type FoundForCreation = { products: MatchableProduct[]; linked: ContactRow | nul
 
 /** The products an order's lines may match and the contact its customer may be already: one round trip. */
 async function findForCreation(
-  tx: Tx,
+  tx: WorkerTx,
   integration: IntegrationSettings,
   order: ShopifyOrder,
 ): Promise<FoundForCreation> {
@@ -186,16 +195,16 @@ const linesOf = (mapped: MappedOrder): NewOrderLine[] =>
   }));
 
 async function applyUpdate(
-  tx: Tx,
+  tx: WorkerTx,
   integration: IntegrationSettings,
   existing: StoredShopifyOrder,
   order: ShopifyOrder,
 ): Promise<ApplyOrderResult> {
   const mapped = mapWith(order, integration, []);
   // Without updated_at an update cannot be ordered against the others: it is not applied.
-  if (!mapped.shopifyUpdatedAt) return { orderId: existing.id, outcome: 'stale' };
   // A redacted order keeps no personal data, whatever a later update or reconciliation brings.
   const redacted = existing.redactedAt !== null;
+  if (!mapped.shopifyUpdatedAt) return { orderId: existing.id, outcome: 'stale', redacted };
   const updated = await updateShopifyOrderIfNewer(tx, existing.id, {
     financialStatus: mapped.financialStatus,
     cancelledAt: mapped.cancelledAt ? new Date(mapped.cancelledAt) : null,
@@ -209,11 +218,11 @@ async function applyUpdate(
   });
   // Refunds and order edits: the lines follow Shopify's current quantities and amounts.
   if (updated) await syncShopifyOrderLines(tx, existing.id, linesOf(mapped));
-  return { orderId: existing.id, outcome: updated ? 'updated' : 'stale' };
+  return { orderId: existing.id, outcome: updated ? 'updated' : 'stale', redacted };
 }
 
 async function createOrder(
-  tx: Tx,
+  tx: WorkerTx,
   integration: IntegrationSettings,
   order: ShopifyOrder,
   placement: OrderPlacement,

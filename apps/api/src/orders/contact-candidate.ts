@@ -1,4 +1,4 @@
-import { findContactCandidatesByName, type WorkerTx as Tx } from '@crm/db/worker';
+import { findContactCandidatesByName, type WorkerTx } from '@crm/db/worker';
 import { CANDIDATE_SCORE_WEIGHTS, type ContactFacts, contactScorer, FUZZY_THRESHOLDS } from '@crm/shopify';
 
 export type BestContactCandidate = { id: string; score: number; reasons: string[] };
@@ -15,7 +15,7 @@ export type ContactCandidateSearch = { best: BestContactCandidate | null; rows: 
  * contacts take one or two rounds, not a scan.
  */
 export async function findBestContactCandidate(
-  tx: Tx,
+  tx: WorkerTx,
   input: ContactFacts,
   firstLimit = 25,
 ): Promise<ContactCandidateSearch> {

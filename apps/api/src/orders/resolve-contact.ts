@@ -8,7 +8,7 @@ import {
   fillContactBlanks,
   insertContactWithoutPhone,
   insertContactWithPhone,
-  type WorkerTx as Tx,
+  type WorkerTx,
 } from '@crm/db/worker';
 import type { MappedOrder, ShopifyOrder } from '@crm/shopify';
 import type { IntegrationSettings } from '../integration-config.ts';
@@ -47,7 +47,7 @@ export function contactOf(mapped: MappedOrder, order: ShopifyOrder): ContactFiel
  * and city, a phone a digit or two off — found through the database's indexes), a review for a human.
  */
 export async function resolveContact(
-  tx: Tx,
+  tx: WorkerTx,
   integration: IntegrationSettings,
   mapped: MappedOrder,
   order: ShopifyOrder,
@@ -82,7 +82,7 @@ export async function resolveContact(
  * for any review itself). Links to that contact (filling its blanks), or inserts it if it went away.
  */
 export async function contactAfterPhoneTaken(
-  tx: Tx,
+  tx: WorkerTx,
   contact: ContactFields & { phone: string },
   review: ResolvedContact['review'],
 ): Promise<{ id: string; review: ResolvedContact['review'] }> {

@@ -4,6 +4,7 @@
  * API's `testConnection` and `save` inputs. Pure: no React, no network.
  */
 import { connectFormSchema } from '@crm/shopify/connection-form';
+import { INTEGRATION_CONFIG_DEFAULTS, productMatchingSchema } from '@crm/shopify/integration-config';
 import { z } from 'zod';
 import type { RouterInputs, RouterOutputs } from '../../trpc.ts';
 
@@ -55,10 +56,10 @@ export function settingsValuesOf(integration: Stored | null): SettingsValues {
     webhookSecret: '',
     pipelineId: c?.pipelineId ?? '',
     stageId: c?.stageId ?? '',
-    productMatching: c?.productMatching ?? 'sku',
-    fuzzyMatching: c?.fuzzyMatching ?? true,
-    autoCreateOrders: c?.autoCreateOrders ?? true,
-    defaultPhoneCountry: c?.defaultPhoneCountry ?? 'CO',
+    productMatching: c?.productMatching ?? INTEGRATION_CONFIG_DEFAULTS.productMatching,
+    fuzzyMatching: c?.fuzzyMatching ?? INTEGRATION_CONFIG_DEFAULTS.fuzzyMatching,
+    autoCreateOrders: c?.autoCreateOrders ?? INTEGRATION_CONFIG_DEFAULTS.autoCreateOrders,
+    defaultPhoneCountry: c?.defaultPhoneCountry ?? INTEGRATION_CONFIG_DEFAULTS.defaultPhoneCountry,
   };
 }
 
@@ -89,7 +90,7 @@ export function settingsSchema(stored: Pick<Integration, 'credentials'> | null) 
     ),
     pipelineId: z.string(),
     stageId: z.string(),
-    productMatching: z.enum(['sku', 'name', 'value']),
+    productMatching: productMatchingSchema,
     fuzzyMatching: z.boolean(),
     autoCreateOrders: z.boolean(),
     defaultPhoneCountry: z.string(),

@@ -2,6 +2,7 @@
  * How order lines and customers are matched, whether orders are created at all, and the country of
  * phone numbers written without one.
  */
+import { INTEGRATION_CONFIG_DEFAULTS } from '@crm/shopify/integration-config';
 import { useFormContext } from 'react-hook-form';
 import { Field } from '../../ui.tsx';
 import type { ProductMatching, SettingsValues } from './form-values.ts';
@@ -36,7 +37,8 @@ const MATCHING: { value: ProductMatching; label: string; hint: string }[] = [
 export function MatchingFields() {
   const { register, formState } = useFormContext<SettingsValues>();
   // A country stored before this list knew it stays a choice.
-  const storedCountry = formState.defaultValues?.defaultPhoneCountry ?? 'CO';
+  const storedCountry =
+    formState.defaultValues?.defaultPhoneCountry ?? INTEGRATION_CONFIG_DEFAULTS.defaultPhoneCountry;
   return (
     <>
       <fieldset className="radios">
