@@ -16,8 +16,9 @@
  * idle server sends each delivery at once (no waiting for company): grouping only happens while
  * earlier batches are in flight.
  *
- * Several statements in flight (one per connection of the ingest pool): the ack's commit holds no
- * NOTIFY, so commits of concurrent groups overlap (and share WAL flushes). The workers are woken
+ * One storing statement in flight by default (maxStoresInFlight): the deliveries arriving meanwhile
+ * make the next, larger group — fewer commits, which is what a delivery's cost is made of here. The
+ * ack's commit holds no NOTIFY. The workers are woken
  * after the commit, outside it: one NOTIFY on 'crm_webhook_events' at a time, at most one every
  * NOTIFY_GAP_MS, for every group stored meanwhile (a NOTIFY holds a cluster-wide lock from its commit
  * through the WAL flush; workers also poll, so a lost one only delays).
@@ -68,7 +69,10 @@ export type WebhookStoreOptions = {
   maxBatchBytes?: number;
   /** Routing statements running at once (default 1). */
   maxInFlight?: number;
-  /** Storing statements running at once (default 3: the ingest pool has 4 connections, one left for routing). */
+  /**
+   * Storing statements running at once (default 1: one statement in flight makes larger groups, and
+   * fewer commits; measured on 2 cores, 16 connections: 1 → 2,299 req/s, 3 → 1,517 req/s).
+   */
   maxStoresInFlight?: number;
   /** The least time between two wake-ups of the workers (default NOTIFY_GAP_MS). */
   notifyGapMs?: number;
@@ -176,7 +180,7 @@ export function createWebhookStore(db: Db, options: WebhookStoreOptions = {}): W
 
   const storing: Batcher<VerifiedWebhookEvent, StoreOutcome> = createBatcher({
     maxBatch,
-    maxInFlight: options.maxStoresInFlight ?? 3,
+    maxInFlight: options.maxStoresInFlight ?? 1,
     stallMs,
     weigh: (event) => event.payload.length,
     maxWeight: options.maxBatchBytes ?? 4 * 1024 * 1024,
