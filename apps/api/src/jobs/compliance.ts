@@ -81,8 +81,6 @@ export async function redactCustomer(
   deps: AppDeps,
   integration: IntegrationSettings,
   request: CustomersRedact,
-  /** The request's own event: redacted like every event still pending (kept for the callers). */
-  _ownEventId: string | null = null,
 ): Promise<Redaction> {
   const { customer } = request;
   const email = known(customer?.email) ? customer.email.toLowerCase() : null;
@@ -117,12 +115,7 @@ export async function redactCustomer(
 }
 
 /** shop/redact: personal data out of every stored payload and CRM record of the integration. */
-export async function redactShop(
-  deps: AppDeps,
-  integration: IntegrationSettings,
-  /** The request's own event: redacted like every event still pending (kept for the callers). */
-  _ownEventId: string | null = null,
-): Promise<Redaction> {
+export async function redactShop(deps: AppDeps, integration: IntegrationSettings): Promise<Redaction> {
   const payloads = await redactPages(deps, integration.workspaceId, (afterId) =>
     inWorkerTransaction(deps.sql, integration.workspaceId, (tx) =>
       findIntegrationPayloads(tx, { integrationId: integration.id, afterId, limit: PAGE }),

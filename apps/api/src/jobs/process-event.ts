@@ -182,7 +182,7 @@ export async function handleWebhookEvent(deps: AppDeps, event: ClaimedEvent): Pr
         note: 'The app was uninstalled: integration disabled.',
       };
     case 'customers/redact': {
-      const done = await redactCustomer(deps, integration, parsed.payload, event.id);
+      const done = await redactCustomer(deps, integration, parsed.payload);
       return {
         status: 'processed',
         outcome: 'redacted',
@@ -190,7 +190,7 @@ export async function handleWebhookEvent(deps: AppDeps, event: ClaimedEvent): Pr
       };
     }
     case 'shop/redact': {
-      const done = await redactShop(deps, integration, event.id);
+      const done = await redactShop(deps, integration);
       return {
         status: 'processed',
         outcome: 'redacted',

@@ -6,9 +6,10 @@
  *   shops waiting, in one pipelined transaction.
  * - storing: the verified deliveries waiting, of every workspace, in ONE statement
  *   (app.store_webhook_events, migrations 0016 and 0022), hence one implicit transaction, one round
- *   trip and one commit for every event (a pending event is its own job). The statement stores an event only if its integration
- *   still holds what the route relied on (shop domain, active, the secret that verified it); what a
- *   remembered route got wrong comes back `stale`, and the route reads the integration again.
+ *   trip and one commit for every event (a pending event is its own job). The statement stores an
+ *   event only if its integration still holds what the route relied on (shop domain, active, the
+ *   secret that verified it); what a remembered route got wrong comes back `stale`, and the route
+ *   reads the integration again.
  *
  * A delivery is acked only after the commit that holds it, so "200 means durable" holds for each, as
  * when each had its own transaction. A batch that fails for a reason other than a lost connection is
@@ -16,12 +17,13 @@
  * idle server sends each delivery at once (no waiting for company): grouping only happens while
  * earlier batches are in flight.
  *
- * One storing statement in flight by default (maxStoresInFlight): the deliveries arriving meanwhile
- * make the next, larger group — fewer commits, which is what a delivery's cost is made of here. The
- * ack's commit holds no NOTIFY. The workers are woken
- * after the commit, outside it: one NOTIFY on 'crm_webhook_events' at a time, at most one every
- * NOTIFY_GAP_MS, for every group stored meanwhile (a NOTIFY holds a cluster-wide lock from its commit
- * through the WAL flush; workers also poll, so a lost one only delays).
+ * One statement of each kind in flight by default (maxInFlight): the deliveries arriving meanwhile
+ * make the next, larger group — fewer commits, which is what a delivery's cost is made of here
+ * (measured on 2 cores, 16 connections: one storing statement in flight 2,011–2,299 req/s, three
+ * 1,517 req/s; BENCHMARKS.md). The ack's commit holds no NOTIFY. The workers are woken after the
+ * commit, outside it: one NOTIFY on 'crm_webhook_events' at a time, at most one every NOTIFY_GAP_MS,
+ * for every group stored meanwhile (a NOTIFY holds a cluster-wide lock from its commit through the
+ * WAL flush; workers also poll, so a lost one only delays).
  */
 import type { Db } from '@crm/db';
 import {
@@ -67,13 +69,8 @@ export type WebhookStoreOptions = {
   maxBatch?: number;
   /** Payload bytes per statement at most (a batch holds one delivery at least). */
   maxBatchBytes?: number;
-  /** Routing statements running at once (default 1). */
+  /** Statements of each kind (routing, storing) running at once (default 1). */
   maxInFlight?: number;
-  /**
-   * Storing statements running at once (default 1: one statement in flight makes larger groups, and
-   * fewer commits; measured on 2 cores, 16 connections: 1 → 2,299 req/s, 3 → 1,517 req/s).
-   */
-  maxStoresInFlight?: number;
   /** The least time between two wake-ups of the workers (default NOTIFY_GAP_MS). */
   notifyGapMs?: number;
   /** A statement running longer than this no longer holds back the next one. */
@@ -180,7 +177,7 @@ export function createWebhookStore(db: Db, options: WebhookStoreOptions = {}): W
 
   const storing: Batcher<VerifiedWebhookEvent, StoreOutcome> = createBatcher({
     maxBatch,
-    maxInFlight: options.maxStoresInFlight ?? 1,
+    maxInFlight,
     stallMs,
     weigh: (event) => event.payload.length,
     maxWeight: options.maxBatchBytes ?? 4 * 1024 * 1024,
