@@ -230,10 +230,10 @@ async function createOrder(
 ): Promise<ApplyOrderResult> {
   if (!placement.ok) throw new ProcessingError(PLACEMENT_ERRORS[placement.reason]);
   const mapped = mapWith(order, integration, found.products);
-  const who = contactOf(mapped, order);
+  const who = contactOf(mapped, order); // what the order says of its customer
   const linked =
     found.linked !== undefined ? found.linked : await findContactByPhoneOrEmail(tx, who.phone, who.email);
-  const contact = await resolveContact(tx, integration, mapped, order, linked);
+  const contact = await resolveContact(tx, integration, who, linked);
   const stageId = mapped.cancelledAt ? (placement.cancelledStageId ?? placement.stageId) : placement.stageId;
   const row = (contactId: string | null): NewShopifyOrder => ({
     integrationId: integration.id,

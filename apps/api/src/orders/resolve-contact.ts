@@ -41,7 +41,7 @@ export function contactOf(mapped: MappedOrder, order: ShopifyOrder): ContactFiel
 }
 
 /**
- * The order's contact: `linked` (the contact with the same phone (E.164), else the same email
+ * The order's contact, from what the order says of its customer (`fields`, contactOf): `linked` (the contact with the same phone (E.164), else the same email
  * (case-insensitive): findContactByPhoneOrEmail, read by the caller) with its blanks filled; else a
  * new contact, and when fuzzy matching is on and an existing contact looks like the same person (name
  * and city, a phone a digit or two off — found through the database's indexes), a review for a human.
@@ -49,11 +49,9 @@ export function contactOf(mapped: MappedOrder, order: ShopifyOrder): ContactFiel
 export async function resolveContact(
   tx: WorkerTx,
   integration: IntegrationSettings,
-  mapped: MappedOrder,
-  order: ShopifyOrder,
+  fields: ContactFields,
   linked: ContactRow | null,
 ): Promise<ResolvedContact> {
-  const fields = contactOf(mapped, order);
   const { name, phone, email, city } = fields;
   if (linked) {
     return { id: linked.id, review: null, pending: fillContactBlanks(tx, linked.id, fields), create: null };

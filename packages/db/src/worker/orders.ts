@@ -154,22 +154,32 @@ const lineArrays = (lines: NewOrderLine[]) => ({
   originalSs: lines.map((l) => l.originalSubtotal),
 });
 
-/** The order's lines; the order total follows by trigger. */
-export async function insertOrderLines(tx: Queryable, orderId: string, lines: NewOrderLine[]): Promise<void> {
-  if (lines.length === 0) return;
+/**
+ * The insert of `lines` into order_products for the order whose id is the `id` column of `orders`
+ * (a relation: a CTE's name, or a one-row subquery), kept in the lines' order. A statement of its own,
+ * or a CTE's body.
+ */
+function insertLinesOf(tx: Queryable, orders: ReturnType<Queryable['unsafe']>, lines: NewOrderLine[]) {
   const { products, lineIds, skus, titles, units, quantities, subtotals, originalQs, originalSs } =
     lineArrays(lines);
-  await tx`
+  return tx`
     insert into order_products (workspace_id, order_id, product_id, shopify_line_id, sku, title, unit_price,
                                 quantity, subtotal, original_quantity, original_subtotal)
-    select app.current_workspace_id(), ${orderId}, l.product_id, l.shopify_line_id, l.sku, l.title,
+    select app.current_workspace_id(), o.id, l.product_id, l.shopify_line_id, l.sku, l.title,
            l.unit_price, l.quantity, l.subtotal, l.original_quantity, l.original_subtotal
-    from unnest(${products}::uuid[], ${lineIds}::text[], ${skus}::text[], ${titles}::text[],
+    from ${orders} as o,
+         unnest(${products}::uuid[], ${lineIds}::text[], ${skus}::text[], ${titles}::text[],
                 ${units}::numeric[], ${quantities}::int[], ${subtotals}::numeric[], ${originalQs}::int[],
                 ${originalSs}::numeric[])
          with ordinality as l(product_id, shopify_line_id, sku, title, unit_price, quantity, subtotal,
                               original_quantity, original_subtotal, n)
     order by l.n`;
+}
+
+/** The order's lines; the order total follows by trigger. */
+export async function insertOrderLines(tx: Queryable, orderId: string, lines: NewOrderLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  await insertLinesOf(tx, tx`(select ${orderId}::uuid as id)`, lines);
 }
 
 /** A possible duplicate of the order's contact, for a human (contact_reviews). */
@@ -188,8 +198,6 @@ export async function insertShopifyOrder(
   review: NewContactReview | null,
   newContact: (ContactFields & { phone: string }) | null = null,
 ): Promise<{ orderId: string | null; contactId: string | null }> {
-  const { products, lineIds, skus, titles, units, quantities, subtotals, originalQs, originalSs } =
-    lineArrays(lines);
   const score = review ? Math.min(9.9999, Math.max(0, Math.round(review.score * 10_000) / 10_000)) : null;
   const [row] = await tx<{ orderId: string | null; contactId: string | null }[]>`
     with c as (
@@ -211,18 +219,7 @@ export async function insertShopifyOrder(
       on conflict (workspace_id, shopify_order_id) where shopify_order_id is not null do nothing
       returning id, contact_id
     ),
-    lines as (
-      insert into order_products (workspace_id, order_id, product_id, shopify_line_id, sku, title, unit_price,
-                                  quantity, subtotal, original_quantity, original_subtotal)
-      select app.current_workspace_id(), o.id, l.product_id, l.shopify_line_id, l.sku, l.title,
-             l.unit_price, l.quantity, l.subtotal, l.original_quantity, l.original_subtotal
-      from o, unnest(${products}::uuid[], ${lineIds}::text[], ${skus}::text[], ${titles}::text[],
-                     ${units}::numeric[], ${quantities}::int[], ${subtotals}::numeric[], ${originalQs}::int[],
-                     ${originalSs}::numeric[])
-           with ordinality as l(product_id, shopify_line_id, sku, title, unit_price, quantity, subtotal,
-                                original_quantity, original_subtotal, n)
-      order by l.n
-    ),
+    lines as (${insertLinesOf(tx, tx`o`, lines)}),
     review as (
       insert into contact_reviews (workspace_id, order_id, contact_id, candidate_contact_id, reasons, score)
       select app.current_workspace_id(), o.id, o.contact_id, ${review?.candidateContactId ?? null}::uuid,
