@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { findContactCandidatesByName } from '../src/worker/contacts.ts';
+import { asRole } from './helpers.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -277,6 +278,29 @@ describe('findContactCandidatesByName under RLS', () => {
       select count(*)::int as count from pg_indexes
       where tablename = 'contacts' and indexname like 'contacts\_name\_trgm\_b%'`;
     expect(count).toBe(64);
+  });
+
+  it('finds new contacts in the indexes themselves, with no pending list for every search to read (0023)', async () => {
+    // A GIN index with fastupdate on keeps new keys in a pending list that each search reads whole
+    // until vacuum merges it: during a sale the lookup got slower with every contact orders created.
+    const [ws] = await db.sql<{ id: string }[]>`
+      insert into workspaces (name, slug) values ('Pending list', 'pending-list') returning id`;
+    if (!ws) throw new Error('no workspace');
+    await asRole(db.sql, 'app_worker', { 'app.workspace_id': ws.id })(
+      (tx) => tx`
+        insert into contacts (workspace_id, name, phone, city)
+        select app.current_workspace_id(), 'Cliente ' || g || ' Nuevo', '+57320' || lpad(g::text, 7, '0'),
+               'Ciudad ' || (g % 70)
+        from generate_series(1, 300) g`,
+    );
+    const pending = await db.sql<{ index: string; pages: number }[]>`
+      select c.relname as index, pg_catalog.gin_clean_pending_list(c.oid::regclass)::int as pages
+      from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am a on a.oid = c.relam
+      where i.indrelid = 'contacts'::regclass and a.amname = 'gin'
+      order by c.relname`;
+    // name and city keys, near-phone keys and the 64 trigram buckets
+    expect(pending.length).toBeGreaterThanOrEqual(66);
+    expect(pending.filter((p) => p.pages > 0)).toEqual([]);
   });
 
   it('queries nothing when neither a city, a phone nor an email could make a candidate', async () => {

@@ -115,15 +115,18 @@ async function applyOrderEvent(tx: WorkerTx, event: ClaimedEvent): Promise<Event
   return orderEventResult(order, await applyInTransaction(tx, integration, order, parsed.topic));
 }
 
+/** Ends the event with its result and, if it was processed, marks the integration synced: one round trip. */
 async function finishInTransaction(tx: WorkerTx, event: ClaimedEvent, result: EventResult): Promise<void> {
-  await finishWebhookEvent(tx, event.id, {
-    status: result.status,
-    error: result.status === 'ignored' ? (result.note ?? null) : null,
-    note: result.note ?? null,
-    orderId: result.orderId ?? null,
-    shopifyOrderId: result.shopifyOrderId ?? null,
-  });
-  if (result.status === 'processed') await touchIntegrationLastSync(tx, event.integrationId);
+  await Promise.all([
+    finishWebhookEvent(tx, event.id, {
+      status: result.status,
+      error: result.status === 'ignored' ? (result.note ?? null) : null,
+      note: result.note ?? null,
+      orderId: result.orderId ?? null,
+      shopifyOrderId: result.shopifyOrderId ?? null,
+    }),
+    result.status === 'processed' ? touchIntegrationLastSync(tx, event.integrationId) : null,
+  ]);
 }
 
 /**
