@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import type { Sql, Tx } from './client.ts';
 import { isRolePools, type RolePools } from './role-pools.ts';
 import { isUuid } from './values.ts';
@@ -126,6 +127,7 @@ function inTransaction<T>(
   pool: Sql,
   settings: Record<string, string>,
   fn: (tx: Tx) => Promise<T>,
+  last?: LastStatements<T>,
 ): Promise<T> {
   return onReservedConnection(
     pool,
@@ -134,11 +136,31 @@ function inTransaction<T>(
       const [open, ran] = await Promise.allSettled([opened, Promise.resolve().then(() => fn(tx))]);
       if (open.status === 'rejected') throw open.reason;
       if (ran.status === 'rejected') throw ran.reason;
-      await tx`commit`;
+      await commitWith(tx, last?.(tx, ran.value) ?? []);
       return ran.value;
     },
     RESERVE_TIMEOUT_MS,
   );
+}
+
+/**
+ * The statements a transaction ends with, written and not yet sent (a PendingQuery, never awaited by
+ * the writer), given what the transaction's body returned: they go out together with COMMIT, in the
+ * order given — one round trip for a transaction's last writes and its end. Null entries are skipped.
+ */
+export type LastStatements<T> = (tx: Tx, value: T) => ReadonlyArray<PendingStatement | null>;
+type PendingStatement = postgres.PendingQuery<postgres.Row[]>;
+
+/** Sends `last` and COMMIT together; throws the first failure, or if the transaction did not commit. */
+async function commitWith(tx: Tx, last: ReadonlyArray<PendingStatement | null>): Promise<void> {
+  // execute() queues each on the connection now, in this order, and COMMIT after them.
+  const sent = last.flatMap((q) => (q ? [q.execute()] : []));
+  const commit = tx`commit`.execute();
+  const [wrote, committed] = await Promise.allSettled([Promise.all(sent), commit]);
+  if (wrote.status === 'rejected') throw wrote.reason;
+  if (committed.status === 'rejected') throw committed.reason;
+  if (committed.value.command !== 'COMMIT')
+    throw new Error(`the transaction ended with ${committed.value.command}`);
 }
 
 /**
@@ -232,11 +254,22 @@ export async function withUser<T>(db: Db, userId: string, fn: (tx: Tx) => Promis
 
 /**
  * Runs fn in one transaction as `app_worker` acting for one workspace: the webhook route and the
- * job workers, which act for no user. Writes outside that workspace are refused by RLS.
+ * job workers, which act for no user. Writes outside that workspace are refused by RLS. `last`: the
+ * statements it ends with, sent with its COMMIT (LastStatements).
  */
-export async function withWorkspace<T>(db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withWorkspace<T>(
+  db: Db,
+  workspaceId: string,
+  fn: (tx: Tx) => Promise<T>,
+  last?: LastStatements<T>,
+): Promise<T> {
   assertUuid(workspaceId, 'workspaceId');
-  return inTransaction(poolFor(db, 'worker'), { role: 'app_worker', 'app.workspace_id': workspaceId }, fn);
+  return inTransaction(
+    poolFor(db, 'worker'),
+    { role: 'app_worker', 'app.workspace_id': workspaceId },
+    fn,
+    last,
+  );
 }
 
 /** Runs fn in one transaction as `app_worker` with no workspace yet: it may only route (read integrations). */

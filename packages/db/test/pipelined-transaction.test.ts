@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql } from '../src/client.ts';
-import { actForWorkspace, PipelineClosedError, withWorkerPipeline } from '../src/rls.ts';
+import { actForWorkspace, PipelineClosedError, withWorkerPipeline, withWorkspace } from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
 import { pgErrorCode, uniqueSuffix } from './helpers.ts';
@@ -96,6 +96,48 @@ describe('withWorkerPipeline', () => {
     }).catch(() => {});
     expect(late).not.toBeNull();
     await expect(late).rejects.toBeInstanceOf(PipelineClosedError);
+    expect(await contactsNamed(name)).toEqual([]);
+  });
+});
+
+describe("withWorkspace's last statements (sent with its COMMIT)", () => {
+  it('run after the body, on what it wrote, as app_worker for the workspace, and commit with it', async () => {
+    const name = `Last ${uniqueSuffix()}`;
+    const id = await withWorkspace(
+      db.sql,
+      f.a.id,
+      async (tx) => {
+        const [row] = await tx<{ id: string }[]>`
+          insert into contacts (workspace_id, name) values (app.current_workspace_id(), ${name}) returning id`;
+        if (!row) throw new Error('no row');
+        return row.id;
+      },
+      (tx, contactId) => [
+        tx`update contacts set name = name || ' (last)' where id = ${contactId}`,
+        null,
+        tx`update contacts set city = current_user where id = ${contactId} and workspace_id = app.current_workspace_id()`,
+      ],
+    );
+    const [row] = await db.sql<
+      { name: string; city: string }[]
+    >`select name, city from contacts where id = ${id}`;
+    expect(row).toEqual({ name: `${name} (last)`, city: 'app_worker' });
+  });
+
+  it('roll the body back when one of them fails, and reject with its failure', async () => {
+    const name = `Last ${uniqueSuffix()}`;
+    const code = await pgErrorCode(
+      withWorkspace(
+        db.sql,
+        f.a.id,
+        async (tx) => {
+          await tx`insert into contacts (workspace_id, name) values (app.current_workspace_id(), ${name})`;
+        },
+        // Another workspace's row while acting for A: row-level security refuses it.
+        (tx) => [tx`insert into contacts (workspace_id, name) values (${f.b.id}, ${name})`],
+      ),
+    );
+    expect(code).toBe('42501');
     expect(await contactsNamed(name)).toEqual([]);
   });
 });

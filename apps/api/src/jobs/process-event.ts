@@ -115,9 +115,12 @@ async function applyOrderEvent(tx: WorkerTx, event: ClaimedEvent): Promise<Event
   return orderEventResult(order, await applyInTransaction(tx, integration, order, parsed.topic));
 }
 
-/** Ends the event with its result and, if it was processed, marks the integration synced: one round trip. */
-async function finishInTransaction(tx: WorkerTx, event: ClaimedEvent, result: EventResult): Promise<void> {
-  await Promise.all([
+/**
+ * The statements that end an event's transaction, sent with its COMMIT: the event ends with its
+ * result and, if it was processed, the integration is marked synced.
+ */
+function finishStatements(tx: WorkerTx, event: ClaimedEvent, result: EventResult) {
+  return [
     finishWebhookEvent(tx, event.id, {
       status: result.status,
       error: result.status === 'ignored' ? (result.note ?? null) : null,
@@ -126,7 +129,7 @@ async function finishInTransaction(tx: WorkerTx, event: ClaimedEvent, result: Ev
       shopifyOrderId: result.shopifyOrderId ?? null,
     }),
     result.status === 'processed' ? touchIntegrationLastSync(tx, event.integrationId) : null,
-  ]);
+  ];
 }
 
 /**
@@ -143,19 +146,23 @@ async function claimAndApply(
 ): Promise<{ event: ClaimedEvent; result: EventResult | null } | null> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await inWorkerTransaction(deps.sql, queued.workspaceId, async (tx) => {
-        const event = await startWebhookEventAttempt(tx, queued.id, worker);
-        if (!event) return null;
-        if (!ORDER_TOPICS.has(event.topic)) return { event, result: null };
-        hooks.inTransaction?.(event.backendPid);
-        const result = await applyOrderEvent(tx, event);
-        if (result.redactPayload) {
-          // Shopify may still send a redacted customer's order with her data: not kept here either.
-          await replaceEventPayload(tx, event.id, redactPayloadText(event.payload), event.payload);
-        }
-        await finishInTransaction(tx, event, result);
-        return { event, result };
-      });
+      return await inWorkerTransaction(
+        deps.sql,
+        queued.workspaceId,
+        async (tx) => {
+          const event = await startWebhookEventAttempt(tx, queued.id, worker);
+          if (!event) return null;
+          if (!ORDER_TOPICS.has(event.topic)) return { event, result: null };
+          hooks.inTransaction?.(event.backendPid);
+          const result = await applyOrderEvent(tx, event);
+          if (result.redactPayload) {
+            // Shopify may still send a redacted customer's order with her data: not kept here either.
+            await replaceEventPayload(tx, event.id, redactPayloadText(event.payload), event.payload);
+          }
+          return { event, result };
+        },
+        (tx, applied) => (applied?.result ? finishStatements(tx, applied.event, applied.result) : []),
+      );
     } catch (error) {
       // Rolled back; the order is there now: once more, which applies it as an update.
       if (!(error instanceof OrderInsertedMeanwhile) || attempt >= 2) throw error;
@@ -305,7 +312,12 @@ export async function processQueuedEvent(
     result = isShopifyTopic(event.topic)
       ? await handleWebhookEvent(deps, event)
       : { status: 'ignored', outcome: 'unsupported_topic', note: `Topic ${event.topic} is not used.` };
-    await inWorkerTransaction(deps.sql, queued.workspaceId, (tx) => finishInTransaction(tx, event, result));
+    await inWorkerTransaction(
+      deps.sql,
+      queued.workspaceId,
+      async () => {},
+      (tx) => finishStatements(tx, event, result),
+    );
   } catch (error) {
     return recordFailure(deps, queued, worker, error, eventFields, hooks);
   }

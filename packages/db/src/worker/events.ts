@@ -293,8 +293,11 @@ export async function recordWebhookEventAttemptFailure(
   return row ?? null;
 }
 
-/** Ends the processing of an event: processed, ignored or failed, with what it touched. */
-export async function finishWebhookEvent(
+/**
+ * Ends the processing of an event: processed, ignored or failed, with what it touched. The statement
+ * (unsent until awaited or executed: a transaction's last statement, see LastStatements).
+ */
+export function finishWebhookEvent(
   tx: Queryable,
   eventId: string,
   result: {
@@ -305,8 +308,8 @@ export async function finishWebhookEvent(
     orderId?: string | null;
     shopifyOrderId?: string | null;
   },
-): Promise<void> {
-  await tx`
+) {
+  return tx`
     update webhook_events
     set status = ${result.status},
         last_error = ${result.error ?? null},

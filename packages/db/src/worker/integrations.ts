@@ -33,10 +33,10 @@ export async function loadWorkspaceShopifyIntegration(tx: Queryable): Promise<Wo
 /**
  * Records that the integration has just synced something. To the second: an order's transaction that
  * finds it set within the last second changes nothing, so concurrent orders of one shop do not queue
- * on the integration's row lock until their commits.
+ * on the integration's row lock until their commits. The statement (unsent until awaited or executed).
  */
-export async function touchIntegrationLastSync(tx: Queryable, integrationId: string): Promise<void> {
-  await tx`
+export function touchIntegrationLastSync(tx: Queryable, integrationId: string) {
+  return tx`
     update integrations set last_sync_at = now()
     where id = ${integrationId} and workspace_id = app.current_workspace_id()
       and (last_sync_at is null or last_sync_at < now() - interval '1 second')`;

@@ -3,6 +3,7 @@ import {
   actForWorkspace,
   type Db,
   isConnectionLost,
+  type LastStatements,
   onIngestConnection,
   withWorkerPipeline,
   withWorkerRouting,
@@ -28,13 +29,17 @@ export function queueOwnerPool(db: Db): Sql {
 /**
  * Runs fn in one transaction as `app_worker`, acting for `workspaceId` (null: routing only — it may
  * read integrations and write nothing). Safe when the database goes away mid-transaction (rls.ts).
+ * `last`: statements sent with its COMMIT (LastStatements in rls.ts).
  */
 export function inWorkerTransaction<T>(
   db: Db,
   workspaceId: string | null,
   fn: (tx: WorkerTx) => Promise<T>,
+  last?: LastStatements<T>,
 ): Promise<T> {
-  return workspaceId === null ? withWorkerRouting(db, fn) : withWorkspace(db, workspaceId, fn);
+  if (workspaceId !== null) return withWorkspace(db, workspaceId, fn, last);
+  if (last) throw new Error('inWorkerTransaction: final statements need a workspace');
+  return withWorkerRouting(db, fn);
 }
 
 /**
