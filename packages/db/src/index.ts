@@ -35,6 +35,7 @@ export {
   isConnectionLost,
   savepoint,
   transaction,
+  WORKER_PLAN_CACHE_MODE,
   withAuth,
   withUser,
   withWorkerRouting,
