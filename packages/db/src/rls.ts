@@ -118,10 +118,7 @@ function applySettings(tx: Tx, settings: Record<string, string>) {
 
 /**
  * One transaction on a reserved connection of `pool`, with transaction-local settings (role and the
- * RLS context) applied first. BEGIN and the settings are not waited for: `fn`'s first statement goes
- * out with them (postgres.js sends a connection's statements in order, those queued in one tick in
- * one write), so a transaction costs one round trip fewer. Should BEGIN or the settings fail, so
- * does everything after them; `fn` is let finish before the failure is thrown and rolled back.
+ * RLS context) applied first, pipelined with BEGIN; `last`, if given, goes out with COMMIT.
  */
 function inTransaction<T>(
   pool: Sql,
@@ -132,12 +129,10 @@ function inTransaction<T>(
   return onReservedConnection(
     pool,
     async (tx) => {
-      const opened = Promise.all([tx`begin`, applySettings(tx, settings)]);
-      const [open, ran] = await Promise.allSettled([opened, Promise.resolve().then(() => fn(tx))]);
-      if (open.status === 'rejected') throw open.reason;
-      if (ran.status === 'rejected') throw ran.reason;
-      await commitWith(tx, last?.(tx, ran.value) ?? []);
-      return ran.value;
+      await Promise.all([tx`begin`, applySettings(tx, settings)]);
+      const result = await fn(tx);
+      await commitWith(tx, last?.(tx, result) ?? []);
+      return result;
     },
     RESERVE_TIMEOUT_MS,
   );
