@@ -154,8 +154,15 @@ async function commitWith(tx: Tx, last: ReadonlyArray<PendingStatement | null>):
   const [wrote, committed] = await Promise.allSettled([Promise.all(sent), commit]);
   if (wrote.status === 'rejected') throw wrote.reason;
   if (committed.status === 'rejected') throw committed.reason;
-  if (committed.value.command !== 'COMMIT')
-    throw new Error(`the transaction ended with ${committed.value.command}`);
+  assertCommitted(committed.value);
+}
+
+/**
+ * Throws unless COMMIT's answer says the transaction committed: after a failed statement that was
+ * sent in the same round trip, PostgreSQL answers a COMMIT with ROLLBACK.
+ */
+function assertCommitted(answer: { command: string }): void {
+  if (answer.command !== 'COMMIT') throw new Error(`the transaction ended with ${answer.command}`);
 }
 
 /**
@@ -211,7 +218,7 @@ function pipelined<T>(settings: Record<string, string>, fn: (tx: Tx) => Promise<
     closed = true;
     const commit = tx`commit`.execute();
     const [, , value, committed] = await Promise.all([begin, set, result, commit]);
-    if (committed.command !== 'COMMIT') throw new Error(`the transaction ended with ${committed.command}`);
+    assertCommitted(committed);
     return value;
   };
 }
