@@ -42,6 +42,26 @@ async function total(order: string): Promise<string | undefined> {
 }
 
 describe('the order total follows its lines', () => {
+  it('updates the order once per statement, however many of its lines the statement writes (0025)', async () => {
+    const order = await newOrder(db.sql, f.a);
+    const updates = await transaction(db.sql, async (tx) => {
+      const count = async () => {
+        const [row] = await tx<{ n: number }[]>`
+          select n_tup_upd::int as n from pg_stat_xact_user_tables where relname = 'orders'`;
+        return row?.n ?? 0;
+      };
+      const before = await count();
+      await tx`
+        insert into order_products (workspace_id, order_id, sku, title, unit_price, quantity, subtotal)
+        select ${f.a.id}, ${order}, 'SKU' || g, 'Line', 1.50, 1, 1.50 from generate_series(1, 3) g`;
+      const afterInsert = await count();
+      await tx`update order_products set subtotal = 2.00 where order_id = ${order}`;
+      return { insert: afterInsert - before, update: (await count()) - afterInsert };
+    });
+    expect(updates).toEqual({ insert: 1, update: 1 });
+    expect(await total(order)).toBe('6.00');
+  });
+
   it('starts at zero and adds each line, in exact decimals', async () => {
     const order = await newOrder(db.sql, f.a);
     expect(await total(order)).toBe('0.00');

@@ -1,16 +1,19 @@
 // What an order does in the database calls functions of ours on every contact and every line: in
-// index expressions, a generated column, triggers and the lookup. A SQL-language function that
-// PostgreSQL cannot inline (a body with FROM or CTEs) is parsed and planned again in every statement
-// that calls it; migration 0024 moved those to PL/pgSQL, whose plans the session keeps. This checks
-// the order path as the worker runs it, with the server's per-function counters: no SQL-language
-// function of ours runs un-inlined, and the keys the moved functions compute are what they were.
+// index expressions, a generated column, triggers and the lookup, and the queue's claim before it. A
+// SQL-language function that PostgreSQL cannot inline (a body with FROM or CTEs) is parsed and
+// planned again in every statement that calls it; migrations 0024 and 0026 moved those to PL/pgSQL,
+// whose plans the session keeps. This checks the order path as the worker runs it, with the server's
+// per-function counters: no SQL-language function of ours runs un-inlined, and the keys the moved
+// functions compute are what they were.
 import { CANDIDATE_SCORE_WEIGHTS as weights } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../src/client.ts';
-import { withWorkspace } from '../src/rls.ts';
+import { WORKER_PLAN_CACHE_MODE, withWorkspace } from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { findContactCandidatesByName } from '../src/worker/contacts.ts';
+import { claimWebhookEvents } from '../src/worker/events.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
+import { asRole } from './helpers.ts';
 
 let db: TestDatabase;
 let f: Fixtures;
@@ -46,7 +49,7 @@ function callsSince(before: FunctionCalls, after: FunctionCalls) {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-describe('the functions on the order path (0024)', () => {
+describe('the functions on the order path (0024, 0026)', () => {
   it('runs no SQL-language function of ours un-inlined while contacts, lookups and order lines are written', async () => {
     const w = f.a;
     // As the worker runs it (withWorkspace: app_worker, the workspace, generic plans).
@@ -90,6 +93,25 @@ describe('the functions on the order path (0024)', () => {
     }
     // …and none of it was a SQL function parsed and planned per statement.
     expect(run.functions.filter((fn) => fn.language === 'sql')).toEqual([]);
+  });
+
+  it("claims the queue's events with no SQL-language function either (0026)", async () => {
+    const run = await asRole(
+      db.sql,
+      'postgres',
+    )(async (tx) => {
+      await tx`set local track_functions = 'all'`;
+      await tx`select set_config('plan_cache_mode', ${WORKER_PLAN_CACHE_MODE}, true)`;
+      await tx`select set_config('role', 'app_worker', true)`;
+      const before = await functionCalls(tx);
+      const claimed = await claimWebhookEvents(tx, 'sql-functions-test', 5, 30);
+      await tx`reset role`;
+      return { claimed, functions: callsSince(before, await functionCalls(tx)) };
+    });
+    // The fixtures' pending events were claimed, for this worker, an attempt counted on each.
+    expect(run.claimed.length).toBeGreaterThan(0);
+    expect(run.claimed.every((e) => e.attempts >= 1)).toBe(true);
+    expect(run.functions).toEqual([{ name: 'claim_webhook_events', language: 'plpgsql', calls: 1 }]);
   });
 
   it('computes the same keys as the SQL bodies they replaced', async () => {
