@@ -146,15 +146,28 @@ function inTransaction<T>(
 export type LastStatements<T> = (tx: Tx, value: T) => ReadonlyArray<PendingStatement | null>;
 type PendingStatement = postgres.PendingQuery<postgres.Row[]>;
 
-/** Sends `last` and COMMIT together; throws the first failure, or if the transaction did not commit. */
+/**
+ * Sends `last` and COMMIT together; throws the first failure, or if the transaction did not commit.
+ *
+ * A failure of `last` is thrown at once, without waiting for COMMIT's answer: postgres.js (3.4.9)
+ * describes a statement with parameters before its first run on a connection and holds what is sent
+ * behind it on a reserved connection in a queue of its own, which nothing empties or fails once the
+ * connection is gone. COMMIT held there is never answered; waiting for it hung an event attempt for
+ * good when the database went away (pipelined-transaction.test.ts). After any other failure
+ * PostgreSQL answers COMMIT with ROLLBACK, and the caller's ROLLBACK goes out behind it.
+ */
 async function commitWith(tx: Tx, last: ReadonlyArray<PendingStatement | null>): Promise<void> {
   // execute() queues each on the connection now, in this order, and COMMIT after them.
   const sent = last.flatMap((q) => (q ? [q.execute()] : []));
   const commit = tx`commit`.execute();
-  const [wrote, committed] = await Promise.allSettled([Promise.all(sent), commit]);
-  if (wrote.status === 'rejected') throw wrote.reason;
-  if (committed.status === 'rejected') throw committed.reason;
-  assertCommitted(committed.value);
+  const committed = commit.then(
+    (answer) => ({ ok: true as const, answer }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  await Promise.all(sent);
+  const outcome = await committed;
+  if (!outcome.ok) throw outcome.error;
+  assertCommitted(outcome.answer);
 }
 
 /**

@@ -3,9 +3,16 @@
  * role and workspace settings, the statements and COMMIT go out together. It must still be one
  * transaction: all or nothing, as app_worker under RLS, and nothing may run after its COMMIT.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSql } from '../src/client.ts';
-import { actForWorkspace, PipelineClosedError, withWorkerPipeline, withWorkspace } from '../src/rls.ts';
+import { createSql, type Sql } from '../src/client.ts';
+import {
+  actForWorkspace,
+  isConnectionLost,
+  PipelineClosedError,
+  withWorkerPipeline,
+  withWorkspace,
+} from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
 import { pgErrorCode, uniqueSuffix } from './helpers.ts';
@@ -140,4 +147,71 @@ describe("withWorkspace's last statements (sent with its COMMIT)", () => {
     expect(code).toBe('42501');
     expect(await contactsNamed(name)).toEqual([]);
   });
+
+  it('fail, not hang, when the connection ends while COMMIT waits behind a statement being described', async () => {
+    // postgres.js describes a statement with parameters before its first run on a connection and
+    // holds what the transaction sends meanwhile (here COMMIT) in the reserved connection's own
+    // queue, which nothing empties once the connection is gone: a transaction that waited for that
+    // COMMIT waited for good (an event attempt hung for the rest of CI's database-down test).
+    await expectLostNotHung((pool, tag) =>
+      withWorkspace(
+        pool,
+        f.a.id,
+        async (tx) => {
+          await tx`select 1`;
+        },
+        (tx) => [tx`update contacts set name = ${tag} where id = ${randomUUID()}`],
+      ),
+    );
+  });
 });
+
+describe('withWorkerPipeline, the connection lost mid-way', () => {
+  it('fails, not hangs, when the connection ends while a statement is being described', async () => {
+    await expectLostNotHung((pool, tag) =>
+      withWorkerPipeline(pool, (tx) =>
+        Promise.all([
+          actForWorkspace(tx, f.a.id),
+          tx`update contacts set name = ${tag} where id = ${randomUUID()}`,
+        ]),
+      ),
+    );
+  });
+});
+
+/**
+ * Runs `transact` on a new pool (nothing prepared yet) while contacts is locked, so that its statement
+ * on contacts waits in its description (the parse takes a lock); ends that session, and expects the
+ * transaction to fail with a lost connection within 5 s.
+ */
+async function expectLostNotHung(transact: (pool: Sql, tag: string) => Promise<unknown>): Promise<void> {
+  const fresh = createSql(db.url, { max: 1, applicationName: 'crm-test-fresh' });
+  const locker = await db.sql.reserve();
+  try {
+    await locker`begin`;
+    await locker`lock table contacts in access exclusive mode`;
+    const outcome = transact(fresh, `described-${uniqueSuffix()}`).then(
+      () => 'committed',
+      (error: unknown) => error,
+    );
+    let pid: number | undefined;
+    for (let i = 0; i < 100 && pid === undefined; i++) {
+      const [row] = await db.sql<{ pid: number }[]>`
+        select pid from pg_stat_activity
+        where application_name = 'crm-test-fresh' and wait_event_type = 'Lock'`;
+      pid = row?.pid;
+      if (pid === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(pid).toBeDefined();
+    await db.sql`select pg_terminate_backend(${pid ?? 0})`;
+    const ended = await Promise.race([
+      outcome,
+      new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000)),
+    ]);
+    expect(isConnectionLost(ended)).toBe(true);
+  } finally {
+    await locker`rollback`.catch(() => {});
+    locker.release();
+    await fresh.end({ timeout: 1 });
+  }
+}
