@@ -154,8 +154,8 @@ type PendingStatement = postgres.PendingQuery<postgres.Row[]>;
  * behind it on a reserved connection in a queue of its own, which nothing empties or fails once the
  * connection is gone. COMMIT held there is never answered; waiting for it hung an event attempt for
  * good when the database went away (pipelined-transaction.test.ts; the same trap in `sql.begin`'s
- * queue is porsager/postgres#1186, open). After any other failure
- * PostgreSQL answers COMMIT with ROLLBACK, and the caller's ROLLBACK goes out behind it.
+ * queue is porsager/postgres#1186, open). After any other failure PostgreSQL answers COMMIT with
+ * ROLLBACK, and the caller's ROLLBACK goes out behind it.
  */
 async function commitWith(tx: Tx, last: ReadonlyArray<PendingStatement | null>): Promise<void> {
   // execute() queues each on the connection now, in this order, and COMMIT after them.

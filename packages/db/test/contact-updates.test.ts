@@ -10,6 +10,7 @@ import { withWorkspace } from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { fillContactBlanks } from '../src/worker/contacts.ts';
 import { buildFixtures, type Fixtures } from './fixtures.ts';
+import { tableUpdates } from './helpers.ts';
 
 let db: TestDatabase;
 let f: Fixtures;
@@ -37,9 +38,7 @@ describe('completing a contact from an order', () => {
     expect(page?.rows).toBeGreaterThan(5); // a full page, not a lone row
 
     const hot = await withWorkspace(db.sql, f.a.id, async (tx) => {
-      const before = await tx<{ hot: number; all: number }[]>`
-        select n_tup_hot_upd::int as hot, n_tup_upd::int as all from pg_stat_xact_user_tables
-        where relid = 'public.contacts'::regclass`;
+      const before = await tableUpdates(tx, 'contacts');
       await fillContactBlanks(tx, first.id, {
         name: 'Bulk Contact',
         phone: null,
@@ -51,13 +50,8 @@ describe('completing a contact from an order', () => {
         secondaryEmail: null,
         shopifyCustomerId: '7001',
       });
-      const after = await tx<{ hot: number; all: number }[]>`
-        select n_tup_hot_upd::int as hot, n_tup_upd::int as all from pg_stat_xact_user_tables
-        where relid = 'public.contacts'::regclass`;
-      return {
-        updated: (after[0]?.all ?? 0) - (before[0]?.all ?? 0),
-        hot: (after[0]?.hot ?? 0) - (before[0]?.hot ?? 0),
-      };
+      const after = await tableUpdates(tx, 'contacts');
+      return { updated: after.updated - before.updated, hot: after.hot - before.hot };
     });
     expect(hot).toEqual({ updated: 1, hot: 1 });
     const [row] = await db.sql<{ address: string; block: string }[]>`

@@ -52,6 +52,14 @@ export function asRole(sql: Sql, role: string, settings: Record<string, string> 
     });
 }
 
+/** The rows of `table` this transaction has updated so far, and how many of those updates were HOT. */
+export async function tableUpdates(tx: Tx, table: string): Promise<{ updated: number; hot: number }> {
+  const [row] = await tx<{ updated: number; hot: number }[]>`
+    select n_tup_upd::int as updated, n_tup_hot_upd::int as hot from pg_stat_xact_user_tables
+    where relid = ${`public.${table}`}::regclass`;
+  return { updated: row?.updated ?? 0, hot: row?.hot ?? 0 };
+}
+
 export function uniqueSuffix(): string {
   return randomBytes(4).toString('hex');
 }

@@ -3,7 +3,7 @@ import type { Queryable } from '../src/client.ts';
 import { transaction, withUser, withWorkspace } from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures, type WorkspaceFixture } from './fixtures.ts';
-import { pgErrorCode } from './helpers.ts';
+import { pgErrorCode, tableUpdates } from './helpers.ts';
 
 let db: TestDatabase;
 let f: Fixtures;
@@ -45,11 +45,7 @@ describe('the order total follows its lines', () => {
   it('updates the order once per statement, however many of its lines the statement writes (0025)', async () => {
     const order = await newOrder(db.sql, f.a);
     const updates = await transaction(db.sql, async (tx) => {
-      const count = async () => {
-        const [row] = await tx<{ n: number }[]>`
-          select n_tup_upd::int as n from pg_stat_xact_user_tables where relname = 'orders'`;
-        return row?.n ?? 0;
-      };
+      const count = async () => (await tableUpdates(tx, 'orders')).updated;
       const before = await count();
       await tx`
         insert into order_products (workspace_id, order_id, sku, title, unit_price, quantity, subtotal)
