@@ -114,6 +114,7 @@ export const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   METRICS_PORT: int(0, 65535, 'a port number, 0–65535').default(9464),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000, 'milliseconds, 0–600000').default(25_000),
+  EVENT_ATTEMPT_TIMEOUT_SECONDS: int(1, 86_400, 'seconds, 1–86400').default(300),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -143,6 +144,8 @@ export type AppConfig = {
   metrics: { enabled: boolean; token: string | null; workerPort: number };
   /** How long SIGTERM waits for in-flight requests and running jobs before releasing them. */
   shutdownTimeoutMs: number;
+  /** How long a webhook event's attempt may run before its worker cuts it (jobs/event-workers.ts). */
+  eventAttemptTimeoutMs: number;
 };
 
 export class ConfigError extends Error {
@@ -192,6 +195,7 @@ export function toConfig(env: Env): AppConfig {
     logPretty: env.LOG_PRETTY,
     metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN ?? null, workerPort: env.METRICS_PORT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    eventAttemptTimeoutMs: env.EVENT_ATTEMPT_TIMEOUT_SECONDS * 1000,
   };
 }
 

@@ -5,6 +5,7 @@
  *
  *   metrics.webhookDelivery(topic, outcome, status, seconds)   webhooks/route.ts, every reply
  *   metrics.eventFinished(topic, outcome, receivedAt)           jobs/process-event.ts
+ *   metrics.eventAttemptsCut.inc()                              jobs/event-workers.ts, an attempt cut
  *   metrics.tokenRenewals.inc({ grant, outcome })              token renewal (connect): outcome
  *                                                              'renewed' | 'failed' | 'refused'
  *   metrics.reconcileRuns.inc({ outcome }), metrics.reconcilePages.inc()   reconcile/task.ts
@@ -52,6 +53,10 @@ const COUNTED = {
     help: 'Time from the ack (event stored) to the end of its processing (order written), by topic and outcome',
     labels: ['topic', 'outcome'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  },
+  crm_webhook_event_attempts_cut_total: {
+    help: 'Webhook event attempts cut after running past their deadline (EVENT_ATTEMPT_TIMEOUT_SECONDS): their sessions ended, their events released for a retry. Any is worth a look: an attempt takes milliseconds',
+    labels: [],
   },
   crm_shopify_token_renewals_total: {
     help: 'Shopify access token renewals, by grant (client_credentials, refresh_token) and outcome (renewed, failed, refused)',
@@ -134,6 +139,7 @@ export const metrics = {
       processingSeconds(t, outcome).observe(Math.max(0, (Date.now() - receivedAt.getTime()) / 1000));
     }
   },
+  eventAttemptsCut: counted.crm_webhook_event_attempts_cut_total,
   tokenRenewals: counted.crm_shopify_token_renewals_total,
   reconcileRuns: counted.crm_reconcile_runs_total,
   reconcilePages: counted.crm_reconcile_pages_total,

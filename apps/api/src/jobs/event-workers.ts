@@ -10,6 +10,16 @@
  * - they renew the leases of the events they hold every `renewMs`: an event whose worker died
  *   (SIGKILL, crash, lost machine) is due again once its lease (`leaseSeconds`) ends, and any worker
  *   takes it; a worker that is merely slow keeps it;
+ * - an attempt still running after `attemptTimeoutMs` is cut, at the next renewal: its slot is freed,
+ *   its lease is no longer renewed, it is logged and counted (crm_webhook_event_attempts_cut_total),
+ *   and its session is ended if it is in a transaction (which rolls back; the attempt then records
+ *   its failure, "took longer than … s", with the usual backoff). One stuck outside a transaction
+ *   has its event come back when the lease lapses. Without this, an attempt that hangs — waiting on
+ *   a lock forever, or on a driver that lost its connection without failing the statement
+ *   (postgres.js, see commitWith in @crm/db) — keeps its event and its slot for as long as the
+ *   process lives. A late end of a cut attempt changes nothing: its transaction is gone, or the
+ *   event is no longer its worker's (startWebhookEventAttempt and the failure record check the
+ *   lease), and an order is applied once whatever happens (unique Shopify order id per workspace);
  * - stop() drains: no more claims (an event is claimed only for a free slot, so each claimed one is
  *   running), the running attempts get until the deadline; then the sessions of those still running are ended
  *   (their transactions roll back) and their events released, due at once, for another worker.
@@ -25,6 +35,7 @@ import {
   workerPool,
 } from '@crm/db/worker';
 import type { AppDeps } from '../deps.ts';
+import { metrics } from '../metrics.ts';
 import { processQueuedEvent } from './process-event.ts';
 
 export type EventWorkerOptions = {
@@ -36,6 +47,8 @@ export type EventWorkerOptions = {
   renewMs?: number;
   /** How often the queue is polled without a notification. */
   pollMs?: number;
+  /** How long an attempt may run before it is cut (see the module's comment); config.eventAttemptTimeoutMs. */
+  attemptTimeoutMs?: number;
 };
 
 export type EventWorkers = {
@@ -96,20 +109,69 @@ async function settleWithin(held: Map<string, { done: Promise<void> | null }>, m
   return ended;
 }
 
-/** Renews, every `everyMs`, the leases of the events a worker holds. */
-function renewLeases(
+/** An attempt a worker runs: the session of its transaction, if any, when it began, whether it was cut. */
+type HeldAttempt = {
+  attempt: number;
+  pid: number | null;
+  done: Promise<void> | null;
+  startedAt: number;
+  cut: boolean;
+};
+
+/**
+ * Cuts the attempts of `held` that began more than `timeoutMs` ago (the module's comment): takes them
+ * out of `held` (no renewal, a free slot), logs and counts each, ends the sessions of those in a
+ * transaction.
+ */
+async function cutOverdueAttempts(
   deps: AppDeps,
   worker: string,
-  held: () => string[],
-  leaseSeconds: number,
-  everyMs: number,
+  held: Map<string, HeldAttempt>,
+  timeoutMs: number,
+): Promise<void> {
+  const now = performance.now();
+  const overdue = [...held].filter(([, h]) => now - h.startedAt > timeoutMs);
+  if (overdue.length === 0) return;
+  for (const [eventId, h] of overdue) {
+    held.delete(eventId);
+    h.cut = true;
+    metrics.eventAttemptsCut.inc();
+    deps.log.error('webhook event attempt ran past its deadline; cut', {
+      worker,
+      eventId,
+      attempt: h.attempt,
+      seconds: Math.round((now - h.startedAt) / 1000),
+      backendPid: h.pid,
+    });
+  }
+  await terminateWorkerBackends(
+    workerPool(deps.sql),
+    overdue.flatMap(([, h]) => (h.pid === null ? [] : [h.pid])),
+  );
+}
+
+/**
+ * Every `everyMs`: cuts the attempts that ran past their deadline, then renews the leases of the
+ * events the worker still holds.
+ */
+function watchAttempts(
+  deps: AppDeps,
+  worker: string,
+  held: Map<string, HeldAttempt>,
+  {
+    leaseSeconds,
+    everyMs,
+    attemptTimeoutMs,
+  }: { leaseSeconds: number; everyMs: number; attemptTimeoutMs: number },
 ): NodeJS.Timeout {
+  const warn = (what: string) => (error: unknown) =>
+    deps.log.warn(what, { worker, error: (error as Error).message.split('\n')[0] });
   const timer = setInterval(() => {
-    renewWebhookEventLeases(workerPool(deps.sql), worker, held(), leaseSeconds).catch((error: unknown) =>
-      deps.log.warn('could not renew webhook event leases', {
-        worker,
-        error: (error as Error).message.split('\n')[0],
-      }),
+    cutOverdueAttempts(deps, worker, held, attemptTimeoutMs).catch(
+      warn('could not end the sessions of webhook event attempts that ran past their deadline'),
+    );
+    renewWebhookEventLeases(workerPool(deps.sql), worker, [...held.keys()], leaseSeconds).catch(
+      warn('could not renew webhook event leases'),
     );
   }, everyMs);
   timer.unref();
@@ -120,25 +182,34 @@ export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptio
   const id = `crm-events-${process.pid}-${randomBytes(6).toString('hex')}`;
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? deps.config.eventAttemptTimeoutMs;
   const sql = workerPool(deps.sql);
   const signal = createSignal();
   /** Claimed and not ended; with the session of its running transaction, if any. */
-  const held = new Map<string, { pid: number | null; done: Promise<void> | null }>();
+  const held = new Map<string, HeldAttempt>();
   let stopping = false;
   let draining = false;
 
   const listener = await listenForWebhookEvents(sql, () => signal.wake());
 
   const run = (queued: QueuedWebhookEvent): void => {
-    const entry: { pid: number | null; done: Promise<void> | null } = { pid: null, done: null };
+    const entry: HeldAttempt = {
+      attempt: queued.attempts,
+      pid: null,
+      done: null,
+      startedAt: performance.now(),
+      cut: false,
+    };
     held.set(queued.id, entry);
     entry.done = processQueuedEvent(deps, queued, id, {
       inTransaction: (pid) => {
         entry.pid = pid;
       },
       retryNow: () => draining,
+      cutAfterSeconds: () => (entry.cut ? Math.round(attemptTimeoutMs / 1000) : null),
     }).finally(() => {
-      held.delete(queued.id);
+      // A cut attempt is no longer held; the same event may be held again by a newer attempt.
+      if (held.get(queued.id) === entry) held.delete(queued.id);
       signal.wake();
     });
   };
@@ -180,13 +251,11 @@ export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptio
   };
   const looping = loop();
 
-  const renewal = renewLeases(
-    deps,
-    id,
-    () => [...held.keys()],
+  const renewal = watchAttempts(deps, id, held, {
     leaseSeconds,
-    options.renewMs ?? DEFAULT_RENEW_MS,
-  );
+    everyMs: options.renewMs ?? DEFAULT_RENEW_MS,
+    attemptTimeoutMs,
+  });
 
   return {
     id,

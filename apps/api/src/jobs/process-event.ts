@@ -223,6 +223,8 @@ export type AttemptHooks = {
   inTransaction?: (backendPid: number | null) => void;
   /** Whether a failed attempt's retry should be due at once (the worker drains: another one takes it). */
   retryNow?: () => boolean;
+  /** When the worker cut this attempt for running too long: after how many seconds (else null). */
+  cutAfterSeconds?: () => number | null;
 };
 
 /** How an attempt's failure ends: the event `failed` (last attempt) or back in the queue for a retry. */
@@ -234,7 +236,14 @@ async function recordFailure(
   fields: Record<string, unknown>,
   hooks: AttemptHooks,
 ): Promise<void> {
-  const failure = describeFailure(error);
+  const cutAfter = hooks.cutAfterSeconds?.() ?? null;
+  const failure =
+    cutAfter === null
+      ? describeFailure(error)
+      : {
+          message: `Processing this event took longer than ${cutAfter} s and was stopped; it will be retried.`,
+          permanent: false,
+        };
   const last = failure.permanent || queued.attempts >= MAX_EVENT_ATTEMPTS;
   const record = inWorkerTransaction(deps.sql, queued.workspaceId, (tx) =>
     recordWebhookEventAttemptFailure(tx, queued.id, {
