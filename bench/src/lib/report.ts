@@ -3,6 +3,7 @@
  * (other sections are kept), each with the machine, the command and the date it was measured on.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +19,27 @@ function postgresVersion(): string {
   }
 }
 
+/**
+ * This machine's huge pages (/proc/meminfo): PostgreSQL maps its shared memory in them at start when
+ * there are enough (`huge_pages = try`), which a new session's first reads feel (README, "PostgreSQL
+ * server"). Meaningful when the measured PostgreSQL runs on this machine.
+ */
+export function hugePages(): string {
+  let info = '';
+  try {
+    info = readFileSync('/proc/meminfo', 'utf8');
+  } catch {
+    return 'huge pages unknown';
+  }
+  const n = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  const total = n('HugePages_Total');
+  if (total === 0) return 'no huge pages';
+  return `huge pages ${total - n('HugePages_Free') + n('HugePages_Rsvd')} of ${total} taken`;
+}
+
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${postgresVersion()}`;
+  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${postgresVersion()}, ${hugePages()}`;
 }
 
 export function stamp(command: string): string {

@@ -107,7 +107,11 @@ async function timeProbes(
 }
 
 /** Times the lookup for each probe on one connection of `sql` (timeProbes: the budget, at least 20). */
-async function timeLookups(sql: Sql, workspaceId: string, probes: readonly LookupProbe[]): Promise<Timing> {
+export async function timeLookups(
+  sql: Sql,
+  workspaceId: string,
+  probes: readonly LookupProbe[],
+): Promise<Timing> {
   const timing = emptyTiming();
   const conn = await sql.reserve();
   try {
