@@ -11,6 +11,11 @@ export type SqlOptions = {
   max?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * Seconds an idle connection is kept before it is closed; defaults to 30. 0: kept until its
+   * lifetime ends (postgres.js: 30–60 minutes, then replaced when next needed).
+   */
+  idleTimeoutSeconds?: number;
 };
 
 /**
@@ -22,7 +27,7 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     max: options.max ?? 10,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'crm' },
-    idle_timeout: 30,
+    idle_timeout: options.idleTimeoutSeconds ?? 30,
     connect_timeout: 10,
   });
 }

@@ -120,13 +120,20 @@ export async function connectRolePools(
     max: sizes.user ?? 10,
     applicationName: `${name}-user`,
   });
+  // The workers' and the webhook route's connections stay open through quiet spells (until their
+  // lifetime, 30–60 min): a store's orders often come minutes apart, and on a new connection each
+  // order paid again for the login, its statements' preparation and plans, and a page fault for each
+  // page of shared buffers the new session touched — ack → visible ~60 ms instead of ~28 ms
+  // (BENCHMARKS.md, session 14). They are few (DB_POOL_SIZE at most, only as many as were in use).
   const worker = createSql(roleUrl(ownerUrl, 'app_worker'), {
     max: sizes.worker ?? 10,
     applicationName: `${name}-worker`,
+    idleTimeoutSeconds: 0,
   });
   const ingest = createSql(roleUrl(ownerUrl, 'app_worker'), {
     max: sizes.ingest ?? 4,
     applicationName: `${name}-ingest`,
+    idleTimeoutSeconds: 0,
   });
   const auth = createSql(roleUrl(ownerUrl, 'app_auth'), {
     max: sizes.auth ?? 4,
