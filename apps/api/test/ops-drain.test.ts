@@ -15,6 +15,7 @@ import {
   count,
   createShop,
   deliver,
+  holdOrderLines,
   orderPayload,
   type Shop,
   startWorkerProcess,
@@ -150,14 +151,11 @@ describe('SIGTERM', () => {
   it('a worker process: an event still running at the drain deadline is released, exit 0, and another worker processes it (one order)', async () => {
     const ordersBefore = await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId]);
     const acking = await startTestApp(db); // acks only: no workers in this process until runJobs()
-    const lock = await db.sql.reserve();
-    let locked = true;
+    // Hold order lines back: the worker's attempt stops inside its transaction, waiting on the lock.
+    const hold = await holdOrderLines(db);
     const worker = startWorkerProcess(db, { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '1000' });
     server = worker.process;
     try {
-      // Hold order lines back: the worker's attempt stops inside its transaction, waiting on the lock.
-      await lock`begin`;
-      await lock`lock table order_products in exclusive mode`;
       const res = await deliver(acking.url, {
         body: orderPayload().text,
         shopDomain: shop.shopDomain,
@@ -186,16 +184,14 @@ describe('SIGTERM', () => {
       expect(event).toEqual({ status: 'pending', locked_by: null, due: true, attempts: 1 });
       expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(ordersBefore);
 
-      await lock`commit`;
-      locked = false;
+      await hold.release();
       await acking.runJobs(); // another worker
       const [done] = await db.sql<{ status: string; attempts: number }[]>`
         select status, attempts from webhook_events where external_id = 'drain-deadline'`;
       expect(done).toEqual({ status: 'processed', attempts: 2 });
       expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(ordersBefore + 1);
     } finally {
-      if (locked) await lock`rollback`.catch(() => {});
-      lock.release();
+      await hold.release();
       await acking.close();
     }
   }, 120_000);

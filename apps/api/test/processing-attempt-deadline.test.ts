@@ -12,6 +12,7 @@ import {
   count,
   createShop,
   deliver,
+  holdOrderLines,
   orderPayload,
   startWorkerProcess,
   type WorkerProcess,
@@ -48,11 +49,8 @@ it('an attempt stuck past its deadline is cut, logged and retried: one order', a
   const order = orderPayload();
 
   // Hold back order lines: the attempt waits inside its transaction, order and contact written.
-  const lock = await db.sql.reserve();
-  let locked = true;
+  const hold = await holdOrderLines(db);
   try {
-    await lock`begin`;
-    await lock`lock table order_products in exclusive mode`;
     const res = await deliver(app.url, {
       body: order.text,
       shopDomain: shop.shopDomain,
@@ -101,11 +99,9 @@ it('an attempt stuck past its deadline is cut, logged and retried: one order', a
     expect(await metrics.text()).toMatch(/^crm_webhook_event_attempts_cut_total 1$/m);
     expect(await count(db.sql, 'order_products', 'true')).toBe(0);
 
-    await lock`commit`;
-    locked = false;
+    await hold.release();
   } finally {
-    if (locked) await lock`rollback`.catch(() => {});
-    lock.release();
+    await hold.release();
   }
 
   // The same worker, still running, takes the event again (after the backoff or the lease) and applies it.

@@ -7,7 +7,7 @@
  * held inside an event by a table lock.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createSql, type Sql } from '@crm/db';
+import { createSql } from '@crm/db';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { findSilentJobRunners, releaseSilentJobRunners } from '@crm/db/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
   count,
   createShop,
   deliver,
+  holdOrderLines,
   orderPayload,
   type Shop,
   startWorkerProcess,
@@ -49,8 +50,7 @@ afterAll(async () => {
  * event (its transaction waiting on the lock). Returns the worker id that holds it and the runner
  * record of the process.
  */
-async function workerHeldInsideEvent(lock: Sql, webhookId: string, worker: WorkerProcess) {
-  await lock`lock table order_products in exclusive mode`;
+async function workerHeldInsideEvent(webhookId: string, worker: WorkerProcess) {
   const res = await deliver(app.url, {
     body: orderPayload().text,
     shopDomain: shop.shopDomain,
@@ -84,13 +84,11 @@ describe('a job runner in this process, next to a worker process', () => {
   });
 
   it('a SIGKILLed worker process: its event comes back when the lease ends and runs here (one order); its runner record goes', async () => {
-    const lock = await db.sql.reserve();
-    let locked = true;
+    const hold = await holdOrderLines(db);
     const worker = startWorkerProcess(db);
     children.push(worker.process);
     try {
-      await lock`begin`;
-      const { holder, runner: dead } = await workerHeldInsideEvent(lock, 'liveness-killed', worker);
+      const { holder, runner: dead } = await workerHeldInsideEvent('liveness-killed', worker);
       expect(holder).toMatch(new RegExp(`^crm-events-${worker.process.pid}-`));
       // The process's graphile-worker connections carry its runner id.
       expect(dead?.pid).toBe(worker.process.pid);
@@ -102,8 +100,7 @@ describe('a job runner in this process, next to a worker process', () => {
       worker.process.kill('SIGKILL');
       await worker.exited;
       const killedAt = performance.now();
-      await lock`commit`;
-      locked = false;
+      await hold.release();
 
       // Its lease is not renewed any more: once it ends, this process's workers take it and run it.
       await waitFor(async () => (await holderOf('liveness-killed'))?.locked_by !== holder, {
@@ -127,8 +124,7 @@ describe('a job runner in this process, next to a worker process', () => {
         select count(*)::int as n from job_runners.processes where id = ${dead?.id ?? ''}`;
       expect(gone?.n).toBe(0);
     } finally {
-      if (locked) await lock`rollback`.catch(() => {});
-      lock.release();
+      await hold.release();
       worker.process.kill('SIGKILL');
     }
   });
@@ -136,13 +132,11 @@ describe('a job runner in this process, next to a worker process', () => {
   it('never takes the long event of a live worker process (its lease is renewed): it runs once', async () => {
     const ordersBefore = await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId]);
     const releasesBefore = log.lines.length;
-    const lock = await db.sql.reserve();
-    let locked = true;
+    const hold = await holdOrderLines(db);
     const worker = startWorkerProcess(db);
     children.push(worker.process);
     try {
-      await lock`begin`;
-      const { holder, runner: live } = await workerHeldInsideEvent(lock, 'liveness-live', worker);
+      const { holder, runner: live } = await workerHeldInsideEvent('liveness-live', worker);
       expect(live?.pid).toBe(worker.process.pid);
       await startRunnerHere();
       // Longer than a lease (30 s), with margin: the event stays the live worker's.
@@ -151,14 +145,12 @@ describe('a job runner in this process, next to a worker process', () => {
         expect(await holderOf('liveness-live')).toEqual({ locked_by: holder, attempts: 1 });
         await new Promise((r) => setTimeout(r, 1000));
       }
-      await lock`commit`;
-      locked = false;
+      await hold.release();
       expect(await waitUntilProcessed(db, 'liveness-live')).toBe(1);
       expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(ordersBefore + 1);
       expect(log.lines.slice(releasesBefore).filter((l) => l.msg.startsWith('released'))).toEqual([]);
     } finally {
-      if (locked) await lock`rollback`.catch(() => {});
-      lock.release();
+      await hold.release();
       worker.process.kill('SIGKILL');
       await worker.exited;
     }

@@ -11,6 +11,7 @@ import {
   count,
   createShop,
   deliver,
+  holdOrderLines,
   orderPayload,
   startWorkerProcess,
   waitFor,
@@ -37,11 +38,8 @@ it('a worker killed mid-event: the event runs again and there is still one order
   const order = orderPayload();
 
   // Hold back order lines so the worker's job stops inside its transaction, order and contact written.
-  const lock = await db.sql.reserve();
-  let locked = true;
+  const hold = await holdOrderLines(db);
   try {
-    await lock`begin`;
-    await lock`lock table order_products in exclusive mode`;
     const res = await deliver(app.url, {
       body: order.text,
       shopDomain: shop.shopDomain,
@@ -58,9 +56,7 @@ it('a worker killed mid-event: the event runs again and there is still one order
     await exited;
     child = null;
 
-    await lock`commit`;
-    locked = false;
-    lock.release();
+    await hold.release();
 
     // The dead worker's transaction never committed: its connections go, with nothing written.
     await waitFor(
@@ -92,9 +88,6 @@ it('a worker killed mid-event: the event runs again and there is still one order
       select status, attempts from webhook_events where external_id = 'crash'`;
     expect(done).toEqual({ status: 'processed', attempts: 2 });
   } finally {
-    if (locked) {
-      await lock`rollback`.catch(() => {});
-      lock.release();
-    }
+    await hold.release();
   }
 });

@@ -6,7 +6,15 @@ import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobRunner, startJobRunner } from '../src/jobs/runner.ts';
 import { startTestApp, type TestApp, waitForIdleQueue } from '../src/testing/index.ts';
-import { count, createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
+import {
+  count,
+  createShop,
+  deliver,
+  holdOrderLines,
+  orderPayload,
+  type Shop,
+  waitFor,
+} from './webhook-support.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -189,10 +197,8 @@ describe('two orders from one new customer at once', () => {
    * (the first holding its new contact and order, waiting on the table lock; the other waiting on the first), then lets go.
    */
   async function processBothAtOnce(shop: Shop, bodies: string[]): Promise<void> {
-    const lock = await db.sql.reserve();
+    const hold = await holdOrderLines(db);
     try {
-      await lock`begin`;
-      await lock`lock table order_products in exclusive mode`;
       for (const [i, body] of bodies.entries()) {
         const res = await deliver(app.url, {
           body,
@@ -213,8 +219,7 @@ describe('two orders from one new customer at once', () => {
         { what: 'both jobs waiting inside their transactions' },
       );
     } finally {
-      await lock`commit`;
-      lock.release();
+      await hold.release();
     }
     await waitForIdleQueue(app.deps);
   }

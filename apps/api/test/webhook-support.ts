@@ -286,6 +286,41 @@ export function startWorkerProcess(db: TestDatabase, env: Record<string, string>
   return { process: p, output: () => output, exited };
 }
 
+/** A transaction of the test's own that holds order_products in exclusive mode; see holdOrderLines. */
+export type OrderLinesHold = {
+  /** Ends the holding transaction and returns its connection; a second call does nothing. */
+  release(): Promise<void>;
+};
+
+/**
+ * Holds order_products in exclusive mode on a connection of its own, so that a worker's attempt stops
+ * inside its transaction (order and contact written, waiting on the lock) until `release()`. Call
+ * `release()` in a `finally` too: it is idempotent.
+ */
+export async function holdOrderLines(db: TestDatabase): Promise<OrderLinesHold> {
+  const conn = await db.sql.reserve();
+  try {
+    await conn`begin`;
+    await conn`lock table order_products in exclusive mode`;
+  } catch (err) {
+    await conn`rollback`.catch(() => {});
+    conn.release();
+    throw err;
+  }
+  let held = true;
+  return {
+    async release() {
+      if (!held) return;
+      held = false;
+      try {
+        await conn`rollback`;
+      } finally {
+        conn.release();
+      }
+    },
+  };
+}
+
 /**
  * Waits until a worker process holds the event of a webhook id (leased to one of its workers) and is
  * stuck inside its attempt on a lock (the tests hold order_products); returns the worker id that
