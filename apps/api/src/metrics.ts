@@ -55,7 +55,7 @@ const COUNTED = {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
   },
   crm_webhook_event_attempts_cut_total: {
-    help: 'Webhook event attempts cut after running past their deadline (EVENT_ATTEMPT_TIMEOUT_SECONDS): their sessions ended, their events released for a retry. Any is worth a look: an attempt takes milliseconds',
+    help: 'Webhook event attempts cut after running past their deadline (EVENT_ATTEMPT_TIMEOUT_SECONDS): their sessions ended; each event is retried after its failure is recorded or, if the attempt never answers, when its lease lapses. Any is worth a look: an attempt takes milliseconds',
     labels: [],
   },
   crm_shopify_token_renewals_total: {

@@ -24,7 +24,7 @@ function postgresVersion(): string {
  * there are enough (`huge_pages = try`), which a new session's first reads feel (README, "PostgreSQL
  * server"). Meaningful when the measured PostgreSQL runs on this machine.
  */
-export function hugePages(): string {
+function hugePages(): string {
   let info = '';
   try {
     info = readFileSync('/proc/meminfo', 'utf8');
