@@ -40,6 +40,51 @@ function machineBusyMs(): number {
   return (v.reduce((a, b) => a + b, 0) - idle) * TICK_MS;
 }
 
+/** CPU time spent since a start, in ms: by each named party (its processes summed), PostgreSQL, this process and the machine. */
+export type CpuSpent = {
+  wallMs: number;
+  parties: Record<string, number>;
+  postgres: number;
+  /** This process: the bench's load generator and watchers. */
+  bench: number;
+  /** Busy time of all cores together. */
+  machine: number;
+};
+
+/**
+ * Starts counting the CPU time of named groups of processes (a server, worker processes), of every
+ * PostgreSQL process, of this process and of the machine; the returned function gives what each
+ * spent since, with the wall time up to `until`.
+ */
+export function measureCpuSpent(parties: Record<string, readonly number[]>): (until?: number) => CpuSpent {
+  const partyMs = () =>
+    Object.fromEntries(
+      Object.entries(parties).map(([name, pids]) => [
+        name,
+        pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
+      ]),
+    );
+  const start = {
+    at: performance.now(),
+    parties: partyMs(),
+    postgres: postgresCpuMs(),
+    bench: processCpuMs(process.pid),
+    machine: machineBusyMs(),
+  };
+  return (until = performance.now()) => {
+    const now = partyMs();
+    return {
+      wallMs: until - start.at,
+      parties: Object.fromEntries(
+        Object.keys(parties).map((name) => [name, (now[name] ?? 0) - (start.parties[name] ?? 0)]),
+      ),
+      postgres: postgresCpuMs() - start.postgres,
+      bench: processCpuMs(process.pid) - start.bench,
+      machine: machineBusyMs() - start.machine,
+    };
+  };
+}
+
 export type CpuShare = { server: number; postgres: number; loadGenerator: number; machine: number };
 
 /**
@@ -47,22 +92,16 @@ export type CpuShare = { server: number; postgres: number; loadGenerator: number
  * ONE core (1 = one core busy the whole time) and the machine's busy share of all its cores.
  */
 export function measureCpu(serverPid: number): (until?: number) => CpuShare {
-  const start = {
-    at: performance.now(),
-    server: processCpuMs(serverPid),
-    postgres: postgresCpuMs(),
-    self: processCpuMs(process.pid),
-    machine: machineBusyMs(),
-  };
+  const spent = measureCpuSpent({ server: [serverPid] });
   return (until = performance.now()) => {
     // Shares of the time up to `until` (the load's last response); CPU read now, so the idle tail
     // after it adds next to nothing.
-    const wall = until - start.at;
+    const s = spent(until);
     return {
-      server: (processCpuMs(serverPid) - start.server) / wall,
-      postgres: (postgresCpuMs() - start.postgres) / wall,
-      loadGenerator: (processCpuMs(process.pid) - start.self) / wall,
-      machine: (machineBusyMs() - start.machine) / wall / availableParallelism(),
+      server: (s.parties.server ?? 0) / s.wallMs,
+      postgres: s.postgres / s.wallMs,
+      loadGenerator: s.bench / s.wallMs,
+      machine: s.machine / s.wallMs / availableParallelism(),
     };
   };
 }

@@ -7,8 +7,10 @@
  * `orders` (polled every 20 ms) when idle (one at a time) and under load (a steady rate at ~60% of
  * the measured throughput).
  */
+import { availableParallelism } from 'node:os';
 import type { Sql } from '@crm/db';
 import { type AppProcess, startApi, startWorker } from '../lib/app.ts';
+import { type CpuSpent, measureCpuSpent } from '../lib/cpu.ts';
 import { type BenchDatabase, createBenchDatabase, generateContacts, generateProducts } from '../lib/db.ts';
 import type { BenchOptions } from '../lib/options.ts';
 import { type SectionReport, stamp } from '../lib/report.ts';
@@ -82,7 +84,12 @@ type Run = {
   loaded: number[];
   loadRate: number;
   missing: number;
+  /** CPU spent from the burst's first send to its last order seen. */
+  burstCpu: CpuSpent;
 };
+
+/** The processes whose CPU a run counts. */
+type Pids = { server: number; workers: number[] };
 
 type Shape = { idleCount: number; burst: number; loadSeconds: number };
 
@@ -97,6 +104,7 @@ async function measure(
   { idleCount, burst, loadSeconds }: Shape,
   size: number,
   k: number,
+  pids: Pids,
 ): Promise<Run> {
   const api = { url };
   // Warm-up until every worker process answers (jobs processed end to end).
@@ -133,6 +141,7 @@ async function measure(
 
   // Burst: `burst` deliveries as fast as the server takes them; orders/s to the last visible.
   const deliveries = Array.from({ length: burst }, make);
+  const cpu = measureCpuSpent({ server: [pids.server], workers: pids.workers });
   const t0 = performance.now();
   const sent = await sendAll(`${api.url}/webhooks/shopify`, deliveries, {
     concurrency: 16,
@@ -142,6 +151,7 @@ async function measure(
   const ids = sent.filter((s) => s.status === 200).map((s) => s.id);
   await watcher.waitAll(ids, 300_000);
   const last = Math.max(...ids.map((id) => watcher.seenAt.get(id) ?? 0));
+  const burstCpu = cpu(last);
   const burstSeconds = (last - t0) / 1000;
   const ordersPerSecond = ids.filter((id) => watcher.seenAt.has(id)).length / burstSeconds;
 
@@ -174,6 +184,7 @@ async function measure(
     loaded,
     loadRate,
     missing,
+    burstCpu,
   };
 }
 
@@ -216,6 +227,32 @@ async function report(
       String(r.missing),
     ]),
   );
+  const perOrder = (r: Run, ms: number) => fmt(ms / r.burstOrders, 2);
+  const cpuTable = markdownTable(
+    [
+      'contacts',
+      'worker processes',
+      'server (ingest)',
+      'worker processes',
+      'PostgreSQL',
+      'bench (sender, watcher)',
+      'all of the machine',
+      'machine busy',
+    ],
+    runs.map((r) => {
+      const c = r.burstCpu;
+      return [
+        r.contacts.toLocaleString('en-US'),
+        String(r.workers),
+        perOrder(r, c.parties.server ?? 0),
+        perOrder(r, c.parties.workers ?? 0),
+        perOrder(r, c.postgres),
+        perOrder(r, c.bench),
+        perOrder(r, c.machine),
+        `${fmt((100 * c.machine) / c.wallMs / availableParallelism(), 0)}%`,
+      ];
+    }),
+  );
   const oneAt = (size: number | undefined) =>
     runs.find((r) => r.contacts === size && r.workers === 1)?.ordersPerSecond ?? Number.NaN;
   const smallest = sizes[0];
@@ -233,6 +270,12 @@ async function report(
       `rate for ${loadSeconds} s. Visibility polled every 20 ms (±10 ms).`,
     '',
     table,
+    '',
+    `CPU per order during the burst, in ms (from /proc, first send to last order seen; PostgreSQL = every ` +
+      `postgres process, autovacuum included; "all of the machine" = busy time of its ${availableParallelism()} cores, ` +
+      `the kernel included; the bench's watcher polls the orders table):`,
+    '',
+    cpuTable,
     '',
     `- Per-order cost with one worker process, ${smallest?.toLocaleString('en-US')} → ${largest?.toLocaleString('en-US')} contacts: ` +
       `${fmt(oneAt(smallest) / oneAt(largest), 2)}× (orders/s ${fmt(oneAt(smallest))} → ${fmt(oneAt(largest))}).`,
@@ -288,7 +331,10 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
             );
           }
           try {
-            const run = await measure(api.url, watcher, make, { idleCount, burst, loadSeconds }, size, k);
+            const run = await measure(api.url, watcher, make, { idleCount, burst, loadSeconds }, size, k, {
+              server: api.pid,
+              workers: workers.map((w) => w.pid),
+            });
             runs.push(run);
             const { ordersPerSecond, idle, loadRate, loaded } = run;
             console.log(
