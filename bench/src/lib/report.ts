@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './app.ts';
+import { adminUrl } from './db.ts';
 
 export type SectionReport = { name: string; title: string; body: string };
 
@@ -37,9 +38,25 @@ function hugePages(): string {
   return `huge pages ${total - n('HugePages_Free') + n('HugePages_Rsvd')} of ${total} taken`;
 }
 
+/**
+ * The measured PostgreSQL's shared_buffers: at a million contacts the contacts' indexes outgrow the
+ * default 128 MB, and an order then costs PostgreSQL ~30% more CPU (BENCHMARKS.md, session 15).
+ */
+function sharedBuffers(): string {
+  try {
+    const size = execFileSync('psql', [adminUrl(), '-Atc', 'show shared_buffers'], {
+      encoding: 'utf8',
+      timeout: 5000,
+    }).trim();
+    return `shared_buffers ${size}`;
+  } catch {
+    return 'shared_buffers unknown';
+  }
+}
+
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${postgresVersion()}, ${hugePages()}`;
+  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${postgresVersion()}, ${sharedBuffers()}, ${hugePages()}`;
 }
 
 export function stamp(command: string): string {
