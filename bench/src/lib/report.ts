@@ -39,24 +39,29 @@ function hugePages(): string {
 }
 
 /**
- * The measured PostgreSQL's shared_buffers: at a million contacts the contacts' indexes outgrow the
- * default 128 MB, and an order then costs PostgreSQL ~30% more CPU (BENCHMARKS.md, session 15).
+ * The measured PostgreSQL's settings that change what an order costs: shared_buffers (at a million
+ * contacts the contacts' indexes outgrow the default 128 MB, and an order then costs PostgreSQL ~30%
+ * more CPU: BENCHMARKS.md, session 15) and autovacuum (off, no table is analyzed as it grows, and
+ * plans made while it was small stay: session 16).
  */
-function sharedBuffers(): string {
+function serverSettings(): string {
   try {
-    const size = execFileSync('psql', [adminUrl(), '-Atc', 'show shared_buffers'], {
-      encoding: 'utf8',
-      timeout: 5000,
-    }).trim();
-    return `shared_buffers ${size}`;
+    const [buffers, autovacuum] = execFileSync(
+      'psql',
+      [adminUrl(), '-Atc', 'show shared_buffers', '-c', 'show autovacuum'],
+      { encoding: 'utf8', timeout: 5000 },
+    )
+      .trim()
+      .split('\n');
+    return `shared_buffers ${buffers}, autovacuum ${autovacuum}`;
   } catch {
-    return 'shared_buffers unknown';
+    return 'shared_buffers and autovacuum unknown';
   }
 }
 
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${postgresVersion()}, ${sharedBuffers()}, ${hugePages()}`;
+  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${postgresVersion()}, ${serverSettings()}, ${hugePages()}`;
 }
 
 export function stamp(command: string): string {
