@@ -281,6 +281,22 @@ export async function withUser<T>(db: Db, userId: string, fn: (tx: Tx) => Promis
 export const WORKER_PLAN_CACHE_MODE = 'force_generic_plan';
 
 /**
+ * How a worker transaction plans: generic plans (above), and never a sequential scan where an index
+ * serves. A session keeps a plan until an ANALYZE of its tables invalidates it, so a plan made while
+ * orders held a few rows — a scan of them all, the cheapest then — went on scanning as the table grew:
+ * until autovacuum's next ANALYZE (a minute, and a tenth of the table, apart), and for good with
+ * autovacuum off. The foreign-key checks of each line and the order-totals trigger did so, reading
+ * every order of the table per line (packages/db/test/orders.test.ts, "plan made while orders was
+ * nearly empty"). They run in these transactions, so they plan with the setting too. It only
+ * changes which way in the planner takes when an index serves the statement: each statement of the
+ * worker path names its rows by an indexed key (apps/api/test/processing-no-seq-scan.test.ts).
+ */
+export const WORKER_PLANNER_SETTINGS = {
+  plan_cache_mode: WORKER_PLAN_CACHE_MODE,
+  enable_seqscan: 'off',
+} as const;
+
+/**
  * Runs fn in one transaction as `app_worker` acting for one workspace: the webhook route and the
  * job workers, which act for no user. Writes outside that workspace are refused by RLS. `last`: the
  * statements it ends with, sent with its COMMIT (LastStatements).
@@ -294,7 +310,7 @@ export async function withWorkspace<T>(
   assertUuid(workspaceId, 'workspaceId');
   return inTransaction(
     poolFor(db, 'worker'),
-    { role: 'app_worker', 'app.workspace_id': workspaceId, plan_cache_mode: WORKER_PLAN_CACHE_MODE },
+    { role: 'app_worker', 'app.workspace_id': workspaceId, ...WORKER_PLANNER_SETTINGS },
     fn,
     last,
   );

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Queryable } from '../src/client.ts';
+import { createSql, type Queryable } from '../src/client.ts';
 import { transaction, withUser, withWorkspace } from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { buildFixtures, type Fixtures, type WorkspaceFixture } from './fixtures.ts';
@@ -129,6 +129,37 @@ describe('the order total follows its lines', () => {
     const [sum] = await db.sql<{ s: string }[]>`
       select sum(subtotal)::numeric(12, 2)::text as s from order_products where order_id = ${order}`;
     expect(sum?.s).toBe('21.00');
+  });
+  it('reads only the orders of the lines it wrote, with a plan made while orders was nearly empty (0028)', async () => {
+    // One session, as a worker's connection: the plans of the lines' foreign-key check and of the
+    // trigger's statement are made on the first lines it writes and kept until an ANALYZE, which never
+    // comes with autovacuum off. Without the worker's planner settings they scanned orders; with them
+    // and the trigger of 0025 they read the workspace's orders through an index (6,018 rows here).
+    await db.sql`analyze orders`;
+    const session = createSql(db.url, { max: 1 });
+    try {
+      const writeOrder = () =>
+        withWorkspace(session, f.b.id, async (tx) => {
+          const order = await newOrder(tx, f.b);
+          await addLine(tx, f.b, order, '3.00');
+          await addLine(tx, f.b, order, '4.00');
+          const [read] = await tx<{ rows: number }[]>`
+            select (seq_tup_read + coalesce(idx_tup_fetch, 0))::int as rows
+            from pg_stat_xact_user_tables where relid = 'public.orders'::regclass`;
+          return { order, rows: read?.rows ?? Number.NaN };
+        });
+      await writeOrder();
+      // The workspace's orders grow by 3,000 without an ANALYZE.
+      await db.sql`
+        insert into orders (workspace_id, pipeline_id, stage_id)
+        select ${f.b.id}, ${f.b.pipeline}, ${f.b.stage} from generate_series(1, 3000)`;
+      const { order, rows } = await writeOrder();
+      expect(await total(order)).toBe('7.00');
+      // Its own order, by key: a few index fetches, not the workspace's 3,000 orders per statement.
+      expect(rows).toBeLessThan(20);
+    } finally {
+      await session.end({ timeout: 5 });
+    }
   });
 });
 
