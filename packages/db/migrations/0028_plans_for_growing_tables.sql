@@ -26,21 +26,21 @@ create or replace function app.order_products_sync_totals() returns trigger
   language plpgsql
   as $$
 declare
+  v_orders uuid[];
   v_order uuid;
 begin
+  -- Each event's trigger has only its own transition tables: the orders its lines name, then one
+  -- update of each.
   if tg_op = 'INSERT' then
-    for v_order in select distinct n.order_id from new_lines as n loop
-      update public.orders set total_value = 0 where id = v_order;
-    end loop;
+    v_orders := array(select distinct n.order_id from new_lines as n);
   elsif tg_op = 'DELETE' then
-    for v_order in select distinct o.order_id from old_lines as o loop
-      update public.orders set total_value = 0 where id = v_order;
-    end loop;
+    v_orders := array(select distinct o.order_id from old_lines as o);
   else
-    for v_order in select o.order_id from old_lines as o union select n.order_id from new_lines as n loop
-      update public.orders set total_value = 0 where id = v_order;
-    end loop;
+    v_orders := array(select o.order_id from old_lines as o union select n.order_id from new_lines as n);
   end if;
+  foreach v_order in array v_orders loop
+    update public.orders set total_value = 0 where id = v_order;
+  end loop;
   return null;
 end
 $$;

@@ -231,8 +231,8 @@ export async function startWebhookEventAttempt(
 ): Promise<StartedWebhookEvent | null> {
   // The lock an UPDATE takes, without the UPDATE that changed nothing it was taken by before: that
   // wrote a new version of the row (its payload again, in the WAL) and, on a full page, a new entry
-  // in each of the table's indexes (~45 buffers per event); the finish writes the one version the
-  // attempt needs.
+  // in each of the table's indexes (46 buffers per start then, 36 now: pg_stat_statements, BENCHMARKS
+  // session 16); the finish writes the one version the attempt needs.
   const [row] = await tx<StartedWebhookEvent[]>`
     select e.id,
            e.workspace_id as "workspaceId",
