@@ -9,6 +9,7 @@
  * statement's round trip plus the client's work until the next one. Prints the time per statement
  * kind per order, the round trips and the transactions per order. Not part of `npm run bench`.
  */
+import type { QueuedWebhookEvent } from '@crm/db/worker';
 import postgres from 'postgres';
 import { loadConfig } from '../../apps/api/src/config.ts';
 import type { AppDeps } from '../../apps/api/src/deps.ts';
@@ -40,16 +41,27 @@ async function main(): Promise<void> {
       select id from integrations where workspace_id = ${db.workspaceId}`;
     if (!integration) throw new Error('no integration');
     const random = rng(7);
-    const ids: string[] = [];
+    const ids: QueuedWebhookEvent[] = [];
     for (let n = 1; n <= orders; n++) {
       const body = orderPayload(randomOrder(random, n, 1, contacts, 1000)).toString('utf8');
-      const [row] = await db.sql<{ id: string }[]>`
+      const [row] = await db.sql<{ id: string; version: string }[]>`
         insert into webhook_events (workspace_id, integration_id, external_id, topic, shop_domain, payload,
                                     locked_by, attempts, run_at)
         values (${db.workspaceId}, ${integration.id}, ${`steps-${n}`}, 'orders/create', 'demo-store.myshopify.com', ${body},
                 'steps', 1, now() + interval '1 hour')
-        returning id`;
-      if (row) ids.push(row.id);
+        returning id, xmin::text as version`;
+      // As the claim returns it: the payload and the version of the row it read.
+      if (row) {
+        ids.push({
+          id: row.id,
+          workspaceId: db.workspaceId,
+          attempts: 1,
+          integrationId: integration.id,
+          topic: 'orders/create',
+          payload: body,
+          version: row.version,
+        });
+      }
     }
     // What was loaded, as the processing section does; not the empty orders tables: statistics of an
     // empty table make every plan cached on these connections read whole tables as they fill up.
@@ -69,14 +81,14 @@ async function main(): Promise<void> {
     };
     // Warm the connection and its prepared statements on the first tenth, then measure the rest.
     const warm = Math.ceil(ids.length / 10);
-    for (const eventId of ids.slice(0, warm)) {
-      await processQueuedEvent(deps, { id: eventId, workspaceId: db.workspaceId, attempts: 1 }, 'steps');
+    for (const queued of ids.slice(0, warm)) {
+      await processQueuedEvent(deps, queued, 'steps');
     }
     sent.length = 0;
     const measured = ids.slice(warm);
     const start = performance.now();
-    for (const eventId of measured) {
-      await processQueuedEvent(deps, { id: eventId, workspaceId: db.workspaceId, attempts: 1 }, 'steps');
+    for (const queued of measured) {
+      await processQueuedEvent(deps, queued, 'steps');
       sent.push({ at: performance.now(), kind: '(end of job)' });
     }
     const total = performance.now() - start;

@@ -26,7 +26,13 @@ import { isShopifyTopic, parseWebhookPayload, redactPayloadText, type ShopifyOrd
 import type { AppDeps } from '../deps.ts';
 import { type IntegrationSettings, integrationSettingsOf } from '../integration-config.ts';
 import { metrics } from '../metrics.ts';
-import { type ApplyOrderResult, applyInTransaction, OrderInsertedMeanwhile } from '../orders/apply-order.ts';
+import {
+  type ApplyOrderResult,
+  applyInTransaction,
+  OrderInsertedMeanwhile,
+  type OrderReads,
+  readForApply,
+} from '../orders/apply-order.ts';
 import { ProcessingError } from '../orders/errors.ts';
 import { describeRedaction, redactCustomer, redactShop } from './compliance.ts';
 import { describeFailure } from './errors.ts';
@@ -91,10 +97,13 @@ function orderEventResult(order: ShopifyOrder, result: ApplyOrderResult): EventR
   };
 }
 
-/** An order event applied in the claiming transaction `tx`. Throws on failure (see describeFailure). */
-async function applyOrderEvent(tx: WorkerTx, event: ClaimedEvent): Promise<EventResult> {
-  const integration = settingsOf(event);
-  const parsed = parseWebhookPayload(event.topic, event.payload);
+type ParsedOrderEvent = {
+  topic: 'orders/create' | 'orders/updated' | 'orders/paid' | 'orders/cancelled';
+  payload: ShopifyOrder;
+};
+
+function parseOrderEvent(topic: string, payload: string): ParsedOrderEvent {
+  const parsed = parseWebhookPayload(topic, payload);
   if (
     parsed.topic !== 'orders/create' &&
     parsed.topic !== 'orders/updated' &&
@@ -103,6 +112,59 @@ async function applyOrderEvent(tx: WorkerTx, event: ClaimedEvent): Promise<Event
   ) {
     throw new Error(`not an order topic: ${parsed.topic}`);
   }
+  return parsed;
+}
+
+/**
+ * Each integration's settings as the last order event of this process started with them (its
+ * `integration` as read by the start, and the settings made of it): the guess an order event's reads
+ * are sent ahead with, before its start has answered. The start checks the guess (readAheadIfSame).
+ */
+const settingsSeen = new Map<string, { integration: string; settings: IntegrationSettings }>();
+const SETTINGS_SEEN_MAX = 10_000;
+
+function rememberSettings(event: ClaimedEvent, settings: IntegrationSettings): string {
+  const integration = JSON.stringify(event.integration);
+  if (settingsSeen.size >= SETTINGS_SEEN_MAX) settingsSeen.clear();
+  settingsSeen.set(event.integrationId, { integration, settings });
+  return integration;
+}
+
+/** An order event's first reads, sent before its start has answered, with the settings they assumed. */
+type ReadAhead = { integration: string; event: ParsedOrderEvent; reads: OrderReads };
+
+/**
+ * Sends an order event's first reads (readForApply) behind its start, in the same round trip, with
+ * the payload the claim read and the settings its integration had at this process's last order
+ * event. Null when there is nothing to guess with (a first event, an inactive integration, another
+ * topic, a payload that does not parse: the attempt then reads after its start, as it must).
+ */
+function readAhead(tx: WorkerTx, queued: QueuedWebhookEvent): ReadAhead | null {
+  const seen = settingsSeen.get(queued.integrationId);
+  if (!seen?.settings.isActive || !ORDER_TOPICS.has(queued.topic)) return null;
+  let event: ParsedOrderEvent;
+  try {
+    event = parseOrderEvent(queued.topic, queued.payload);
+  } catch {
+    return null;
+  }
+  const reads = readForApply(tx, seen.settings, event.payload, event.topic);
+  reads.catch(() => {}); // a failure is thrown where the reads are used; unused, the attempt fails anyway
+  return { integration: seen.integration, event, reads };
+}
+
+/** An order event applied in the claiming transaction `tx`. Throws on failure (see describeFailure). */
+async function applyOrderEvent(
+  tx: WorkerTx,
+  event: ClaimedEvent & { changedSinceClaim: boolean },
+  ahead: ReadAhead | null,
+): Promise<EventResult> {
+  const integration = settingsOf(event);
+  const seen = rememberSettings(event, integration);
+  // The reads sent ahead count only if they were made with what the start read, under row-level
+  // security: the same payload (the row is the version claimed) and the same integration.
+  const guessed = ahead && !event.changedSinceClaim && ahead.integration === seen ? ahead : null;
+  const parsed = guessed?.event ?? parseOrderEvent(event.topic, event.payload);
   const order = parsed.payload;
   if (!integration.isActive) {
     return {
@@ -112,7 +174,10 @@ async function applyOrderEvent(tx: WorkerTx, event: ClaimedEvent): Promise<Event
       shopifyOrderId: order.id,
     };
   }
-  return orderEventResult(order, await applyInTransaction(tx, integration, order, parsed.topic));
+  return orderEventResult(
+    order,
+    await applyInTransaction(tx, integration, order, parsed.topic, guessed?.reads),
+  );
 }
 
 /**
@@ -150,11 +215,13 @@ async function claimAndApply(
         deps.sql,
         queued.workspaceId,
         async (tx) => {
-          const event = await startWebhookEventAttempt(tx, queued.id, worker);
+          const starting = startWebhookEventAttempt(tx, queued, worker);
+          const ahead = readAhead(tx, queued); // sent behind the start, before its answer
+          const event = await starting;
           if (!event) return null;
           if (!ORDER_TOPICS.has(event.topic)) return { event, result: null };
           hooks.inTransaction?.(event.backendPid);
-          const result = await applyOrderEvent(tx, event);
+          const result = await applyOrderEvent(tx, event, ahead);
           if (result.redactPayload) {
             // Shopify may still send a redacted customer's order with her data: not kept here either.
             await replaceEventPayload(tx, event.id, redactPayloadText(event.payload), event.payload);

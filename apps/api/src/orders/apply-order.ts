@@ -91,23 +91,17 @@ export async function applyShopifyOrder(
  * applyShopifyOrder's work inside a transaction of the caller's (as app_worker for the integration's
  * workspace). Throws OrderInsertedMeanwhile when the caller must roll back and try again.
  *
- * The first round trip takes the order's lock, reads the order and its placement and — for an
- * orders/create that may create — the products its lines name and the contact its customer may be
- * already (statements sent together, run in that order after the lock; wasted reads when the order
- * exists already).
+ * Its first round trip is readForApply's (sent here unless the caller sent it ahead as `reads`):
+ * wasted reads when the order exists already.
  */
 export async function applyInTransaction(
   tx: WorkerTx,
   integration: IntegrationSettings,
   order: ShopifyOrder,
   topic: string,
+  reads: OrderReads = readForApply(tx, integration, order, topic),
 ): Promise<ApplyOrderResult> {
-  const opening = openShopifyOrder(tx, order.id, integration);
-  const creating = topic === 'orders/create' && integration.autoCreateOrders;
-  const [{ existing, placement }, found] = await Promise.all([
-    opening,
-    creating ? findForCreation(tx, integration, order) : null,
-  ]);
+  const [{ existing, placement }, found] = await reads;
   if (existing) {
     if (topic === 'orders/create')
       return { orderId: existing.id, outcome: 'exists', redacted: existing.redactedAt !== null };
@@ -121,6 +115,28 @@ export async function applyInTransaction(
     placement,
     found ?? (await findForCreation(tx, integration, order)),
   );
+}
+
+/** What applyInTransaction reads first (readForApply). */
+export type OrderReads = Promise<[Awaited<ReturnType<typeof openShopifyOrder>>, FoundForCreation | null]>;
+
+/**
+ * applyInTransaction's first reads, sent now, in one round trip: the order's lock, the order and its
+ * placement and — for an orders/create that may create — the products its lines name and the contact
+ * its customer may be already. A caller may send them ahead, behind a statement of its own, and hand
+ * them to applyInTransaction with the same integration, order and topic.
+ */
+export function readForApply(
+  tx: WorkerTx,
+  integration: IntegrationSettings,
+  order: ShopifyOrder,
+  topic: string,
+): OrderReads {
+  const creating = topic === 'orders/create' && integration.autoCreateOrders;
+  return Promise.all([
+    openShopifyOrder(tx, order.id, integration),
+    creating ? findForCreation(tx, integration, order) : null,
+  ]);
 }
 
 /** The order's customer's phone and email, or null when the order cannot be mapped. */

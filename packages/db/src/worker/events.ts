@@ -161,8 +161,21 @@ export type StartedWebhookEvent = ClaimedWebhookEvent & {
   backendPid: number;
 };
 
-/** An event a worker has claimed (leased) from the queue: what it needs to process it. */
-export type QueuedWebhookEvent = { id: string; workspaceId: string; attempts: number };
+/**
+ * An event a worker has claimed (leased) from the queue: what it needs to process it. Its topic and
+ * payload are as the claim read them; startWebhookEventAttempt, under row-level security, says
+ * whether they are still the event's.
+ */
+export type QueuedWebhookEvent = {
+  id: string;
+  workspaceId: string;
+  attempts: number;
+  integrationId: string;
+  topic: string;
+  payload: string;
+  /** The version of the event's row the claim wrote (its xmin). */
+  version: string;
+};
 
 /** The channel the route notifies (after its commit) when it stored events, and workers listen on. */
 export const WEBHOOK_EVENTS_CHANNEL = 'crm_webhook_events';
@@ -180,7 +193,8 @@ export async function claimWebhookEvents(
   leaseSeconds: number,
 ): Promise<QueuedWebhookEvent[]> {
   return sql<QueuedWebhookEvent[]>`
-    select id, workspace_id as "workspaceId", attempts
+    select id, workspace_id as "workspaceId", attempts, integration_id as "integrationId", topic, payload,
+           version
     from app.claim_webhook_events(${worker}, ${limit}::int, ${leaseSeconds}::float8)`;
 }
 
@@ -223,23 +237,27 @@ export async function notifyWebhookEvents(sql: Queryable): Promise<void> {
  * gone), read in the same statement, so a job that applies the event in this transaction reads
  * settings that cannot be stale. Null when the event is no longer pending or no longer `worker`'s
  * (its lease expired and another worker took it, or it was released).
+ *
+ * The payload is sent back only when the row is no longer the version the claim read (`claimed`);
+ * `changedSinceClaim` says so. The statement is sent when this is called (not when awaited): what the
+ * caller sends next runs after it, in the same round trip.
  */
 export async function startWebhookEventAttempt(
   tx: Queryable,
-  eventId: string,
+  claimed: Pick<QueuedWebhookEvent, 'id' | 'payload' | 'version'>,
   worker: string,
-): Promise<StartedWebhookEvent | null> {
+): Promise<(StartedWebhookEvent & { changedSinceClaim: boolean }) | null> {
   // The lock an UPDATE takes, without the UPDATE that changed nothing it was taken by before: that
   // wrote a new version of the row (its payload again, in the WAL) and, on a full page, a new entry
   // in each of the table's indexes (46 buffers per start then, 36 now: pg_stat_statements, BENCHMARKS
   // session 16); the finish writes the one version the attempt needs.
-  const [row] = await tx<StartedWebhookEvent[]>`
+  const [row] = await tx<(Omit<StartedWebhookEvent, 'payload'> & { payload: string | null })[]>`
     select e.id,
            e.workspace_id as "workspaceId",
            e.integration_id as "integrationId",
            e.topic,
            e.shop_domain as "shopDomain",
-           e.payload,
+           case when e.xmin::text = ${claimed.version} then null else e.payload end as payload,
            e.attempts,
            e.received_at as "receivedAt",
            e.external_id as "webhookId",
@@ -249,9 +267,11 @@ export async function startWebhookEventAttempt(
             where i.id = e.integration_id and i.workspace_id = app.current_workspace_id()) as integration,
            pg_backend_pid() as "backendPid"
     from webhook_events e
-    where e.id = ${eventId} and e.status = 'pending' and e.locked_by = ${worker}
-    for no key update of e`;
-  return row ?? null;
+    where e.id = ${claimed.id} and e.status = 'pending' and e.locked_by = ${worker}
+    for no key update of e`.execute();
+  if (!row) return null;
+  const changedSinceClaim = row.payload !== null;
+  return { ...row, payload: row.payload ?? claimed.payload, changedSinceClaim };
 }
 
 /**
