@@ -15,6 +15,7 @@ import { loadConfig } from '../../apps/api/src/config.ts';
 import type { AppDeps } from '../../apps/api/src/deps.ts';
 import { processQueuedEvent } from '../../apps/api/src/jobs/process-event.ts';
 import { createLogger } from '../../apps/api/src/log.ts';
+import { measureCpuSpent } from './lib/cpu.ts';
 import { createBenchDatabase, generateContacts, generateProducts } from './lib/db.ts';
 import { fmt, markdownTable, rng } from './lib/stats.ts';
 import { orderPayload, randomOrder } from './lib/webhooks.ts';
@@ -86,12 +87,14 @@ async function main(): Promise<void> {
     }
     sent.length = 0;
     const measured = ids.slice(warm);
+    const cpu = measureCpuSpent({});
     const start = performance.now();
     for (const queued of measured) {
       await processQueuedEvent(deps, queued, 'steps');
       sent.push({ at: performance.now(), kind: '(end of job)' });
     }
     const total = performance.now() - start;
+    const spent = cpu();
     const per = new Map<string, { ms: number; n: number }>();
     for (let i = 0; i + 1 < sent.length; i++) {
       const s = sent[i];
@@ -116,6 +119,12 @@ async function main(): Promise<void> {
     console.log(
       `${m} orders at ${contacts} contacts: ${fmt(total / m, 2)} ms per order (${fmt((1000 * m) / total)} orders/s on one connection), ` +
         `${fmt(roundTrips / m, 1)} statements sent and ${fmt(begins / m, 1)} transactions per order`,
+    );
+    // CPU time is steadier than the wall time on a shared machine: what this process (the worker's
+    // code, postgres.js) and PostgreSQL spent per order, and the machine's busy time.
+    console.log(
+      `CPU per order: this process ${fmt(spent.bench / m, 2)} ms, PostgreSQL ${fmt(spent.postgres / m, 2)} ms, ` +
+        `the machine ${fmt(spent.machine / m, 2)} ms`,
     );
     console.log(
       markdownTable(['statement (first 90 characters)', 'per order', 'ms per order', '% of time'], rows),
