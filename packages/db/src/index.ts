@@ -36,6 +36,7 @@ export {
   savepoint,
   transaction,
   WORKER_PLAN_CACHE_MODE,
+  WORKER_PLANNER_SETTINGS,
   withAuth,
   withUser,
   withWorkerRouting,
