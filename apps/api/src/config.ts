@@ -60,8 +60,10 @@ export const envSchema = z.object({
   PUBLIC_URL: httpUrl('an http(s) URL, e.g. https://crm.example.com').optional(),
   DATABASE_URL: z
     .string()
-    .refine((v) => /^postgres(ql)?:\/\/.+/.test(v) && URL.canParse(v), {
-      error: 'expected a postgres://user:password@host:port/database URL',
+    .refine((v) => /^postgres(ql)?:\/\/.+/.test(v) && URL.canParse(v) && new URL(v).host !== '', {
+      // With no host the URL cannot name the roles the app logs in as (roleUrl in @crm/db).
+      error:
+        'expected a postgres://user:password@host:port/database URL with a host (a Unix socket: postgres://user@localhost/crm?host=/var/run/postgresql)',
     })
     .optional(),
   APP_ENCRYPTION_KEY: z

@@ -53,6 +53,7 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'verbose', /one of trace, debug, info, warn, error, fatal, silent/],
     ['METRICS_ENABLED', 'yes', /true or false/],
     ['DATABASE_URL', 'mysql://x@y/z', /postgres:\/\//],
+    ['DATABASE_URL', 'postgres:///crm', /with a host/],
   ])('refuses %s=%s, naming the variable and what it expects', (variable, value, expected) => {
     const problems = problemsOf({ [variable]: value });
     expect(problems).toHaveLength(1);

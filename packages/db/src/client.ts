@@ -23,13 +23,30 @@ export type SqlOptions = {
  * bigint/numeric stay strings, so ids above 2^53 and money never pass through a JS number.
  */
 export function createSql(url: string, options: SqlOptions = {}): Sql {
-  return postgres(url, {
+  const target = postgresTarget(url);
+  return postgres(target.url, {
+    ...(target.host ? { host: target.host } : {}),
     max: options.max ?? 10,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'crm' },
     idle_timeout: options.idleTimeoutSeconds ?? 30,
     connect_timeout: 10,
   });
+}
+
+/**
+ * A connection URL as postgres.js takes it. libpq (psql, and node-postgres: graphile-worker's driver)
+ * reads a Unix socket's folder from `?host=/var/run/postgresql`; postgres.js would send that to the
+ * server as a setting and fail, so it goes to postgres.js's `host` option instead (a host with a `/`
+ * is a socket's folder; the URL's port names the socket). The URL keeps its user and host
+ * (`localhost`): the role pools log in by the URL's user (roleUrl).
+ */
+export function postgresTarget(url: string): { url: string; host?: string } {
+  const u = new URL(url);
+  const host = u.searchParams.get('host');
+  if (!host?.startsWith('/')) return { url };
+  u.searchParams.delete('host');
+  return { url: u.toString(), host };
 }
 
 /** Replace the database name in a connection URL. */

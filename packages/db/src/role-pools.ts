@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import postgres from 'postgres';
-import { createSql, type Sql } from './client.ts';
+import { createSql, postgresTarget, type Sql } from './client.ts';
 
 /**
  * The application's connections, one pool per role it acts as. Each pool LOGS IN as its role, so a
@@ -47,13 +47,26 @@ export function roleUrl(ownerUrl: string, role: AppRole): string {
   const u = new URL(ownerUrl);
   u.username = role;
   u.password = derivedRolePassword(ownerUrl, role);
+  // A URL without a host (postgres:///crm, the socket named by PGHOST) cannot carry a user: every
+  // pool would log in as the owner, and row-level security would not apply to a superuser owner.
+  if (u.username !== role) throw new Error(ROLE_URL_NEEDS_HOST);
   return u.toString();
 }
+
+export const ROLE_URL_NEEDS_HOST =
+  'DATABASE_URL must name a host, so that the app can log in as its roles: for a Unix socket, ' +
+  'postgres://user@localhost/crm?host=/var/run/postgresql';
 
 const AUTH_FAILED = new Set(['28P01', '28000']); // invalid password; role may not log in / no pg_hba entry
 
 async function canLogIn(url: string): Promise<boolean> {
-  const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const target = postgresTarget(url);
+  const probe = postgres(target.url, {
+    ...(target.host ? { host: target.host } : {}),
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 10,
+  });
   try {
     await probe`select 1`;
     return true;
