@@ -3,8 +3,8 @@
  * event-workers.ts): applies it, by topic, as `app_worker` for its workspace only.
  *
  * An order event is started (its row lock taken, with its integration's settings), applied and
- * finished in ONE transaction; other topics are started, handled and finished in transactions of
- * their own. The claim counted the attempt. A failure that retrying cannot fix (an unreadable
+ * finished in ONE transaction, its first reads sent with its start (readAhead); other topics are
+ * started, handled and finished in transactions of their own. The claim counted the attempt. A failure that retrying cannot fix (an unreadable
  * payload, a missing pipeline) ends the event `failed` at once; any other failure gives it back to
  * the queue with exponential backoff (e^attempts seconds, at most e^10), and the last of
  * MAX_EVENT_ATTEMPTS ends it `failed`, with its error in words an owner understands.
@@ -118,7 +118,8 @@ function parseOrderEvent(topic: string, payload: string): ParsedOrderEvent {
 /**
  * Each integration's settings as the last order event of this process started with them (its
  * `integration` as read by the start, and the settings made of it): the guess an order event's reads
- * are sent ahead with, before its start has answered. The start checks the guess (readAheadIfSame).
+ * are sent ahead with, before its start has answered. applyOrderEvent checks the guess against what
+ * the start read.
  */
 const settingsSeen = new Map<string, { integration: string; settings: IntegrationSettings }>();
 const SETTINGS_SEEN_MAX = 10_000;
