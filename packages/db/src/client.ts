@@ -41,7 +41,7 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
  * is a socket's folder; the URL's port names the socket). The URL keeps its user and host
  * (`localhost`): the role pools log in by the URL's user (roleUrl).
  */
-export function postgresTarget(url: string): { url: string; host?: string } {
+function postgresTarget(url: string): { url: string; host?: string } {
   const u = new URL(url);
   const host = u.searchParams.get('host');
   if (!host?.startsWith('/')) return { url };

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
-import postgres from 'postgres';
-import { createSql, postgresTarget, type Sql } from './client.ts';
+import { createSql, type Sql } from './client.ts';
 
 /**
  * The application's connections, one pool per role it acts as. Each pool LOGS IN as its role, so a
@@ -60,13 +59,8 @@ export const ROLE_URL_NEEDS_HOST =
 const AUTH_FAILED = new Set(['28P01', '28000']); // invalid password; role may not log in / no pg_hba entry
 
 async function canLogIn(url: string): Promise<boolean> {
-  const target = postgresTarget(url);
-  const probe = postgres(target.url, {
-    ...(target.host ? { host: target.host } : {}),
-    max: 1,
-    onnotice: () => {},
-    connect_timeout: 10,
-  });
+  // Through createSql, the one place a URL becomes a client (a Unix socket's ?host= included).
+  const probe = createSql(url, { max: 1, applicationName: 'crm-login-check' });
   try {
     await probe`select 1`;
     return true;
