@@ -167,6 +167,24 @@ describe('orders/create', () => {
     expect(integration?.last_sync_at).toBeInstanceOf(Date);
   });
 
+  it('last sync follows processed orders to the second', async () => {
+    const shop = await createShop(db);
+    const lastSync = async () => {
+      const [row] = await db.sql<{ last_sync_at: Date | null }[]>`
+        select last_sync_at from integrations where id = ${shop.integrationId}`;
+      return row?.last_sync_at?.getTime() ?? null;
+    };
+    expect(await lastSync()).toBeNull();
+    expect((await send(shop, orderPayload().text)).status).toBe('processed');
+    const first = await lastSync();
+    expect(first).not.toBeNull();
+    // Kept to the second (the worker does not even send the statement within it): a processed order
+    // after that second marks it again.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await send(shop, orderPayload().text)).status).toBe('processed');
+    expect(await lastSync()).toBeGreaterThanOrEqual((first ?? 0) + 1000);
+  });
+
   it('a second orders/create of the same order (new webhook id) ends processed, still one order', async () => {
     const shop = await createShop(db);
     const order = orderPayload();

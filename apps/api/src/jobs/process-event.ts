@@ -182,10 +182,32 @@ async function applyOrderEvent(
 }
 
 /**
- * The statements that end an event's transaction, sent with its COMMIT: the event ends with its
- * result and, if it was processed, the integration is marked synced.
+ * When (performance.now()) a transaction of this process that marked each integration synced
+ * committed. integrations.last_sync_at is kept to the second (touchIntegrationLastSync changes nothing
+ * within a second of the last mark), so for a second after its own mark an event's transaction does
+ * not send that statement at all: during a sale, one statement less per order.
  */
-function finishStatements(tx: WorkerTx, event: ClaimedEvent, result: EventResult) {
+const syncMarkedAt = new Map<string, number>();
+const SYNC_MARK_EVERY_MS = 1000;
+
+/** Whether an event ending with `result` should mark its integration synced. */
+function marksSync(event: ClaimedEvent, result: EventResult): boolean {
+  if (result.status !== 'processed') return false;
+  const at = syncMarkedAt.get(event.integrationId);
+  return at === undefined || performance.now() - at >= SYNC_MARK_EVERY_MS;
+}
+
+/** After the commit of a transaction that marked the integration synced. */
+function syncMarked(event: ClaimedEvent): void {
+  if (syncMarkedAt.size >= SETTINGS_SEEN_MAX) syncMarkedAt.clear();
+  syncMarkedAt.set(event.integrationId, performance.now());
+}
+
+/**
+ * The statements that end an event's transaction, sent with its COMMIT: the event ends with its
+ * result and, if `markSync` (marksSync), the integration is marked synced.
+ */
+function finishStatements(tx: WorkerTx, event: ClaimedEvent, result: EventResult, markSync: boolean) {
   return [
     finishWebhookEvent(tx, event.id, {
       status: result.status,
@@ -194,7 +216,7 @@ function finishStatements(tx: WorkerTx, event: ClaimedEvent, result: EventResult
       orderId: result.orderId ?? null,
       shopifyOrderId: result.shopifyOrderId ?? null,
     }),
-    result.status === 'processed' ? touchIntegrationLastSync(tx, event.integrationId) : null,
+    markSync ? touchIntegrationLastSync(tx, event.integrationId) : null,
   ];
 }
 
@@ -211,8 +233,9 @@ async function claimAndApply(
   hooks: AttemptHooks,
 ): Promise<{ event: ClaimedEvent; result: EventResult | null } | null> {
   for (let attempt = 1; ; attempt++) {
+    let markSync = false;
     try {
-      return await inWorkerTransaction(
+      const applied = await inWorkerTransaction(
         deps.sql,
         queued.workspaceId,
         async (tx) => {
@@ -229,8 +252,14 @@ async function claimAndApply(
           }
           return { event, result };
         },
-        (tx, applied) => (applied?.result ? finishStatements(tx, applied.event, applied.result) : []),
+        (tx, applied) => {
+          if (!applied?.result) return [];
+          markSync = marksSync(applied.event, applied.result);
+          return finishStatements(tx, applied.event, applied.result, markSync);
+        },
       );
+      if (applied && markSync) syncMarked(applied.event);
+      return applied;
     } catch (error) {
       // Rolled back; the order is there now: once more, which applies it as an update.
       if (!(error instanceof OrderInsertedMeanwhile) || attempt >= 2) throw error;
@@ -389,12 +418,14 @@ export async function processQueuedEvent(
     result = isShopifyTopic(event.topic)
       ? await handleWebhookEvent(deps, event)
       : { status: 'ignored', outcome: 'unsupported_topic', note: `Topic ${event.topic} is not used.` };
+    const markSync = marksSync(event, result);
     await inWorkerTransaction(
       deps.sql,
       queued.workspaceId,
       async () => {},
-      (tx) => finishStatements(tx, event, result),
+      (tx) => finishStatements(tx, event, result, markSync),
     );
+    if (markSync) syncMarked(event);
   } catch (error) {
     return recordFailure(deps, queued, worker, error, eventFields, hooks);
   }
