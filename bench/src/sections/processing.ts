@@ -98,7 +98,7 @@ type Run = {
 /** The processes whose CPU a run counts. */
 type Pids = { server: number; workers: number[] };
 
-type Shape = { idleCount: number; burst: number; loadSeconds: number };
+type Shape = { warmPerProcess: number; idleCount: number; burst: number; loadSeconds: number };
 
 /**
  * One run against a server and its worker processes: warm-up, idle ack→visible, a burst's orders/s,
@@ -108,17 +108,19 @@ async function measure(
   url: string,
   watcher: VisibilityWatcher,
   make: () => Prepared & { orderId: string },
-  { idleCount, burst, loadSeconds }: Shape,
+  { warmPerProcess, idleCount, burst, loadSeconds }: Shape,
   size: number,
   k: number,
   pids: Pids,
 ): Promise<Run> {
   const api = { url };
-  // Warm-up until every worker process answers (jobs processed end to end).
-  const warm = Array.from({ length: 20 * k }, make);
+  // Warm-up: every worker process answers (jobs processed end to end), and the server's and workers'
+  // code runs optimised by V8, as in processes that have run for a while, before anything is measured
+  // (fresh worker processes spent 15–60% more CPU per order in the burst: BENCHMARKS.md, session 18).
+  const warm = Array.from({ length: warmPerProcess * k }, make);
   const warmed = await sendAll(`${api.url}/webhooks/shopify`, warm, {
-    concurrency: 4,
-    maxMs: 60_000,
+    concurrency: 16,
+    maxMs: 120_000,
   });
   if (!warmed.some((s) => s.status === 200)) {
     throw new Error(
@@ -128,7 +130,7 @@ async function measure(
   for (const d of warm) watcher.watch(d.orderId);
   await watcher.waitAll(
     warm.map((d) => d.orderId),
-    90_000,
+    300_000,
   );
 
   // Idle: one delivery at a time, each waited for.
@@ -200,7 +202,7 @@ async function report(
   db: BenchDatabase,
   runs: Run[],
   sizes: number[],
-  { idleCount, burst, loadSeconds }: Shape,
+  { warmPerProcess, idleCount, burst, loadSeconds }: Shape,
   concurrency: number,
   loadTimes: number[],
   command: string,
@@ -271,7 +273,8 @@ async function report(
       `(loaded in SQL in ${loadTimes.map((t) => `${fmt(t, 0)} s`).join(', ')}) and 1,000 products ` +
       '(SKU matching, fuzzy matching on, auto-create on). Orders: 40% returning customers (known phone), 10% ' +
       'misspelt names with new phones (fuzzy candidates → reviews), 50% new customers; 1–3 lines, 5% unknown ' +
-      'SKUs. Server with WORKER_CONCURRENCY=0; worker processes started as `npm run worker` does. The burst is ' +
+      'SKUs. Server with WORKER_CONCURRENCY=0; worker processes started as `npm run worker` does, then warmed ' +
+      `with ${warmPerProcess} orders per worker process (not measured). The burst is ` +
       `${burst} deliveries over 16 connections (orders/s = visible orders / time from the first send to the last ` +
       `visible); idle = ${idleCount} single deliveries 100 ms apart; loaded = a steady rate at ~60% of the burst ` +
       `rate for ${loadSeconds} s. Visibility polled every 20 ms (±10 ms).`,
@@ -301,6 +304,7 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
       ? [10_000, options.processingContacts]
       : [10_000, options.processingContacts, 1_000_000];
   const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 2);
+  const warmPerProcess = Number(process.env.BENCH_PROCESSING_WARMUP ?? (options.quick ? 100 : 500));
   const idleCount = options.quick ? 20 : 50;
   const burst = options.quick ? 400 : 1000;
   const loadSeconds = options.quick ? 10 : 20;
@@ -338,10 +342,18 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
             );
           }
           try {
-            const run = await measure(api.url, watcher, make, { idleCount, burst, loadSeconds }, size, k, {
-              server: api.pid,
-              workers: workers.map((w) => w.pid),
-            });
+            const run = await measure(
+              api.url,
+              watcher,
+              make,
+              { warmPerProcess, idleCount, burst, loadSeconds },
+              size,
+              k,
+              {
+                server: api.pid,
+                workers: workers.map((w) => w.pid),
+              },
+            );
             runs.push(run);
             const { ordersPerSecond, idle, loadRate, loaded } = run;
             console.log(
@@ -361,7 +373,7 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
       db,
       runs,
       sizes,
-      { idleCount, burst, loadSeconds },
+      { warmPerProcess, idleCount, burst, loadSeconds },
       concurrency,
       loadTimes,
       options.command,
