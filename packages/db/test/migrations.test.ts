@@ -108,6 +108,17 @@ describe('migrations', () => {
     for (const r of results) expect(r.applied).toEqual(files.map((m) => m.name));
   });
 
+  it('compresses webhook bodies with LZ4 where the server has it (else pglz, as before)', async () => {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    const [row] = await db.sql<{ compression: string; hasLz4: boolean }[]>`
+      select a.attcompression::text as compression,
+             (select 'lz4' = any (enumvals) from pg_settings where name = 'default_toast_compression') as "hasLz4"
+      from pg_attribute a
+      where a.attrelid = 'public.webhook_events'::regclass and a.attname = 'payload'`;
+    expect(row?.compression).toBe(row?.hasLz4 ? 'l' : '');
+  });
+
   it('folds accents as intended, in the function and in the stored keys of a contact', async () => {
     const db = await emptyDatabase();
     // A contact stored part-way through the migrations keeps keys that agree with the final function.
