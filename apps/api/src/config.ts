@@ -117,6 +117,7 @@ export const envSchema = z.object({
   METRICS_PORT: int(0, 65535, 'a port number, 0–65535').default(9464),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000, 'milliseconds, 0–600000').default(25_000),
   EVENT_ATTEMPT_TIMEOUT_SECONDS: int(1, 86_400, 'seconds, 1–86400').default(300),
+  EVENT_LEASE_SECONDS: int(3, 3600, 'seconds, 3–3600').default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -148,6 +149,8 @@ export type AppConfig = {
   shutdownTimeoutMs: number;
   /** How long a webhook event's attempt may run before its worker cuts it (jobs/event-workers.ts). */
   eventAttemptTimeoutMs: number;
+  /** How long a claim holds a webhook event without renewal: a dead worker's events are due again after it. */
+  eventLeaseSeconds: number;
 };
 
 export class ConfigError extends Error {
@@ -198,6 +201,7 @@ export function toConfig(env: Env): AppConfig {
     metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN ?? null, workerPort: env.METRICS_PORT },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     eventAttemptTimeoutMs: env.EVENT_ATTEMPT_TIMEOUT_SECONDS * 1000,
+    eventLeaseSeconds: env.EVENT_LEASE_SECONDS,
   };
 }
 

@@ -22,6 +22,7 @@ describe('configuration', () => {
     expect(config.publicUrl).toBe('http://localhost:3000');
     expect(config.logLevel).toBe('info');
     expect(config.metrics).toEqual({ enabled: false, token: null, workerPort: 9464 });
+    expect(config.eventLeaseSeconds).toBe(30);
   });
 
   it('takes valid values', () => {
@@ -33,9 +34,11 @@ describe('configuration', () => {
       APP_ENCRYPTION_KEY: key,
       METRICS_TOKEN: 'x'.repeat(32),
       LOG_LEVEL: 'silent',
+      EVENT_LEASE_SECONDS: '6',
     });
     expect(config).toMatchObject({
       port: 8080,
+      eventLeaseSeconds: 6,
       workerConcurrency: 0,
       publicUrl: 'https://crm.example.com',
       logLevel: 'silent',

@@ -64,6 +64,10 @@ async function workerHeldInsideEvent(webhookId: string, worker: WorkerProcess) {
   return { holder, runner };
 }
 
+/** The worker processes' lease (EVENT_LEASE_SECONDS): short, so that a dead worker's event comes back soon. */
+const LEASE_SECONDS = 6;
+const startLeasingWorker = () => startWorkerProcess(db, { EVENT_LEASE_SECONDS: String(LEASE_SECONDS) });
+
 const holderOf = async (webhookId: string) => {
   const [row] = await db.sql<{ locked_by: string | null; attempts: number }[]>`
     select locked_by, attempts from webhook_events where external_id = ${webhookId}`;
@@ -85,7 +89,7 @@ describe('a job runner in this process, next to a worker process', () => {
 
   it('a SIGKILLed worker process: its event comes back when the lease ends and runs here (one order); its runner record goes', async () => {
     const hold = await holdOrderLines(db);
-    const worker = startWorkerProcess(db);
+    const worker = startLeasingWorker();
     children.push(worker.process);
     try {
       const { holder, runner: dead } = await workerHeldInsideEvent('liveness-killed', worker);
@@ -109,7 +113,7 @@ describe('a job runner in this process, next to a worker process', () => {
         what: 'the dead worker’s event to come back',
       });
       const releasedAfterS = (performance.now() - killedAt) / 1000;
-      expect(releasedAfterS).toBeLessThan(45);
+      expect(releasedAfterS).toBeLessThan(LEASE_SECONDS + 15);
       expect(await waitUntilProcessed(db, 'liveness-killed')).toBe(2);
       expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(1);
       // The dead runner's record is released by this runner (it held no graphile-worker job).
@@ -133,14 +137,14 @@ describe('a job runner in this process, next to a worker process', () => {
     const ordersBefore = await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId]);
     const releasesBefore = log.lines.length;
     const hold = await holdOrderLines(db);
-    const worker = startWorkerProcess(db);
+    const worker = startLeasingWorker();
     children.push(worker.process);
     try {
       const { holder, runner: live } = await workerHeldInsideEvent('liveness-live', worker);
       expect(live?.pid).toBe(worker.process.pid);
       await startRunnerHere();
-      // Longer than a lease (30 s), with margin: the event stays the live worker's.
-      const until = performance.now() + 40_000;
+      // Two leases and more: the event stays the live worker's, which renews it.
+      const until = performance.now() + (2 * LEASE_SECONDS + 4) * 1000;
       while (performance.now() < until) {
         expect(await holderOf('liveness-live')).toEqual({ locked_by: holder, attempts: 1 });
         await new Promise((r) => setTimeout(r, 1000));

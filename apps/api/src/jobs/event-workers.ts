@@ -41,7 +41,7 @@ import { processQueuedEvent } from './process-event.ts';
 export type EventWorkerOptions = {
   /** Attempts running at once in this process. */
   concurrency: number;
-  /** How long a claim holds an event without renewal. */
+  /** How long a claim holds an event without renewal; config.eventLeaseSeconds. */
   leaseSeconds?: number;
   /** How often the leases held are renewed. */
   renewMs?: number;
@@ -180,7 +180,7 @@ function watchAttempts(
 
 export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptions): Promise<EventWorkers> {
   const id = `crm-events-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const leaseSeconds = options.leaseSeconds ?? deps.config.eventLeaseSeconds;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? deps.config.eventAttemptTimeoutMs;
   const sql = workerPool(deps.sql);
@@ -253,7 +253,8 @@ export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptio
 
   const renewal = watchAttempts(deps, id, held, {
     leaseSeconds,
-    everyMs: options.renewMs ?? DEFAULT_RENEW_MS,
+    // At least three renewals within a lease: one lost to a slow database does not lose the event.
+    everyMs: options.renewMs ?? Math.min(DEFAULT_RENEW_MS, (leaseSeconds * 1000) / 3),
     attemptTimeoutMs,
   });
 
