@@ -122,11 +122,11 @@ function parseOrderEvent(topic: string, payload: string): ParsedOrderEvent {
  * the start read.
  */
 const settingsSeen = new Map<string, { integration: string; settings: IntegrationSettings }>();
-const SETTINGS_SEEN_MAX = 10_000;
+const INTEGRATIONS_REMEMBERED_MAX = 10_000;
 
 function rememberSettings(event: ClaimedEvent, settings: IntegrationSettings): string {
   const integration = JSON.stringify(event.integration);
-  if (settingsSeen.size >= SETTINGS_SEEN_MAX) settingsSeen.clear();
+  if (settingsSeen.size >= INTEGRATIONS_REMEMBERED_MAX) settingsSeen.clear();
   settingsSeen.set(event.integrationId, { integration, settings });
   return integration;
 }
@@ -199,7 +199,7 @@ function marksSync(event: ClaimedEvent, result: EventResult): boolean {
 
 /** After the commit of a transaction that marked the integration synced. */
 function syncMarked(event: ClaimedEvent): void {
-  if (syncMarkedAt.size >= SETTINGS_SEEN_MAX) syncMarkedAt.clear();
+  if (syncMarkedAt.size >= INTEGRATIONS_REMEMBERED_MAX) syncMarkedAt.clear();
   syncMarkedAt.set(event.integrationId, performance.now());
 }
 
