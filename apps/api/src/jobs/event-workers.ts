@@ -60,7 +60,6 @@ export type EventWorkers = {
   stop: (options?: { timeoutMs?: number }) => Promise<void>;
 };
 
-export const DEFAULT_LEASE_SECONDS = 30;
 const DEFAULT_RENEW_MS = 5000;
 const DEFAULT_POLL_MS = 500;
 /** After a drain's deadline: how long the cut attempts get to record their end. */
@@ -292,7 +291,7 @@ export async function runDueEvents(deps: AppDeps, concurrency = 4): Promise<void
   const id = `crm-events-once-${process.pid}-${randomBytes(6).toString('hex')}`;
   const sql = workerPool(deps.sql);
   for (;;) {
-    const claimed = await claimWebhookEvents(sql, id, concurrency, DEFAULT_LEASE_SECONDS);
+    const claimed = await claimWebhookEvents(sql, id, concurrency, deps.config.eventLeaseSeconds);
     if (claimed.length === 0) return;
     await Promise.all(claimed.map((queued) => processQueuedEvent(deps, queued, id)));
     await sleep(0);

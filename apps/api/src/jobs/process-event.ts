@@ -4,10 +4,11 @@
  *
  * An order event is started (its row lock taken, with its integration's settings), applied and
  * finished in ONE transaction, its first reads sent with its start (readAhead); other topics are
- * started, handled and finished in transactions of their own. The claim counted the attempt. A failure that retrying cannot fix (an unreadable
- * payload, a missing pipeline) ends the event `failed` at once; any other failure gives it back to
- * the queue with exponential backoff (e^attempts seconds, at most e^10), and the last of
- * MAX_EVENT_ATTEMPTS ends it `failed`, with its error in words an owner understands.
+ * started, handled and finished in transactions of their own. The claim counted the attempt. A
+ * failure that retrying cannot fix (an unreadable payload, a missing pipeline) ends the event
+ * `failed` at once; any other failure gives it back to the queue with exponential backoff
+ * (e^attempts seconds, at most e^10), and the last of MAX_EVENT_ATTEMPTS ends it `failed`, with its
+ * error in words an owner understands.
  */
 import {
   type ClaimedIntegration,
