@@ -5,7 +5,7 @@
  * 10k, 100k and 1M contacts generated in SQL, with EXPLAIN (ANALYZE, BUFFERS) of the same SQL.
  */
 import { findBestContactCandidate } from '@crm/api/contact-candidate';
-import { createSql, type Sql, type Tx, WORKER_PLANNER_SETTINGS } from '@crm/db';
+import { applyTransactionSettings, createSql, type Sql, type Tx, WORKER_PLANNER_SETTINGS } from '@crm/db';
 import { findContactCandidatesByName } from '@crm/db/worker';
 import {
   CANDIDATE_SCORE_WEIGHTS,
@@ -74,9 +74,11 @@ async function appLookup(conn: Tx, probe: LookupProbe): Promise<{ rows: number; 
 async function timeOne(conn: Tx, workspaceId: string, probe: LookupProbe, into: Timing): Promise<void> {
   await conn`begin`;
   // As the worker's transactions (withWorkspace): app_worker for the workspace, planned as they are.
-  const settings = { role: 'app_worker', 'app.workspace_id': workspaceId, ...WORKER_PLANNER_SETTINGS };
-  await conn`select set_config(name, value, true)
-             from unnest(${Object.keys(settings)}::text[], ${Object.values(settings)}::text[]) as s(name, value)`;
+  await applyTransactionSettings(conn, {
+    role: 'app_worker',
+    'app.workspace_id': workspaceId,
+    ...WORKER_PLANNER_SETTINGS,
+  });
   const started = performance.now();
   const done = await appLookup(conn, probe);
   into.ms.push(performance.now() - started);

@@ -31,6 +31,7 @@ export { type OpenedDatabase, openDatabase } from './open.ts';
 export { hashPassword, verifyPassword } from './passwords.ts';
 export {
   actForWorkspace,
+  applyTransactionSettings,
   type Db,
   isConnectionLost,
   savepoint,

@@ -108,8 +108,12 @@ async function reserveWithin(pool: Sql, ms: number): Promise<Tx> {
   }
 }
 
-/** The statement that applies transaction-local settings (role and the RLS context); null for none. */
-function applySettings(tx: Tx, settings: Record<string, string>) {
+/**
+ * The statement that applies transaction-local settings (role and the RLS context, planner settings);
+ * null for none. Unsent until awaited or executed. Exported for tools that drive a transaction of their
+ * own as the app's do (the lookup bench, tests).
+ */
+export function applyTransactionSettings(tx: Tx, settings: Record<string, string>) {
   const names = Object.keys(settings);
   if (names.length === 0) return null;
   const values = names.map((n) => settings[n] ?? '');
@@ -132,7 +136,10 @@ function inTransaction<T>(
     async (tx) => {
       // BEGIN and the settings are not waited for alone: they go out with fn's first statement, in
       // one write, and PostgreSQL runs them in order before it — one round trip less per transaction.
-      const opened = Promise.all([tx`begin`.execute(), applySettings(tx, settings)?.execute()]).then(
+      const opened = Promise.all([
+        tx`begin`.execute(),
+        applyTransactionSettings(tx, settings)?.execute(),
+      ]).then(
         () => null,
         (error: unknown) => ({ error }),
       );
@@ -247,7 +254,7 @@ function pipelined<T>(settings: Record<string, string>, fn: (tx: Tx) => Promise<
     // postgres.js sends a statement when it is first awaited or executed: each is executed as it is
     // written — BEGIN and the settings, fn's statements, COMMIT.
     const begin = tx`begin`.execute();
-    const set = applySettings(tx, settings)?.execute() ?? null;
+    const set = applyTransactionSettings(tx, settings)?.execute() ?? null;
     let result: Promise<T>;
     try {
       result = fn(guarded);

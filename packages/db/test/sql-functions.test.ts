@@ -8,7 +8,7 @@
 import { CANDIDATE_SCORE_WEIGHTS as weights } from '@crm/shopify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tx } from '../src/client.ts';
-import { WORKER_PLANNER_SETTINGS, withWorkspace } from '../src/rls.ts';
+import { applyTransactionSettings, WORKER_PLANNER_SETTINGS, withWorkspace } from '../src/rls.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { findContactCandidatesByName } from '../src/worker/contacts.ts';
 import { claimWebhookEvents } from '../src/worker/events.ts';
@@ -101,9 +101,7 @@ describe('the functions on the order path (0024, 0026)', () => {
       'postgres',
     )(async (tx) => {
       await tx`set local track_functions = 'all'`;
-      for (const [name, value] of Object.entries(WORKER_PLANNER_SETTINGS))
-        await tx`select set_config(${name}, ${value}, true)`;
-      await tx`select set_config('role', 'app_worker', true)`;
+      await applyTransactionSettings(tx, { ...WORKER_PLANNER_SETTINGS, role: 'app_worker' });
       const before = await functionCalls(tx);
       const claimed = await claimWebhookEvents(tx, 'sql-functions-test', 5, 30);
       await tx`reset role`;
