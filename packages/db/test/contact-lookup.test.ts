@@ -233,7 +233,7 @@ describe('findContactCandidatesByName under RLS', () => {
         await conn.unsafe<{ 'QUERY PLAN': string }[]>(
           `explain select id from contacts where workspace_id = app.current_workspace_id()
              and name_norm % 'yesica gomez' and city_norm = 'bogota'
-             and app.crm_lookup_bucket(workspace_id, city_norm) = ${bucket}`,
+             and lookup_bucket = ${bucket}`,
         )
       )
         .map((r) => r['QUERY PLAN'])
@@ -265,7 +265,7 @@ describe('findContactCandidatesByName under RLS', () => {
              exists (select 1 from pg_indexes where tablename = 'contacts'
                        and indexname = format('contacts_name_trgm_b%s_idx', b.bucket)
                        and indexdef like '%gin_trgm_ops%'
-                       and indexdef like format('%%crm_lookup_bucket(workspace_id, city_norm) = %s)%%', b.bucket)) as indexed
+                       and indexdef like format('%%WHERE (lookup_bucket = %s)', b.bucket)) as indexed
       from (
         select app.crm_lookup_bucket(gen_random_uuid(), app.crm_normalize('Ciudad ' || g)) as bucket, count(*) as n
         from generate_series(1, 2000) as g group by 1
@@ -301,6 +301,36 @@ describe('findContactCandidatesByName under RLS', () => {
     // name and city keys, near-phone keys and the 64 trigram buckets
     expect(pending.length).toBeGreaterThanOrEqual(66);
     expect(pending.filter((p) => p.pages > 0)).toEqual([]);
+  });
+
+  it("keeps a contact's trigram bucket with its city, moves included (0031)", async () => {
+    // The buckets' partial indexes read contacts.lookup_bucket: it must be the (workspace, city)
+    // hash the lookup names, or a contact would sit in an index its city's searches never read.
+    const [ws] = await db.sql<{ id: string }[]>`
+      insert into workspaces (name, slug) values ('Bucket moves', 'bucket-moves') returning id`;
+    if (!ws) throw new Error('no workspace');
+    const asWorker = asRole(db.sql, 'app_worker', { 'app.workspace_id': ws.id });
+    const [contact] = await asWorker(
+      (tx) => tx<{ id: string }[]>`
+        insert into contacts (workspace_id, name, city)
+        values (app.current_workspace_id(), 'Yésica Gómez', 'Medellín') returning id`,
+    );
+    if (!contact) throw new Error('no contact');
+    await asWorker((tx) => tx`update contacts set city = 'Cali' where id = ${contact.id}`);
+    const [row] = await db.sql<{ stored: number; hashed: number }[]>`
+      select lookup_bucket as stored, app.crm_lookup_bucket(workspace_id, 'cali') as hashed
+      from contacts where id = ${contact.id}`;
+    expect(row?.stored).toBe(row?.hashed);
+    const search = (city: string) =>
+      asWorker((tx) =>
+        findContactCandidatesByName(
+          tx,
+          { name: 'Yesica Gomes', city, phone: null, email: null },
+          { weights },
+        ),
+      );
+    expect((await search('Cali')).map((r) => r.id)).toEqual([contact.id]);
+    expect(await search('Medellín')).toEqual([]);
   });
 
   it('queries nothing when neither a city, a phone nor an email could make a candidate', async () => {

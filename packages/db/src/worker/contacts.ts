@@ -192,10 +192,10 @@ export async function findContactCandidatesByName(
   if (p.city) {
     arms.push(
       tx`${columns} and app.crm_name_city_keys(name, city) && ${p.cityKeys}::text[] and city_norm = ${p.city}`,
-      // The bucket as a constant, so the planner picks the one partial trigram index (0013) that holds
-      // this workspace's contacts of this city.
+      // The bucket as a constant, so the planner picks the one partial trigram index (0013, 0031)
+      // that holds this workspace's contacts of this city.
       tx`${columns} and name_norm % ${p.q} and city_norm = ${p.city}
-           and app.crm_lookup_bucket(workspace_id, city_norm) = ${tx.unsafe(String(bucket))}`,
+           and lookup_bucket = ${tx.unsafe(String(bucket))}`,
     );
   }
   if (phone) {
