@@ -12,6 +12,9 @@ import { z } from 'zod';
  * Empty values count as unset.
  */
 
+/** Job workers per process unless WORKER_CONCURRENCY says otherwise (the processing bench runs this too). */
+export const DEFAULT_WORKER_CONCURRENCY = 4;
+
 const bool = (name: string) =>
   z
     .enum(['true', 'false', '1', '0'], { error: `${name} must be true or false` })
@@ -101,7 +104,7 @@ export const envSchema = z.object({
     })
     .default('read_orders,read_customers,read_products'),
   WORKER_CONCURRENCY: int(0, 1000, 'a whole number of job workers, 0–1000 (0: none in this process)').default(
-    4,
+    DEFAULT_WORKER_CONCURRENCY,
   ),
   DB_POOL_SIZE: int(1, 1000, 'a whole number of connections, 1–1000').optional(),
   SEED: bool('SEED').default(false),

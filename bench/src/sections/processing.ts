@@ -8,6 +8,7 @@
  * the measured throughput).
  */
 import { availableParallelism } from 'node:os';
+import { DEFAULT_WORKER_CONCURRENCY } from '@crm/api/config';
 import type { Sql } from '@crm/db';
 import { type AppProcess, startApi, startWorker } from '../lib/app.ts';
 import { type CpuSpent, measureCpuSpent } from '../lib/cpu.ts';
@@ -303,7 +304,7 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
     : options.quick
       ? [10_000, options.processingContacts]
       : [10_000, options.processingContacts, 1_000_000];
-  const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 2);
+  const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? DEFAULT_WORKER_CONCURRENCY);
   const warmPerProcess = Number(process.env.BENCH_PROCESSING_WARMUP ?? (options.quick ? 100 : 500));
   const idleCount = options.quick ? 20 : 50;
   const burst = options.quick ? 400 : 1000;
