@@ -5,6 +5,7 @@
  *
  *   metrics.webhookDelivery(topic, outcome, status, seconds)   webhooks/route.ts, every reply
  *   metrics.eventFinished(topic, outcome, receivedAt)           jobs/process-event.ts
+ *   metrics.eventsClaimed(found)                                jobs/event-workers.ts, a claim of due events
  *   metrics.eventAttemptsCut.inc()                              jobs/event-workers.ts, an attempt cut
  *   metrics.tokenRenewals.inc({ grant, outcome })              token renewal (connect): outcome
  *                                                              'renewed' | 'failed' | 'refused'
@@ -57,6 +58,10 @@ const COUNTED = {
   crm_webhook_event_attempts_cut_total: {
     help: 'Webhook event attempts cut after running past their deadline (EVENT_ATTEMPT_TIMEOUT_SECONDS): their sessions ended; each event is retried after its failure is recorded or, if the attempt never answers, when its lease lapses. Any is worth a look: an attempt takes milliseconds',
     labels: [],
+  },
+  crm_webhook_event_claims_total: {
+    help: "Claims of due webhook events by this process's event workers, by result (events: took at least one; none: found none due: polls of an idle queue, or a notification another worker answered first)",
+    labels: ['result'],
   },
   crm_shopify_token_renewals_total: {
     help: 'Shopify access token renewals, by grant (client_credentials, refresh_token) and outcome (renewed, failed, refused)',
@@ -113,6 +118,7 @@ const ackSeconds = boundChildren((outcome) => counted.crm_webhook_ack_seconds.la
 const events = boundChildren((topic, outcome) =>
   counted.crm_webhook_events_total.labels(topic ?? '', outcome ?? ''),
 );
+const claims = boundChildren((result) => counted.crm_webhook_event_claims_total.labels(result ?? ''));
 const processingSeconds = boundChildren((topic, outcome) =>
   counted.crm_webhook_processing_seconds.labels(topic ?? '', outcome ?? ''),
 );
@@ -138,6 +144,10 @@ export const metrics = {
     if (receivedAt && outcome !== 'retried') {
       processingSeconds(t, outcome).observe(Math.max(0, (Date.now() - receivedAt.getTime()) / 1000));
     }
+  },
+  /** The event workers claimed due events and got `found` of them. */
+  eventsClaimed(found: number): void {
+    if (active) claims(found > 0 ? 'events' : 'none').inc();
   },
   eventAttemptsCut: counted.crm_webhook_event_attempts_cut_total,
   tokenRenewals: counted.crm_shopify_token_renewals_total,

@@ -6,7 +6,9 @@
  *   skip locked`, an attempt counted and a lease taken on each), and run up to `concurrency` attempts
  *   at once (process-event.ts);
  * - they wake on a NOTIFY the webhook route sends after it stored events (coalesced, outside the ack's
- *   commit), on a finished attempt, and every `pollMs` — so a lost notification only delays;
+ *   commit), on a finished attempt, and every `pollMs` — so a lost notification only delays; a
+ *   finished attempt claims again only while the last claim found as many as it asked for (more may
+ *   be due), not after a claim that emptied the queue;
  * - they renew the leases of the events they hold every `renewMs`: an event whose worker died
  *   (SIGKILL, crash, lost machine) is due again once its lease (`leaseSeconds`) ends, and any worker
  *   takes it; a worker that is merely slow keeps it;
@@ -67,7 +69,7 @@ const CUT_GRACE_MS = 2000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A wake-up signal: wait() resolves at the next wake() or after `ms`. */
+/** A wake-up signal: wait() resolves at the next wake() (true) or after `ms` (false). */
 function createSignal() {
   let waiting: (() => void) | null = null;
   let woken = false;
@@ -76,10 +78,10 @@ function createSignal() {
       woken = true;
       waiting?.();
     },
-    async wait(ms: number): Promise<void> {
+    async wait(ms: number): Promise<boolean> {
       if (woken) {
         woken = false;
-        return;
+        return true;
       }
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -88,7 +90,9 @@ function createSignal() {
       });
       clearTimeout(timer);
       waiting = null;
+      const byWake = woken;
       woken = false;
+      return byWake;
     },
   };
 }
@@ -189,7 +193,12 @@ export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptio
   let stopping = false;
   let draining = false;
 
-  const listener = await listenForWebhookEvents(sql, () => signal.wake());
+  /** Notifications received (events stored by the webhook route, of any workspace). */
+  let notifications = 0;
+  const listener = await listenForWebhookEvents(sql, () => {
+    notifications += 1;
+    signal.wake();
+  });
 
   const run = (queued: QueuedWebhookEvent): void => {
     const entry: HeldAttempt = {
@@ -218,12 +227,28 @@ export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptio
     // While the last claim took all it asked for, more are probably due: claim again only once half
     // the slots are free, so that one claim serves several attempts.
     let backlog = false;
+    // When the last claim took fewer than it asked for, nothing else was due: a finished attempt
+    // frees a slot but makes nothing due, so the next claim waits for a notification or the poll.
+    // (Claiming at every finished attempt found nothing half the time outside bursts: 2.09 claims
+    // per event, BENCHMARKS.md session 19.) Retries, lapsed leases and lost notifications come due
+    // without a notification: the poll (`pollMs` after the last claim) finds them.
+    let drained = false;
+    let notificationsSeen = notifications;
+    let claimedAt = Number.NEGATIVE_INFINITY;
+    let pollDue = true;
     while (!stopping) {
       const free = options.concurrency - held.size;
-      if (free >= (backlog ? Math.ceil(options.concurrency / 2) : 1)) {
+      const mayFind =
+        !drained || pollDue || notifications !== notificationsSeen || performance.now() - claimedAt >= pollMs;
+      if (mayFind && free >= (backlog ? Math.ceil(options.concurrency / 2) : 1)) {
+        notificationsSeen = notifications;
+        claimedAt = performance.now();
+        pollDue = false;
         try {
           const claimed = await claimWebhookEvents(sql, id, free, leaseSeconds);
+          metrics.eventsClaimed(claimed.length);
           backlog = claimed.length === free;
+          drained = claimed.length < free;
           if (failing) deps.log.info('webhook event workers claim again', { worker: id });
           failing = false;
           if (stopping) {
@@ -243,9 +268,10 @@ export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptio
               error: (error as Error).message.split('\n')[0],
             });
           failing = true;
+          drained = false;
         }
       }
-      await signal.wait(pollMs);
+      if (!(await signal.wait(pollMs))) pollDue = true;
     }
   };
   const looping = loop();
