@@ -181,6 +181,103 @@ function watchAttempts(
   return timer;
 }
 
+/**
+ * When the workers claim, and how many events they ask for:
+ * - while the last claim took all it asked for (a backlog), more are probably due: claim again only
+ *   once half the slots are free, so that one claim serves several attempts;
+ * - once a claim took fewer than it asked for, nothing else was due: an ended attempt frees a slot but
+ *   makes nothing due, so the next claim waits for a notification, or for the poll (`pollMs` after the
+ *   last claim: retries, lapsed leases and lost notifications come due without one). Claiming at
+ *   every ended attempt made three claims per event, two of them empty, when deliveries came one at a
+ *   time (BENCHMARKS.md, session 20).
+ */
+function createClaimGate(concurrency: number, pollMs: number) {
+  let backlog = false;
+  let drained = false;
+  let notifications = 0;
+  let notificationsSeen = 0;
+  let claimedAt = Number.NEGATIVE_INFINITY;
+  let pollDue = true;
+  return {
+    /** A notification came: the webhook route stored events. */
+    notified(): void {
+      notifications += 1;
+    },
+    /** A wait for a wake-up ran its whole `pollMs`. */
+    pollPassed(): void {
+      pollDue = true;
+    },
+    /** How many to claim now, with `running` attempts held (0: no claim now). A claim follows any other answer. */
+    toClaim(running: number): number {
+      const free = concurrency - running;
+      const mayFind =
+        !drained || pollDue || notifications !== notificationsSeen || performance.now() - claimedAt >= pollMs;
+      if (!mayFind || free < (backlog ? Math.ceil(concurrency / 2) : 1)) return 0;
+      notificationsSeen = notifications;
+      claimedAt = performance.now();
+      pollDue = false;
+      return free;
+    },
+    /** The claim that toClaim allowed took `found` of the `asked`. */
+    claimed(found: number, asked: number): void {
+      backlog = found === asked;
+      drained = found < asked;
+    },
+    /** The claim that toClaim allowed failed. */
+    failed(): void {
+      drained = false;
+    },
+  };
+}
+
+/** Claims and starts attempts, as the gate allows, until `stopping`; what a claim takes after that goes back. */
+async function claimUntilStopped(ctx: {
+  deps: AppDeps;
+  worker: string;
+  leaseSeconds: number;
+  pollMs: number;
+  gate: ReturnType<typeof createClaimGate>;
+  signal: ReturnType<typeof createSignal>;
+  running: () => number;
+  start: (queued: QueuedWebhookEvent) => void;
+  stopping: () => boolean;
+}): Promise<void> {
+  const { deps, worker, gate } = ctx;
+  const sql = workerPool(deps.sql);
+  let failing = false;
+  while (!ctx.stopping()) {
+    const free = gate.toClaim(ctx.running());
+    if (free > 0) {
+      try {
+        const claimed = await claimWebhookEvents(sql, worker, free, ctx.leaseSeconds);
+        metrics.eventsClaimed(claimed.length);
+        gate.claimed(claimed.length, free);
+        if (failing) deps.log.info('webhook event workers claim again', { worker });
+        failing = false;
+        if (ctx.stopping()) {
+          await releaseWebhookEvents(
+            sql,
+            worker,
+            claimed.map((q) => q.id),
+          ).catch(() => 0);
+          break;
+        }
+        for (const queued of claimed) ctx.start(queued);
+        if (claimed.length > 0) continue;
+      } catch (error) {
+        if (!failing)
+          deps.log.warn('webhook event workers cannot claim', {
+            worker,
+            error: (error as Error).message.split('\n')[0],
+          });
+        failing = true;
+        gate.failed();
+      }
+    }
+    if (!(await ctx.signal.wait(ctx.pollMs))) gate.pollPassed();
+  }
+}
+
 export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptions): Promise<EventWorkers> {
   const id = `crm-events-${process.pid}-${randomBytes(6).toString('hex')}`;
   const leaseSeconds = options.leaseSeconds ?? deps.config.eventLeaseSeconds;
@@ -193,10 +290,9 @@ export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptio
   let stopping = false;
   let draining = false;
 
-  /** Notifications received (events stored by the webhook route, of any workspace). */
-  let notifications = 0;
+  const gate = createClaimGate(options.concurrency, pollMs);
   const listener = await listenForWebhookEvents(sql, () => {
-    notifications += 1;
+    gate.notified();
     signal.wake();
   });
 
@@ -222,59 +318,17 @@ export async function startEventWorkers(deps: AppDeps, options: EventWorkerOptio
     });
   };
 
-  const loop = async (): Promise<void> => {
-    let failing = false;
-    // While the last claim took all it asked for, more are probably due: claim again only once half
-    // the slots are free, so that one claim serves several attempts.
-    let backlog = false;
-    // When the last claim took fewer than it asked for, nothing else was due: a finished attempt
-    // frees a slot but makes nothing due, so the next claim waits for a notification or the poll.
-    // (Claiming at every finished attempt found nothing half the time outside bursts: 2.09 claims
-    // per event, BENCHMARKS.md session 19.) Retries, lapsed leases and lost notifications come due
-    // without a notification: the poll (`pollMs` after the last claim) finds them.
-    let drained = false;
-    let notificationsSeen = notifications;
-    let claimedAt = Number.NEGATIVE_INFINITY;
-    let pollDue = true;
-    while (!stopping) {
-      const free = options.concurrency - held.size;
-      const mayFind =
-        !drained || pollDue || notifications !== notificationsSeen || performance.now() - claimedAt >= pollMs;
-      if (mayFind && free >= (backlog ? Math.ceil(options.concurrency / 2) : 1)) {
-        notificationsSeen = notifications;
-        claimedAt = performance.now();
-        pollDue = false;
-        try {
-          const claimed = await claimWebhookEvents(sql, id, free, leaseSeconds);
-          metrics.eventsClaimed(claimed.length);
-          backlog = claimed.length === free;
-          drained = claimed.length < free;
-          if (failing) deps.log.info('webhook event workers claim again', { worker: id });
-          failing = false;
-          if (stopping) {
-            await releaseWebhookEvents(
-              sql,
-              id,
-              claimed.map((q) => q.id),
-            ).catch(() => 0);
-            break;
-          }
-          for (const queued of claimed) run(queued);
-          if (claimed.length > 0) continue;
-        } catch (error) {
-          if (!failing)
-            deps.log.warn('webhook event workers cannot claim', {
-              worker: id,
-              error: (error as Error).message.split('\n')[0],
-            });
-          failing = true;
-          drained = false;
-        }
-      }
-      if (!(await signal.wait(pollMs))) pollDue = true;
-    }
-  };
-  const looping = loop();
+  const looping = claimUntilStopped({
+    deps,
+    worker: id,
+    leaseSeconds,
+    pollMs,
+    gate,
+    signal,
+    running: () => held.size,
+    start: run,
+    stopping: () => stopping,
+  });
 
   const renewal = watchAttempts(deps, id, held, {
     leaseSeconds,
