@@ -191,7 +191,7 @@ function watchAttempts(
  *   every ended attempt made three claims per event, two of them empty, when deliveries came one at a
  *   time (BENCHMARKS.md, session 20).
  */
-function createClaimGate(concurrency: number, pollMs: number) {
+export function createClaimGate(concurrency: number, pollMs: number) {
   let backlog = false;
   let drained = false;
   let notifications = 0;
