@@ -117,7 +117,9 @@ async function measure(
   const api = { url };
   // Warm-up: every worker process answers (jobs processed end to end), and the server's and workers'
   // code runs optimised by V8, as in processes that have run for a while, before anything is measured
-  // (fresh worker processes spent 15–60% more CPU per order in the burst: BENCHMARKS.md, session 18).
+  // (fresh worker processes spent 15–60% more CPU per order in the burst: BENCHMARKS.md, session 18;
+  // after 500 orders per process the first run of each size, with a server started for that size,
+  // still spent ~2× the server CPU per order of the second and ~30% more in the worker: session 20).
   const warm = Array.from({ length: warmPerProcess * k }, make);
   const warmed = await sendAll(`${api.url}/webhooks/shopify`, warm, {
     concurrency: 16,
@@ -305,7 +307,7 @@ export async function processingSection(options: BenchOptions): Promise<SectionR
       ? [10_000, options.processingContacts]
       : [10_000, options.processingContacts, 1_000_000];
   const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? DEFAULT_WORKER_CONCURRENCY);
-  const warmPerProcess = Number(process.env.BENCH_PROCESSING_WARMUP ?? (options.quick ? 100 : 500));
+  const warmPerProcess = Number(process.env.BENCH_PROCESSING_WARMUP ?? (options.quick ? 500 : 2000));
   const idleCount = options.quick ? 20 : 50;
   const burst = options.quick ? 400 : 1000;
   const loadSeconds = options.quick ? 10 : 20;
