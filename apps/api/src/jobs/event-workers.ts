@@ -194,28 +194,25 @@ function watchAttempts(
 export function createClaimGate(concurrency: number, pollMs: number) {
   let backlog = false;
   let drained = false;
-  let notifications = 0;
-  let notificationsSeen = 0;
+  /** A notification or a whole poll interval since the last claim began (one during it counts too). */
+  let nudged = true;
   let claimedAt = Number.NEGATIVE_INFINITY;
-  let pollDue = true;
   return {
     /** A notification came: the webhook route stored events. */
     notified(): void {
-      notifications += 1;
+      nudged = true;
     },
     /** A wait for a wake-up ran its whole `pollMs`. */
     pollPassed(): void {
-      pollDue = true;
+      nudged = true;
     },
     /** How many to claim now, with `running` attempts held (0: no claim now). A claim follows any other answer. */
     toClaim(running: number): number {
       const free = concurrency - running;
-      const mayFind =
-        !drained || pollDue || notifications !== notificationsSeen || performance.now() - claimedAt >= pollMs;
+      const mayFind = !drained || nudged || performance.now() - claimedAt >= pollMs;
       if (!mayFind || free < (backlog ? Math.ceil(concurrency / 2) : 1)) return 0;
-      notificationsSeen = notifications;
+      nudged = false;
       claimedAt = performance.now();
-      pollDue = false;
       return free;
     },
     /** The claim that toClaim allowed took `found` of the `asked`. */
