@@ -5,7 +5,6 @@
  * column of EVERY table (information_schema) is searched for each of her values. Fixtures:
  * test/fixtures/orders-create.valentina-mx.json and customers-redact.valentina.json.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,18 +61,28 @@ const HERS = [
   '3398765432',
 ];
 
+/**
+ * A delivery's webhook or event id. Not random: the trace search below looks for her data in every
+ * stored text, a delivery's ids and headers included, and a random UUID once held '06700' (her postal
+ * code) by chance.
+ */
+let deliveries = 0;
+const deliveryId = (kind: 'wh' | 'ev') => `${kind}-redaction-${deliveries}`;
+
 async function send(
   shop: Shop,
   body: string,
   topic: string,
 ): Promise<{ status: string; note: string | null }> {
-  const webhookId = `wh-${randomUUID()}`;
+  deliveries += 1;
+  const webhookId = deliveryId('wh');
   const res = await deliver(app.url, {
     body,
     topic,
     shopDomain: shop.shopDomain,
     secret: shop.secret,
     webhookId,
+    headers: { 'X-Shopify-Event-Id': deliveryId('ev') },
   });
   expect(res.status).toBe(200);
   await app.runJobs();
@@ -177,7 +186,7 @@ describe('customers/redact of a known customer', () => {
     const d = '6120000000000000105';
     const [pending] = await db.sql<{ id: string }[]>`
       insert into webhook_events (workspace_id, integration_id, external_id, topic, shop_domain, payload, run_at)
-      values (${shop.workspaceId}, ${shop.integrationId}, ${`wh-${randomUUID()}`}, 'orders/create',
+      values (${shop.workspaceId}, ${shop.integrationId}, ${`wh-redaction-pending`}, 'orders/create',
               ${shop.shopDomain}, ${herOrder(d, '#MX1005')}, now() + interval '1 hour')
       returning id`;
     if (!pending) throw new Error('no event');
