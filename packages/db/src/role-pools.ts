@@ -107,11 +107,21 @@ export type RolePoolSizes = {
  */
 export async function connectRolePools(
   ownerUrl: string,
-  options: { sizes?: RolePoolSizes; applicationName?: string } = {},
+  options: {
+    sizes?: RolePoolSizes;
+    applicationName?: string;
+    /** How long the owner, user and auth pools keep an idle connection (default 30 s; tests shorten it). */
+    idleTimeoutSeconds?: number;
+  } = {},
 ): Promise<RolePools> {
   const name = options.applicationName ?? 'crm';
   const sizes = options.sizes ?? {};
-  const owner = createSql(ownerUrl, { max: sizes.owner ?? 2, applicationName: `${name}-owner` });
+  const idleTimeoutSeconds = options.idleTimeoutSeconds;
+  const owner = createSql(ownerUrl, {
+    max: sizes.owner ?? 2,
+    applicationName: `${name}-owner`,
+    idleTimeoutSeconds,
+  });
   const roles: AppRole[] = ['app_user', 'app_worker', 'app_auth'];
   for (const role of roles) {
     if (!(await canLogIn(roleUrl(ownerUrl, role)))) {
@@ -126,6 +136,7 @@ export async function connectRolePools(
   const user = createSql(roleUrl(ownerUrl, 'app_user'), {
     max: sizes.user ?? 10,
     applicationName: `${name}-user`,
+    idleTimeoutSeconds,
   });
   // The workers' and the webhook route's connections stay open through quiet spells (until their
   // lifetime, 30–60 min): a store's orders often come minutes apart, and on a new connection each
@@ -145,6 +156,7 @@ export async function connectRolePools(
   const auth = createSql(roleUrl(ownerUrl, 'app_auth'), {
     max: sizes.auth ?? 4,
     applicationName: `${name}-auth`,
+    idleTimeoutSeconds,
   });
   return {
     kind: 'role-pools',
