@@ -1,25 +1,26 @@
 /**
  * The database goes away while Shopify keeps delivering: deliveries the database could not take are
  * answered 503 (so Shopify retries), every 200 is an event that was committed, and once the database
- * is back the workers — which stayed up — process every acknowledged event.
+ * is back the workers — which stayed up — process every acknowledged event. An attempt the outage cut
+ * off is given back as soon as the database answers, not when its lease ends.
  *
  * "Down" is the application database refusing connections (`allow_connections = false`) with every
  * open connection to it terminated: the same errors the app sees when its server stops, but fast and
  * reliable on a shared test cluster.
  */
+import { createSql } from '@crm/db';
 import { createTestDatabase, setTestDatabaseDown, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
+import { count, createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
 
 let db: TestDatabase;
 let app: TestApp;
-const LEASE_SECONDS = 6;
+/** The events' lease, the default: an event the outage cut off must come back well before it ends. */
+const LEASE_SECONDS = 30;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  // A short lease: an attempt that fails while the database is down cannot record its failure, so its
-  // event stays leased until the lease ends (30 s by default) and then runs again.
   app = await startTestApp(db, { eventLeaseSeconds: LEASE_SECONDS });
 });
 
@@ -78,9 +79,8 @@ it('503 while the database is down, every 200 durable, and all processed once it
   }
   // Events whose attempts failed during the outage wait out their backoff (e^attempts s: 20 s and
   // more after a long outage on a loaded machine): let that time pass, as often as it takes within
-  // 50 s. Those whose failure could not be recorded stay leased until their lease ends (6 s), then run
-  // again; an event leased for longer (held by a stuck worker) keeps the queue busy and fails the
-  // test, with the list of what kept it busy.
+  // 50 s. An event still LEASED (held by a stuck worker) keeps the queue busy and fails the test, with
+  // the list of what kept it busy.
   const deadline = Date.now() + 50_000;
   for (;;) {
     await db.sql`
@@ -100,4 +100,48 @@ it('503 while the database is down, every 200 durable, and all processed once it
 
   const health = await fetch(`${app.url}/healthz`);
   expect(health.status).toBe(200);
+});
+
+it('an attempt the outage cut off is given back once the database answers, not when its lease ends', async () => {
+  const shop = await createShop(db);
+  await app.runJobs(); // workers up
+  // The attempt is held inside its transaction by a lock on order_products, taken by a client of
+  // the test's own (the outage ends its session too; closing the client is the only way to let go).
+  const holder = createSql(db.url, { max: 1 });
+  try {
+    const conn = await holder.reserve();
+    await conn`begin`;
+    await conn`lock table order_products in exclusive mode`;
+    expect((await send(shop, 'cut-by-outage', orderPayload().text)).status).toBe(200);
+    // The worker's attempt is inside the event's transaction, waiting on the held lock.
+    await waitFor(
+      async () => {
+        const [row] = await db.sql<{ leased: boolean; waiting: boolean }[]>`
+          select e.locked_by is not null as leased,
+                 exists (select 1 from pg_stat_activity a
+                         where a.datname = current_database() and a.application_name like 'crm-%worker%'
+                           and a.wait_event_type = 'Lock') as waiting
+          from webhook_events e where e.external_id = 'cut-by-outage'`;
+        return row?.leased && row.waiting;
+      },
+      { what: 'the attempt to be inside the event' },
+    );
+    // The outage ends the attempt's session (and the hold's); its failure cannot be recorded meanwhile.
+    await setTestDatabaseDown(db.name, true);
+    await new Promise((r) => setTimeout(r, 1500));
+    await setTestDatabaseDown(db.name, false);
+    // Recorded once the database answers: due after its backoff (e s), long before its lease ends.
+    const attempts = await waitFor(
+      async () => {
+        const [row] = await db.sql<{ status: string; attempts: number }[]>`
+          select status, attempts from webhook_events where external_id = 'cut-by-outage'`;
+        return row?.status === 'processed' ? row.attempts : null;
+      },
+      { timeoutMs: (LEASE_SECONDS * 1000) / 2, what: 'the event to be processed before its lease ends' },
+    );
+    expect(attempts).toBe(2);
+    expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(1);
+  } finally {
+    await holder.end({ timeout: 0 });
+  }
 });

@@ -17,7 +17,6 @@ import {
   finishWebhookEvent,
   inWorkerTransaction,
   type QueuedWebhookEvent,
-  recordWebhookEventAttemptFailure,
   replaceEventPayload,
   startWebhookEventAttempt,
   touchIntegrationLastSync,
@@ -35,16 +34,8 @@ import {
   readForApply,
 } from '../orders/apply-order.ts';
 import { ProcessingError } from '../orders/errors.ts';
+import { type AttemptHooks, MAX_EVENT_ATTEMPTS, recordFailure } from './attempt-failure.ts';
 import { describeRedaction, redactCustomer, redactShop } from './compliance.ts';
-import { describeFailure } from './errors.ts';
-
-/** Attempts at an event before it ends `failed` (as graphile-worker's jobs had). */
-export const MAX_EVENT_ATTEMPTS = 8;
-
-/** Seconds until the retry after a failed attempt (graphile-worker's backoff: e^attempts, at most e^10). */
-export function retryDelaySeconds(attempts: number): number {
-  return Math.exp(Math.min(Math.max(attempts, 1), 10));
-}
 
 export type EventResult = {
   status: 'processed' | 'ignored';
@@ -313,63 +304,6 @@ export async function handleWebhookEvent(deps: AppDeps, event: ClaimedEvent): Pr
         note: 'Data request recorded: send the customer their data from the CRM.',
       };
   }
-}
-
-/** What the worker running an attempt wants to know of it. */
-export type AttemptHooks = {
-  /** The session whose transaction holds the event now (an order event's attempt), or null once it ended. */
-  inTransaction?: (backendPid: number | null) => void;
-  /** Whether a failed attempt's retry should be due at once (the worker drains: another one takes it). */
-  retryNow?: () => boolean;
-  /** When the worker cut this attempt for running too long: after how many seconds (else null). */
-  cutAfterSeconds?: () => number | null;
-};
-
-/** How an attempt's failure ends: the event `failed` (last attempt) or back in the queue for a retry. */
-async function recordFailure(
-  deps: AppDeps,
-  queued: QueuedWebhookEvent,
-  worker: string,
-  error: unknown,
-  fields: Record<string, unknown>,
-  hooks: AttemptHooks,
-): Promise<void> {
-  const cutAfter = hooks.cutAfterSeconds?.() ?? null;
-  const failure =
-    cutAfter === null
-      ? describeFailure(error)
-      : {
-          message: `Processing this event took longer than ${cutAfter} s and was stopped; it will be retried.`,
-          permanent: false,
-        };
-  const last = failure.permanent || queued.attempts >= MAX_EVENT_ATTEMPTS;
-  const record = inWorkerTransaction(deps.sql, queued.workspaceId, (tx) =>
-    recordWebhookEventAttemptFailure(tx, queued.id, {
-      error: failure.message,
-      final: last,
-      worker,
-      retryInSeconds: hooks.retryNow?.() ? 0 : retryDelaySeconds(queued.attempts),
-    }),
-  );
-  const ended = await record.catch((e: unknown) => {
-    // Not recorded (the database went away, say): the lease expires and the event comes back.
-    deps.log.warn('could not record a failed webhook event attempt', {
-      ...fields,
-      error: (e as Error).message,
-    });
-    return null;
-  });
-  if (last) {
-    if (ended) metrics.eventFinished(ended.topic, 'failed', ended.receivedAt);
-    deps.log.warn('webhook event failed', {
-      ...fields,
-      error: failure.message,
-      permanent: failure.permanent,
-    });
-    return;
-  }
-  if (ended) metrics.eventFinished(ended.topic, 'retried');
-  deps.log.warn('webhook event attempt failed; will retry', { ...fields, error: failure.message });
 }
 
 /**

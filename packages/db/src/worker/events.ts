@@ -303,7 +303,14 @@ export async function listenForWebhookEvents(
 export async function recordWebhookEventAttemptFailure(
   tx: Queryable,
   eventId: string,
-  failure: { error: string; final: boolean; worker: string; retryInSeconds: number },
+  failure: {
+    error: string;
+    final: boolean;
+    worker: string;
+    /** The attempt that failed (the event's `attempts` its claim set): a late record ends only its own lease. */
+    attempt: number;
+    retryInSeconds: number;
+  },
 ): Promise<{ topic: string; receivedAt: Date } | null> {
   const [row] = await tx<{ topic: string; receivedAt: Date }[]>`
     update webhook_events
@@ -313,6 +320,7 @@ export async function recordWebhookEventAttemptFailure(
         status = case when ${failure.final} then 'failed' else status end,
         processed_at = case when ${failure.final} then now() else processed_at end
     where id = ${eventId} and status = 'pending' and locked_by = ${failure.worker}
+      and attempts = ${failure.attempt}
     returning topic, received_at as "receivedAt"`;
   return row ?? null;
 }
