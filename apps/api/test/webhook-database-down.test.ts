@@ -8,11 +8,20 @@
  * open connection to it terminated: the same errors the app sees when its server stops, but fast and
  * reliable on a shared test cluster.
  */
-import { createSql } from '@crm/db';
 import { createTestDatabase, setTestDatabaseDown, type TestDatabase } from '@crm/db/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../src/testing/index.ts';
-import { count, createShop, deliver, orderPayload, type Shop, waitFor } from './webhook-support.ts';
+import {
+  count,
+  createShop,
+  deliver,
+  holdOrderLines,
+  orderPayload,
+  type Shop,
+  waitFor,
+  waitUntilInsideEvent,
+  waitUntilProcessed,
+} from './webhook-support.ts';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -105,43 +114,18 @@ it('503 while the database is down, every 200 durable, and all processed once it
 it('an attempt the outage cut off is given back once the database answers, not when its lease ends', async () => {
   const shop = await createShop(db);
   await app.runJobs(); // workers up
-  // The attempt is held inside its transaction by a lock on order_products, taken by a client of
-  // the test's own (the outage ends its session too; closing the client is the only way to let go).
-  const holder = createSql(db.url, { max: 1 });
+  const hold = await holdOrderLines(db);
   try {
-    const conn = await holder.reserve();
-    await conn`begin`;
-    await conn`lock table order_products in exclusive mode`;
     expect((await send(shop, 'cut-by-outage', orderPayload().text)).status).toBe(200);
-    // The worker's attempt is inside the event's transaction, waiting on the held lock.
-    await waitFor(
-      async () => {
-        const [row] = await db.sql<{ leased: boolean; waiting: boolean }[]>`
-          select e.locked_by is not null as leased,
-                 exists (select 1 from pg_stat_activity a
-                         where a.datname = current_database() and a.application_name like 'crm-%worker%'
-                           and a.wait_event_type = 'Lock') as waiting
-          from webhook_events e where e.external_id = 'cut-by-outage'`;
-        return row?.leased && row.waiting;
-      },
-      { what: 'the attempt to be inside the event' },
-    );
+    await waitUntilInsideEvent(db, null, 'cut-by-outage');
     // The outage ends the attempt's session (and the hold's); its failure cannot be recorded meanwhile.
     await setTestDatabaseDown(db.name, true);
     await new Promise((r) => setTimeout(r, 1500));
     await setTestDatabaseDown(db.name, false);
     // Recorded once the database answers: due after its backoff (e s), long before its lease ends.
-    const attempts = await waitFor(
-      async () => {
-        const [row] = await db.sql<{ status: string; attempts: number }[]>`
-          select status, attempts from webhook_events where external_id = 'cut-by-outage'`;
-        return row?.status === 'processed' ? row.attempts : null;
-      },
-      { timeoutMs: (LEASE_SECONDS * 1000) / 2, what: 'the event to be processed before its lease ends' },
-    );
-    expect(attempts).toBe(2);
+    expect(await waitUntilProcessed(db, 'cut-by-outage', (LEASE_SECONDS * 1000) / 2)).toBe(2);
     expect(await count(db.sql, 'orders', 'workspace_id = $1', [shop.workspaceId])).toBe(1);
   } finally {
-    await holder.end({ timeout: 0 });
+    await hold.release();
   }
 });

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { encryptSecret, last4, type Sql } from '@crm/db';
+import { createSql, encryptSecret, last4, type Sql } from '@crm/db';
 import type { TestDatabase } from '@crm/db/testing';
 import { signedWebhookHeaders, signShopifyWebhook } from '@crm/shopify';
 import { captureLogs, type LogFields, type Logger } from '../src/log.ts';
@@ -288,72 +288,76 @@ export function startWorkerProcess(db: TestDatabase, env: Record<string, string>
 
 /** A transaction of the test's own that holds order_products in exclusive mode; see holdOrderLines. */
 export type OrderLinesHold = {
-  /** Ends the holding transaction and returns its connection; a second call does nothing. */
+  /** Ends the holding transaction (by closing its client); a second call does nothing. */
   release(): Promise<void>;
 };
 
 /**
- * Holds order_products in exclusive mode on a connection of its own, so that a worker's attempt stops
+ * Holds order_products in exclusive mode on a client of its own, so that a worker's attempt stops
  * inside its transaction (order and contact written, waiting on the lock) until `release()`. Call
- * `release()` in a `finally` too: it is idempotent.
+ * `release()` in a `finally` too: it is idempotent. It closes the client rather than rolling back, so
+ * it also lets go after the database ended the hold's session (an outage), where a ROLLBACK on the
+ * dead connection would never answer.
  */
 export async function holdOrderLines(db: TestDatabase): Promise<OrderLinesHold> {
-  const conn = await db.sql.reserve();
+  const client = createSql(db.url, { max: 1, applicationName: 'crm-test-hold' });
+  let held = true;
+  const release = async () => {
+    if (!held) return;
+    held = false;
+    await client.end({ timeout: 0 });
+  };
   try {
+    const conn = await client.reserve();
     await conn`begin`;
     await conn`lock table order_products in exclusive mode`;
   } catch (err) {
-    await conn`rollback`.catch(() => {});
-    conn.release();
+    await release();
     throw err;
   }
-  let held = true;
-  return {
-    async release() {
-      if (!held) return;
-      held = false;
-      try {
-        await conn`rollback`;
-      } finally {
-        conn.release();
-      }
-    },
-  };
+  return { release };
 }
 
 /**
- * Waits until a worker process holds the event of a webhook id (leased to one of its workers) and is
- * stuck inside its attempt on a lock (the tests hold order_products); returns the worker id that
- * holds it.
+ * Waits until a worker holds the event of a webhook id (leased to one of its workers) and is stuck
+ * inside its attempt on a lock (the tests hold order_products); returns the worker id that holds it.
+ * `worker`: a worker process (`npm run worker`'s entry, pools named `crm-…`), or null for the workers
+ * of this process's test app (pools named `crm-test-…`).
  */
 export async function waitUntilInsideEvent(
   db: TestDatabase,
-  worker: WorkerProcess,
+  worker: WorkerProcess | null,
   webhookId: string,
 ): Promise<string> {
+  const workerPool = worker ? 'crm-worker%' : 'crm-test-worker%';
   return waitFor(
     async () => {
-      if (worker.process.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
+      if (worker && worker.process.exitCode !== null)
+        throw new Error(`worker exited early:\n${worker.output()}`);
       const [row] = await db.sql<{ locked_by: string | null; waiting: boolean }[]>`
         select e.locked_by,
                exists (select 1 from pg_stat_activity a
-                       where a.datname = current_database() and a.application_name like 'crm-worker%'
+                       where a.datname = current_database() and a.application_name like ${workerPool}
                          and a.wait_event_type = 'Lock') as waiting
         from webhook_events e where e.external_id = ${webhookId}`;
       return row?.locked_by && row.waiting ? row.locked_by : null;
     },
-    { timeoutMs: 45_000, intervalMs: 50, what: 'the worker process to be inside the event' },
+    { timeoutMs: 45_000, intervalMs: 50, what: 'the worker to be inside the event' },
   );
 }
 
 /** Waits until the event of a webhook id is processed; returns how many attempts it took. */
-export async function waitUntilProcessed(db: TestDatabase, webhookId: string): Promise<number> {
+export async function waitUntilProcessed(
+  db: TestDatabase,
+  webhookId: string,
+  timeoutMs = 20_000,
+): Promise<number> {
   return waitFor(
     async () => {
       const [row] = await db.sql<{ status: string; attempts: number }[]>`
         select status, attempts from webhook_events where external_id = ${webhookId}`;
       return row?.status === 'processed' ? row.attempts : null;
     },
-    { timeoutMs: 20_000, what: 'the event to be processed' },
+    { timeoutMs, what: 'the event to be processed' },
   );
 }
