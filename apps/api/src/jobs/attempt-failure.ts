@@ -8,6 +8,7 @@
  * (30 s by default), which is what happened before. The record names its attempt, so a late one can
  * never end a later attempt's lease.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   inWorkerTransaction,
   type QueuedWebhookEvent,
@@ -41,7 +42,7 @@ const RECORD_RETRY_MAX_MS = 2_000;
 
 /**
  * Runs `record` until it succeeds, for at most `forMs` (or until `giveUp()`, checked between tries).
- * Resolves to its result and the number of tries, or to null with the last error.
+ * Resolves to its result, or to its last error, with the number of tries.
  */
 async function retryRecord<T>(
   record: () => Promise<T>,
@@ -55,7 +56,7 @@ async function retryRecord<T>(
       return { ok: true, value: await record(), tries };
     } catch (error) {
       if (giveUp() || performance.now() + waitMs > deadline) return { ok: false, error, tries };
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await sleep(waitMs);
       waitMs = Math.min(waitMs * 2, RECORD_RETRY_MAX_MS);
     }
   }

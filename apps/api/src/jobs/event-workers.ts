@@ -26,7 +26,9 @@
  *   running), the running attempts get until the deadline; then the sessions of those still running are ended
  *   (their transactions roll back) and their events released, due at once, for another worker.
  */
+
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   claimWebhookEvents,
   listenForWebhookEvents,
@@ -66,8 +68,6 @@ const DEFAULT_RENEW_MS = 5000;
 const DEFAULT_POLL_MS = 500;
 /** After a drain's deadline: how long the cut attempts get to record their end. */
 const CUT_GRACE_MS = 2000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A wake-up signal: wait() resolves at the next wake() (true) or after `ms` (false). */
 function createSignal() {

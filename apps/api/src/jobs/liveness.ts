@@ -22,8 +22,10 @@
  * jobs of a runner whose sessions stay open on a lost machine or that is hung — those are left to
  * the stalled-job sweep in runner.ts.
  */
+
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '@crm/db';
 import {
   beatJobRunner,
@@ -67,8 +69,6 @@ export type RunnerLiveness = {
   /** Stops beating and sweeping, and removes this runner's record (its workers must have stopped). */
   stop: () => Promise<void>;
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * This runner's heartbeat. Beats run one after another: a beat that started before a pool was added
